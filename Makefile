@@ -1,0 +1,45 @@
+# Two commands for a fresh clone:  make run  (nightly job on the bundled sample)  and  make test.
+# Both create .venv when missing, install the project into it, and pick a Java that Spark 4.1 supports.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+DATE ?= 2012-07-03
+LAKE ?= ./lakehouse
+PYTEST_ARGS ?=
+# A JDK Spark 4.1 supports (17 or 21), found by scripts/find-java.sh; empty when there is none.
+JAVA_HOME := $(shell scripts/find-java.sh 2>/dev/null)
+export JAVA_HOME
+
+.PHONY: run test bench check-tools clean
+
+run: $(VENV)/.installed-run
+	$(VENV)/bin/influence nightly --date $(DATE) --lake $(LAKE)
+	$(VENV)/bin/influence runs --lake $(LAKE)
+
+test: $(VENV)/.installed-test
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-test
+	$(VENV)/bin/python bench/pagerank_vs_networkx.py
+
+check-tools:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required but '$(PYTHON)' is not on PATH; install Python 3.11 or run make with PYTHON=/path/to/python3.11."; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "Python 3.11 is required but '$(PYTHON)' is Python $$($(PYTHON) -c 'import platform; print(platform.python_version())'); run make with PYTHON=/path/to/python3.11."; exit 1; }
+	@scripts/find-java.sh >/dev/null
+
+$(VENV)/bin/python: | check-tools
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml | $(VENV)/bin/python
+	@scripts/find-java.sh >/dev/null
+	$(VENV)/bin/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
+	@scripts/find-java.sh >/dev/null
+	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed-run
+
+clean:
+	rm -rf $(VENV) $(LAKE) .pytest_cache

@@ -1,0 +1,1 @@
+"""Shared infrastructure of influence-lakehouse: configuration, the Spark session, the table registry."""

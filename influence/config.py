@@ -1,0 +1,154 @@
+"""One typed configuration object, read from an optional TOML file and overridden by CLI flags.
+
+Precedence: CLI flag > environment (SPARK_MASTER, INFLUENCE_JARS_DIR) > config file > defaults.
+Unknown sections or keys are errors, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from influence.errors import UsageError
+
+
+@dataclass(frozen=True)
+class SparkConfig:
+    master: str = "local[*]"
+    driver_memory: str = "4g"
+    # Two cores: a handful of shuffle partitions beats Spark's default of 200 tiny tasks.
+    shuffle_partitions: int = 4
+    # Folder of pre-downloaded jars (air-gapped clusters); empty = resolve from Maven and cache.
+    jars_dir: str = ""
+    # Where checkpoints go; empty = <lake>/_checkpoints.
+    checkpoint_dir: str = ""
+    log_level: str = "WARN"
+    ui_enabled: bool = True
+
+
+@dataclass(frozen=True)
+class SnapConfig:
+    # SNAP ids are anonymised per dataset, so they get a network of their own by default
+    # instead of colliding with real Twitter ids.
+    network: str = "snap"
+
+
+@dataclass(frozen=True)
+class PageRankConfig:
+    damping: float = 0.85
+    # networkx semantics: stop when the L1 change of the rank vector is below N * tolerance.
+    tolerance: float = 1e-6
+    max_iterations: int = 100
+
+
+@dataclass(frozen=True)
+class ValidationConfig:
+    # More malformed lines than this share of a file means the wrong dump landed: hold the night.
+    max_quarantine_fraction: float = 0.05
+    # Events stamped later than the end of the run date by more than this are implausible.
+    future_tolerance_hours: int = 24
+
+
+@dataclass(frozen=True)
+class Config:
+    lake: str = "./lakehouse"
+    spark: SparkConfig = field(default_factory=SparkConfig)
+    snap: SnapConfig = field(default_factory=SnapConfig)
+    pagerank: PageRankConfig = field(default_factory=PageRankConfig)
+    validation: ValidationConfig = field(default_factory=ValidationConfig)
+
+    @property
+    def lake_path(self) -> Path:
+        return Path(self.lake).expanduser().resolve()
+
+    @property
+    def checkpoint_path(self) -> Path:
+        if self.spark.checkpoint_dir:
+            return Path(self.spark.checkpoint_dir).expanduser().resolve()
+        return self.lake_path / "_checkpoints"
+
+    def replace(self, **changes: Any) -> "Config":
+        return dataclasses.replace(self, **changes)
+
+    def with_spark(self, **changes: Any) -> "Config":
+        return dataclasses.replace(self, spark=dataclasses.replace(self.spark, **changes))
+
+
+def _build(cls: type, values: dict[str, Any], where: str) -> Any:
+    """Build dataclass `cls` from a TOML table, refusing unknown keys and wrong types."""
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise UsageError(f"config: unknown key(s) {', '.join(unknown)} in [{where}]; known keys: {', '.join(known)}")
+    kwargs = {}
+    for name, value in values.items():
+        default = getattr(cls(), name)
+        if dataclasses.is_dataclass(default):
+            if not isinstance(value, dict):
+                raise UsageError(f"config: [{where}.{name}] must be a table")
+            kwargs[name] = _build(type(default), value, f"{where}.{name}".lstrip("."))
+            continue
+        expected = type(default)
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise UsageError(
+                f"config: {where + '.' if where else ''}{name} must be {expected.__name__}, got {value!r}"
+            )
+        kwargs[name] = value
+    return cls(**kwargs)
+
+
+def _check_ranges(config: Config) -> None:
+    problems = []
+    if not 0.0 < config.pagerank.damping < 1.0:
+        problems.append(f"pagerank.damping must be in (0, 1), got {config.pagerank.damping}")
+    if config.pagerank.tolerance <= 0:
+        problems.append(f"pagerank.tolerance must be > 0, got {config.pagerank.tolerance}")
+    if config.pagerank.max_iterations < 1:
+        problems.append(f"pagerank.max_iterations must be >= 1, got {config.pagerank.max_iterations}")
+    if config.spark.shuffle_partitions < 1:
+        problems.append(f"spark.shuffle_partitions must be >= 1, got {config.spark.shuffle_partitions}")
+    if not 0.0 <= config.validation.max_quarantine_fraction <= 1.0:
+        problems.append("validation.max_quarantine_fraction must be in [0, 1]")
+    if config.validation.future_tolerance_hours < 0:
+        problems.append("validation.future_tolerance_hours must be >= 0")
+    if not config.snap.network:
+        problems.append("snap.network must not be empty")
+    if problems:
+        raise UsageError("config: " + "; ".join(problems))
+
+
+def load_config(
+    path: str | os.PathLike | None = None,
+    *,
+    lake: str | None = None,
+    master: str | None = None,
+    environ: dict[str, str] | None = None,
+) -> Config:
+    """Defaults < config file < environment < explicit arguments."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    if path is not None:
+        file = Path(path)
+        if not file.is_file():
+            raise UsageError(f"config file {file} does not exist")
+        try:
+            values = tomllib.loads(file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise UsageError(f"config file {file} is not valid TOML: {error}") from None
+    config = _build(Config, values, "")
+    if environ.get("SPARK_MASTER"):
+        config = config.with_spark(master=environ["SPARK_MASTER"])
+    if environ.get("INFLUENCE_JARS_DIR"):
+        config = config.with_spark(jars_dir=environ["INFLUENCE_JARS_DIR"])
+    if lake is not None:
+        config = config.replace(lake=lake)
+    if master is not None:
+        config = config.with_spark(master=master)
+    _check_ranges(config)
+    return config

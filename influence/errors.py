@@ -1,0 +1,33 @@
+"""Errors that end a job, each carrying the exit code the CLI documents.
+
+0 published; 1 validation failed, nothing published; 2 bad arguments, config or input location;
+3 any other failure.
+"""
+
+
+class InfluenceError(Exception):
+    """Base class: a failure the CLI reports as one sentence, without a stack trace."""
+
+    exit_code = 3
+
+
+class UsageError(InfluenceError):
+    """A bad argument, config file or input location: the job stops before it writes."""
+
+    exit_code = 2
+
+
+class ValidationFailed(InfluenceError):
+    """A data-quality suite failed: nothing was published."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, failures: list[str]):
+        super().__init__(message)
+        self.failures = failures
+
+
+class EnvironmentProblem(InfluenceError):
+    """The machine lacks something the job needs (Java, the Delta jar, ...)."""
+
+    exit_code = 3

@@ -1,0 +1,87 @@
+"""The run log `ops/runs`: one row per run, written when it starts and completed when it ends."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from pyspark.sql import SparkSession
+
+from influence import storage
+from influence.tables import RUNS
+
+
+def new_run_id(run_date: dt.date | None) -> str:
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return f"{run_date.isoformat() if run_date else 'run'}_{stamp}_{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    command: str
+    run_date: dt.date | None
+    input: str | None
+    master: str | None
+    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    stages: list[dict] = field(default_factory=list)
+    reconciliation: list[dict] = field(default_factory=list)
+    validation: list[dict] = field(default_factory=list)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[dict[str, int]]:
+        """Time a stage; the caller fills the yielded dict with row counts."""
+        counts: dict[str, int] = {}
+        started = time.perf_counter()
+        try:
+            yield counts
+        finally:
+            self.stages.append({
+                "stage": name,
+                "seconds": round(time.perf_counter() - started, 3),
+                "counts": {key: int(value) for key, value in counts.items()},
+            })
+
+    def row(self, status: str, exit_code: int | None, message: str | None, ended: bool) -> dict:
+        return {
+            "run_id": self.run_id,
+            "command": self.command,
+            "run_date": self.run_date,
+            "status": status,
+            "exit_code": exit_code,
+            "started_at": self.started_at,
+            "ended_at": dt.datetime.now(dt.timezone.utc) if ended else None,
+            "input": self.input,
+            "master": self.master,
+            "stages": self.stages,
+            "reconciliation": self.reconciliation,
+            "validation": self.validation,
+            "message": message,
+        }
+
+
+class RunLog:
+    def __init__(self, spark: SparkSession, lake: Path):
+        self.spark, self.lake = spark, lake
+        self.table = storage.ensure_table(spark, RUNS, lake)
+
+    def _frame(self, row: dict):
+        return self.spark.createDataFrame([row], RUNS.schema)
+
+    def start(self, record: RunRecord) -> None:
+        storage.append(self._frame(record.row("running", None, None, ended=False)), RUNS, self.lake)
+
+    def finish(self, record: RunRecord, status: str, exit_code: int, message: str | None) -> None:
+        update = self._frame(record.row(status, exit_code, message, ended=True))
+        (
+            self.table.alias("log")
+            .merge(update.alias("run"), "log.run_id = run.run_id")
+            .whenMatchedUpdateAll()
+            .whenNotMatchedInsertAll()
+            .execute()
+        )

@@ -1,0 +1,57 @@
+"""The one SparkSession builder used by every job, test and notebook."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from pyspark.errors import PySparkRuntimeError
+from pyspark.sql import SparkSession
+
+from influence.config import Config
+from influence.errors import EnvironmentProblem
+from influence.jars import require_supported_java, session_jars
+
+log = logging.getLogger(__name__)
+
+
+def build_spark(config: Config, app_name: str = "influence-lakehouse") -> SparkSession:
+    """A session with Delta Lake, the cached jars, a checkpoint dir and laptop-friendly defaults.
+
+    `config.spark.master` is `local[*]` unless `--master` or SPARK_MASTER names a cluster.
+    Returns the running session when there is one (tests, notebooks), re-pointing its checkpoint dir.
+    """
+    active = SparkSession.getActiveSession()
+    if active is None:
+        require_supported_java()
+        jars = session_jars(config.spark.jars_dir)
+        if config.spark.master.startswith("local"):
+            # Avoid binding the driver to a LAN address the laptop may not keep.
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        partitions = str(config.spark.shuffle_partitions)
+        builder = (
+            SparkSession.builder.appName(app_name)
+            .master(config.spark.master)
+            .config("spark.jars", ",".join(str(jar) for jar in jars))
+            .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+            .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+            .config("spark.driver.memory", config.spark.driver_memory)
+            .config("spark.sql.shuffle.partitions", partitions)
+            .config("spark.default.parallelism", partitions)
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.ui.enabled", str(config.spark.ui_enabled).lower())
+            .config("spark.ui.showConsoleProgress", "false")
+        )
+        try:
+            active = builder.getOrCreate()
+        except PySparkRuntimeError as error:
+            raise EnvironmentProblem(
+                f"Spark could not start its JVM ({error.getErrorClass() or error}); "
+                "check that JAVA_HOME points at a JDK 17 or 21 and that the machine has free memory "
+                f"for spark.driver_memory={config.spark.driver_memory}."
+            ) from None
+        active.sparkContext.setLogLevel(config.spark.log_level)
+    checkpoints = config.checkpoint_path
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    active.sparkContext.setCheckpointDir(str(checkpoints))
+    return active

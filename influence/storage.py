@@ -1,0 +1,68 @@
+"""Delta Lake reads and writes of the registered tables: the only place that touches table paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+
+from influence.tables import Table
+
+
+def ensure_table(spark: SparkSession, table: Table, lake: Path) -> DeltaTable:
+    """The table at its path, created empty with its registered schema the first time."""
+    builder = DeltaTable.createIfNotExists(spark).location(table.path(lake)).addColumns(table.schema)
+    if table.partition_by:
+        builder = builder.partitionedBy(*table.partition_by)
+    for key, value in table.properties.items():
+        builder = builder.property(key, value)
+    return builder.execute()
+
+
+def exists(spark: SparkSession, table: Table, lake: Path) -> bool:
+    return DeltaTable.isDeltaTable(spark, table.path(lake))
+
+
+def read(spark: SparkSession, table: Table, lake: Path, version: int | None = None) -> DataFrame:
+    reader = spark.read.format("delta")
+    if version is not None:
+        reader = reader.option("versionAsOf", version)
+    return reader.load(table.path(lake))
+
+
+def conform(df: DataFrame, table: Table) -> DataFrame:
+    """The frame with exactly the table's columns, in order and cast to its types; names what is missing."""
+    missing = [name for name in table.columns if name not in df.columns]
+    if missing:
+        raise ValueError(f"{table.qualified_name}: missing column(s) {missing}; frame has {df.columns}")
+    return df.select(*[df[f.name].cast(f.dataType).alias(f.name) for f in table.schema.fields])
+
+
+def append(df: DataFrame, table: Table, lake: Path) -> None:
+    conform(df, table).write.format("delta").mode("append").save(table.path(lake))
+
+
+def replace_where(df: DataFrame, table: Table, lake: Path, condition: str) -> None:
+    """Atomically replace the rows matching `condition` (a SQL predicate) with `df`: one Delta commit."""
+    (
+        conform(df, table).write.format("delta")
+        .mode("overwrite")
+        .option("replaceWhere", condition)
+        .save(table.path(lake))
+    )
+
+
+def overwrite(df: DataFrame, table: Table, lake: Path) -> None:
+    conform(df, table).write.format("delta").mode("overwrite").save(table.path(lake))
+
+
+def last_commit_metrics(spark: SparkSession, table: Table, lake: Path) -> dict[str, int]:
+    """Row counts Delta recorded for the latest commit (one-row metadata)."""
+    history = DeltaTable.forPath(spark, table.path(lake)).history(1).select("operationMetrics").first()
+    metrics = (history.operationMetrics if history else None) or {}
+    return {name: int(value) for name, value in metrics.items() if value.isdigit()}
+
+
+def current_version(spark: SparkSession, table: Table, lake: Path) -> int:
+    return DeltaTable.forPath(spark, table.path(lake)).history(1).select("version").first().version

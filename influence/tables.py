@@ -1,0 +1,189 @@
+"""Every table of the lake, named once with its explicit schema, layout and key.
+
+Layout (stable): <lake>/bronze/<table>, <lake>/silver/<table>, <lake>/gold/<table>, <lake>/ops/runs;
+candidate gold data is written to <lake>/staging/<table> and validated before it is published.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyspark.sql import types as T
+
+NETWORKS = ("snap", "twitter", "reddit", "bluesky", "mastodon")
+# SNAP activity: RT -> reshare, MT -> mention, RE -> reply; plain edge lists carry no kind ("edge").
+INTERACTION_KINDS = ("follow", "mention", "reply", "reshare", "quote", "like", "edge")
+
+
+@dataclass(frozen=True)
+class Table:
+    layer: str
+    name: str
+    schema: T.StructType
+    key: tuple[str, ...]
+    partition_by: tuple[str, ...] = ()
+    properties: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.layer}.{self.name}"
+
+    def path(self, lake: Path) -> str:
+        return str(Path(lake) / self.layer / self.name)
+
+    @property
+    def columns(self) -> list[str]:
+        return self.schema.fieldNames()
+
+
+def _schema(ddl_fields: list[tuple[str, T.DataType, bool]]) -> T.StructType:
+    return T.StructType([T.StructField(name, dtype, nullable) for name, dtype, nullable in ddl_fields])
+
+
+RAW_LINES = Table(
+    "bronze", "raw_lines",
+    _schema([
+        ("source", T.StringType(), False),
+        ("file", T.StringType(), False),
+        ("file_sha256", T.StringType(), False),
+        ("line_number", T.LongType(), False),
+        ("line", T.StringType(), True),
+        ("run_id", T.StringType(), False),
+        ("run_date", T.DateType(), False),
+        ("ingested_at", T.TimestampType(), False),
+    ]),
+    key=("run_date", "source", "file", "line_number"),
+    partition_by=("run_date",),
+    description="Every landed line, verbatim, with where it came from. Re-landing a file for a date adds nothing.",
+)
+
+INTERACTIONS = Table(
+    "silver", "interactions",
+    _schema([
+        ("interaction_id", T.StringType(), False),
+        ("network", T.StringType(), False),
+        ("actor", T.StringType(), False),
+        ("target", T.StringType(), False),
+        ("kind", T.StringType(), False),
+        ("occurred_at", T.TimestampType(), True),
+        ("weight", T.DoubleType(), False),
+        ("source", T.StringType(), False),
+        ("file", T.StringType(), False),
+        ("line_number", T.LongType(), False),
+        ("run_date", T.DateType(), False),
+    ]),
+    key=("interaction_id",),
+    partition_by=("run_date",),
+    description="One row per distinct interaction: actor engaged with target (A retweets B: actor A, target B).",
+)
+
+ACCOUNTS = Table(
+    "silver", "accounts",
+    _schema([
+        ("network", T.StringType(), False),
+        ("account_id", T.StringType(), False),
+        ("first_seen_at", T.TimestampType(), True),
+        ("last_seen_at", T.TimestampType(), True),
+        ("first_run_date", T.DateType(), False),
+        ("last_run_date", T.DateType(), False),
+    ]),
+    key=("network", "account_id"),
+    description="Every account seen as actor or target; *_seen_at are event times, null when a dump has none.",
+)
+
+QUARANTINE = Table(
+    "silver", "quarantine",
+    _schema([
+        ("source", T.StringType(), False),
+        ("file", T.StringType(), False),
+        ("line_number", T.LongType(), False),
+        ("line", T.StringType(), True),
+        ("reason", T.StringType(), False),
+        ("run_id", T.StringType(), False),
+        ("run_date", T.DateType(), False),
+    ]),
+    key=("run_date", "source", "file", "line_number"),
+    partition_by=("run_date",),
+    description="Lines that could not be conformed, with a specific reason.",
+)
+
+_SCORE_FIELDS = [
+    ("network", T.StringType(), False),
+    ("account_id", T.StringType(), False),
+    ("pagerank", T.DoubleType(), False),
+    ("score", T.IntegerType(), False),
+    ("percentile", T.DoubleType(), False),
+    ("engagers", T.LongType(), False),
+    ("interactions_received", T.LongType(), False),
+]
+
+INFLUENCE_SCORES = Table(
+    "gold", "influence_scores",
+    _schema([("run_date", T.DateType(), False), *_SCORE_FIELDS]),
+    key=("run_date", "network", "account_id"),
+    partition_by=("run_date",),
+    description="Score history: one row per account per published run date.",
+)
+
+STAGED_SCORES = Table(
+    "staging", "influence_scores",
+    INFLUENCE_SCORES.schema,
+    key=INFLUENCE_SCORES.key,
+    partition_by=("run_date",),
+    description="The night's candidate scores, validated before they are published.",
+)
+
+PROFILES = Table(
+    "gold", "profiles",
+    _schema([*_SCORE_FIELDS, ("as_of_date", T.DateType(), False)]),
+    key=("network", "account_id"),
+    properties={"delta.enableChangeDataFeed": "true"},
+    description="The published table: one current row per account, from the latest published run date.",
+)
+
+# Delta refuses NOT NULL inside arrays, so nested fields are nullable.
+_STAGE = T.StructType([
+    T.StructField("stage", T.StringType(), True),
+    T.StructField("seconds", T.DoubleType(), True),
+    T.StructField("counts", T.MapType(T.StringType(), T.LongType()), True),
+])
+_RECONCILIATION = T.StructType([
+    T.StructField("source", T.StringType(), True),
+    T.StructField("file", T.StringType(), True),
+    T.StructField("raw_lines", T.LongType(), True),
+    T.StructField("conformed", T.LongType(), True),
+    T.StructField("quarantined", T.LongType(), True),
+    T.StructField("skipped", T.MapType(T.StringType(), T.LongType()), True),
+    T.StructField("reconciled", T.BooleanType(), True),
+])
+_VALIDATION = T.StructType([
+    T.StructField("suite", T.StringType(), True),
+    T.StructField("success", T.BooleanType(), True),
+    T.StructField("evaluated", T.IntegerType(), True),
+    T.StructField("failed", T.ArrayType(T.StringType()), True),
+])
+
+RUNS = Table(
+    "ops", "runs",
+    _schema([
+        ("run_id", T.StringType(), False),
+        ("command", T.StringType(), False),
+        ("run_date", T.DateType(), True),
+        ("status", T.StringType(), False),
+        ("exit_code", T.IntegerType(), True),
+        ("started_at", T.TimestampType(), False),
+        ("ended_at", T.TimestampType(), True),
+        ("input", T.StringType(), True),
+        ("master", T.StringType(), True),
+        ("stages", T.ArrayType(_STAGE), True),
+        ("reconciliation", T.ArrayType(_RECONCILIATION), True),
+        ("validation", T.ArrayType(_VALIDATION), True),
+        ("message", T.StringType(), True),
+    ]),
+    key=("run_id",),
+    description="One row per run: status, timings, row counts per stage, reconciliation, validation summary.",
+)
+
+ALL_TABLES = (RAW_LINES, INTERACTIONS, ACCOUNTS, QUARANTINE, STAGED_SCORES, INFLUENCE_SCORES, PROFILES, RUNS)

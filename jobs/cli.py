@@ -1,0 +1,140 @@
+"""The `influence` command.
+
+Exit codes: 0 published (or command done); 1 validation failed, nothing published;
+2 bad arguments, config or input location; 3 any other failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+from pathlib import Path
+
+from influence.config import load_config
+from influence.errors import InfluenceError, UsageError, ValidationFailed
+
+log = logging.getLogger("influence")
+
+
+def iso_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text) if len(text) == 10 else _bad_date(text)
+    except ValueError:
+        return _bad_date(text)
+
+
+def _bad_date(text: str) -> dt.date:
+    raise argparse.ArgumentTypeError(f"{text!r} is not a date in the form YYYY-MM-DD")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="influence", description="Influence profiles from social-network dumps.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    nightly = commands.add_parser("nightly", help="ingest, score, validate and publish one run date")
+    nightly.add_argument("--date", type=iso_date, required=True, help="run date, YYYY-MM-DD")
+    nightly.add_argument("--input", help="landing folder DIR/<source>/<files> (default: the bundled sample)")
+    nightly.add_argument("--lake", help="lake root (default: ./lakehouse or 'lake' in the config)")
+    nightly.add_argument("--config", help="TOML config file")
+    nightly.add_argument("--master", help="Spark master URL (default: local[*] or SPARK_MASTER)")
+    nightly.set_defaults(handler=run_nightly_command)
+
+    runs = commands.add_parser("runs", help="show the run log")
+    runs.add_argument("--lake", help="lake root (default: ./lakehouse)")
+    runs.add_argument("--config", help="TOML config file")
+    runs.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    runs.add_argument("--limit", type=int, default=20, help="most recent runs to show (default 20)")
+    runs.set_defaults(handler=run_runs_command)
+
+    jars = commands.add_parser("jars", help="download the JVM jars into a folder, for INFLUENCE_JARS_DIR")
+    jars.add_argument("--out", required=True, help="folder to copy the jars into")
+    jars.set_defaults(handler=run_jars_command)
+    return parser
+
+
+def run_nightly_command(args: argparse.Namespace) -> int:
+    # Everything that can be wrong with the arguments is checked before Spark starts or anything is written.
+    from influence.landing import bundled_sample, discover
+
+    config = load_config(args.config, lake=args.lake, master=args.master)
+    input_dir = Path(args.input).expanduser().resolve() if args.input else bundled_sample()
+    landed = discover(input_dir)
+    lake = config.lake_path
+    if lake.exists() and not lake.is_dir():
+        raise UsageError(f"lake {lake} exists and is not a folder")
+
+    from influence.runlog import RunLog, RunRecord, new_run_id
+    from influence.session import build_spark
+    from jobs.nightly import run_nightly
+
+    log.info("nightly %s: %d file(s) from %s -> lake %s", args.date, len(landed), input_dir, lake)
+    spark = build_spark(config, app_name=f"influence-nightly-{args.date}")
+    runlog = RunLog(spark, lake)
+    record = RunRecord(new_run_id(args.date), "nightly", args.date, str(input_dir), config.spark.master)
+    runlog.start(record)
+    try:
+        outcome = run_nightly(spark, config, args.date, landed, record)
+    except ValidationFailed as failure:
+        runlog.finish(record, "validation_failed", 1, f"{failure}: " + "; ".join(failure.failures))
+        log.error("%s (run %s). Failed expectations:", failure, record.run_id)
+        for line in failure.failures:
+            log.error("  - %s", line)
+        return 1
+    except BaseException as error:
+        runlog.finish(record, "failed", 3, f"{type(error).__name__}: {error}")
+        raise
+    status = "published" if outcome.profiles_published else "history_only"
+    runlog.finish(record, status, 0, outcome.message)
+    print(f"run {record.run_id}: {outcome.message}; lake {lake}")
+    return 0
+
+
+def run_runs_command(args: argparse.Namespace) -> int:
+    from jobs.runs import format_runs, recent_runs
+
+    config = load_config(args.config, lake=args.lake).with_spark(ui_enabled=False)
+    runs = recent_runs(config, args.limit)
+    if args.json:
+        print(json.dumps(runs, indent=2, default=str))
+    else:
+        print(format_runs(runs))
+    return 0
+
+
+def run_jars_command(args: argparse.Namespace) -> int:
+    from influence.jars import export_jars
+
+    copied = export_jars(Path(args.out).expanduser().resolve())
+    print(f"copied {len(copied)} jar(s) to {args.out}; use it with INFLUENCE_JARS_DIR={args.out}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse: 2 for bad arguments, 0 for --help
+        return int(exit_.code or 0)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    for noisy in ("py4j", "great_expectations"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return args.handler(args)
+    except InfluenceError as error:
+        log.error("%s", error)
+        return error.exit_code
+    except Exception:
+        log.exception("influence %s failed", args.command)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

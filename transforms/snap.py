@@ -1,0 +1,105 @@
+"""SNAP dumps -> conformed interactions.
+
+Two line formats, fields separated by spaces or tabs:
+- Higgs activity: `userA userB unix_ts kind`, kind RT (A retweeted B), MT (A mentioned B), RE (A replied to B)
+- plain edge list: `src dst [weight]`, weight a positive number (default 1); `#` starts a comment line.
+"""
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from transforms.lines import CONFORMED, QUARANTINED, SKIP_BLANK, SKIP_COMMENT, SKIPPED, clean_line
+
+ACTIVITY_KINDS = {"RT": "reshare", "MT": "mention", "RE": "reply"}
+EDGE_KIND = "edge"
+
+_UNIX_SECONDS = r"^-?[0-9]{1,11}$"
+_POSITIVE_NUMBER = r"^\+?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$"
+_MAX_REASON_VALUE = 40
+
+
+def _quoted(value: Column) -> Column:
+    """A field value for a quarantine reason, cut so one huge token cannot bloat the table."""
+    return F.concat(F.lit("'"), F.substring(value, 1, _MAX_REASON_VALUE), F.lit("'"))
+
+
+def with_snap_fields(lines: DataFrame, network: str) -> DataFrame:
+    """Classify raw SNAP lines and parse the conformed ones.
+
+    In: source, file, line_number, line. Out adds: status (conformed | quarantined | skipped),
+    reason (null when conformed), network, actor, target, kind, occurred_at, weight, interaction_id.
+    """
+    text = clean_line(F.col("line"))
+    split = lines.select(
+        "source", "file", "line_number", "line",
+        text.alias("_text"),
+        F.split(text, r"[ \t]+").alias("_fields"),
+    )
+    fields = F.col("_fields")
+    field_count = F.size(fields)
+    actor, target, third, fourth = (F.get(fields, i) for i in range(4))
+    is_activity, is_edge = field_count == 4, field_count.isin(2, 3)
+    weight_text = F.when(field_count == 3, third)
+    reason = (
+        F.when(F.col("line").isNull() | (F.col("_text") == ""), F.lit(SKIP_BLANK))
+        .when(F.col("_text").startswith("#"), F.lit(SKIP_COMMENT))
+        .when(
+            ~(is_activity | is_edge),
+            F.concat(
+                F.lit("wrong_field_count: expected 'src dst [weight]' or 'userA userB unix_ts RT|MT|RE', got "),
+                field_count.cast("string"),
+                F.lit(" fields"),
+            ),
+        )
+        .when(
+            is_activity & ~third.rlike(_UNIX_SECONDS),
+            F.concat(F.lit("bad_timestamp: "), _quoted(third), F.lit(" is not a unix time in seconds")),
+        )
+        .when(
+            is_activity & ~fourth.isin(*ACTIVITY_KINDS),
+            F.concat(F.lit("unknown_kind: "), _quoted(fourth), F.lit(" is not RT, MT or RE")),
+        )
+        .when(
+            weight_text.isNotNull() & ~(weight_text.rlike(_POSITIVE_NUMBER) & (weight_text.cast("double") > 0)),
+            F.concat(F.lit("bad_weight: "), _quoted(weight_text), F.lit(" is not a positive number")),
+        )
+    )
+    kind_of_code = F.create_map(*[F.lit(x) for pair in ACTIVITY_KINDS.items() for x in pair])
+    parsed = split.select(
+        "source", "file", "line_number", "line",
+        reason.alias("reason"),
+        actor.alias("_actor"),
+        target.alias("_target"),
+        F.when(is_activity, kind_of_code[fourth]).otherwise(F.lit(EDGE_KIND)).alias("_kind"),
+        F.when(is_activity, third).alias("_unix_seconds"),
+        F.when(is_edge, F.coalesce(weight_text.cast("double"), F.lit(1.0))).otherwise(F.lit(1.0)).alias("_weight"),
+    )
+
+    reason = F.col("reason")
+    status = (
+        F.when(reason.isNull(), F.lit(CONFORMED))
+        .when(reason.isin(SKIP_BLANK, SKIP_COMMENT), F.lit(SKIPPED))
+        .otherwise(F.lit(QUARANTINED))
+    )
+    is_conformed = reason.isNull()
+    # Activity events are identified by what happened; edge-list rows by where they were written,
+    # so repeated pairs in one list add up while the same list landed twice counts once.
+    natural_key = F.when(
+        F.col("_unix_seconds").isNotNull(),
+        F.concat_ws("\u0001", F.lit(network), "_actor", "_target", "_kind", "_unix_seconds"),
+    ).otherwise(F.concat_ws("\u0001", F.lit(network), "source", "file", F.col("line_number").cast("string")))
+    return parsed.select(
+        "source",
+        "file",
+        "line_number",
+        "line",
+        status.alias("status"),
+        "reason",
+        F.lit(network).alias("network"),
+        F.when(is_conformed, F.col("_actor")).alias("actor"),
+        F.when(is_conformed, F.col("_target")).alias("target"),
+        F.when(is_conformed, F.col("_kind")).alias("kind"),
+        F.when(is_conformed, F.timestamp_seconds(F.col("_unix_seconds").cast("long"))).alias("occurred_at"),
+        F.when(is_conformed, F.col("_weight")).alias("weight"),
+        F.when(is_conformed, F.sha2(natural_key, 256)).alias("interaction_id"),
+    )
