@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 
 from pyspark.errors import PySparkRuntimeError
 from pyspark.sql import SparkSession
@@ -13,6 +14,7 @@ from influence.errors import EnvironmentProblem
 from influence.jars import require_supported_java, session_jars
 
 log = logging.getLogger(__name__)
+LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
 
 
 def build_spark(config: Config, app_name: str = "influence-lakehouse") -> SparkSession:
@@ -41,6 +43,9 @@ def build_spark(config: Config, app_name: str = "influence-lakehouse") -> SparkS
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.ui.enabled", str(config.spark.ui_enabled).lower())
             .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={LOG4J_CONFIG.as_uri()}")
+            # Checkpoint files of PageRank iterations are removed once nothing references them.
+            .config("spark.cleaner.referenceTracking.cleanCheckpoints", "true")
         )
         try:
             active = builder.getOrCreate()

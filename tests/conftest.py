@@ -1,0 +1,31 @@
+"""One Spark session for the whole test run, built by the same builder the jobs use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from influence.config import load_config
+from influence.session import build_spark
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory):
+    base = tmp_path_factory.mktemp("spark")
+    config = load_config(lake=str(base / "lake"), master="local[2]").with_spark(
+        shuffle_partitions=2, ui_enabled=False, checkpoint_dir=str(base / "checkpoints"), driver_memory="2g"
+    )
+    session = build_spark(config, app_name="influence-tests")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data: the real public datasets (see its README); tests needing it skip without it."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared data not found at {SHARED_DATA}")
+    return SHARED_DATA
