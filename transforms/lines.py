@@ -16,9 +16,9 @@ def clean_line(line: Column) -> Column:
 def with_duplicates_skipped(parsed: DataFrame) -> DataFrame:
     """Mark every conformed row whose interaction_id repeats an earlier line as a skipped duplicate.
 
-    "Earlier" is by (file, line_number), so which copy survives does not depend on partitioning.
+    "Earlier" is by (source, file, line_number), so which copy survives does not depend on partitioning.
     """
-    earliest_first = Window.partitionBy("interaction_id").orderBy("file", "line_number")
+    earliest_first = Window.partitionBy("interaction_id").orderBy("source", "file", "line_number")
     occurrence = F.when(F.col("status") == CONFORMED, F.row_number().over(earliest_first))
     is_repeat = occurrence > 1
     return parsed.withColumns({
@@ -50,7 +50,10 @@ def reconcile(raw_counts: DataFrame, classified: DataFrame) -> DataFrame:
     """
     skipped_columns = [f"skipped_{reason}" for reason in SKIP_REASONS]
     raw, parsed = raw_counts.alias("raw"), classified.alias("parsed")
-    joined = raw.join(parsed, on=["source", "file"], how="left").fillna(0, subset=["conformed", "quarantined", *skipped_columns])
+    # Full join: a classified file without raw lines must show up as unreconciled, not vanish.
+    joined = raw.join(parsed, on=["source", "file"], how="full").fillna(
+        0, subset=["raw_lines", "conformed", "quarantined", *skipped_columns]
+    )
     accounted = F.col("conformed") + F.col("quarantined") + sum(F.col(name) for name in skipped_columns)
     return joined.select(
         "source",

@@ -40,6 +40,9 @@ def with_snap_fields(lines: DataFrame, network: str) -> DataFrame:
     actor, target, third, fourth = (F.get(fields, i) for i in range(4))
     is_activity, is_edge = field_count == 4, field_count.isin(2, 3)
     weight_text = F.when(field_count == 3, third)
+    # try_cast: under ANSI mode a plain cast of a bad token would fail the job instead of the line.
+    weight_value = weight_text.try_cast("double")
+    is_positive_finite = weight_text.rlike(_POSITIVE_NUMBER) & (weight_value > 0) & (weight_value < float("inf"))
     reason = (
         F.when(F.col("line").isNull() | (F.col("_text") == ""), F.lit(SKIP_BLANK))
         .when(F.col("_text").startswith("#"), F.lit(SKIP_COMMENT))
@@ -60,8 +63,8 @@ def with_snap_fields(lines: DataFrame, network: str) -> DataFrame:
             F.concat(F.lit("unknown_kind: "), _quoted(fourth), F.lit(" is not RT, MT or RE")),
         )
         .when(
-            weight_text.isNotNull() & ~(weight_text.rlike(_POSITIVE_NUMBER) & (weight_text.cast("double") > 0)),
-            F.concat(F.lit("bad_weight: "), _quoted(weight_text), F.lit(" is not a positive number")),
+            weight_text.isNotNull() & ~F.coalesce(is_positive_finite, F.lit(False)),
+            F.concat(F.lit("bad_weight: "), _quoted(weight_text), F.lit(" is not a positive finite number")),
         )
     )
     kind_of_code = F.create_map(*[F.lit(x) for pair in ACTIVITY_KINDS.items() for x in pair])
@@ -71,8 +74,8 @@ def with_snap_fields(lines: DataFrame, network: str) -> DataFrame:
         actor.alias("_actor"),
         target.alias("_target"),
         F.when(is_activity, kind_of_code[fourth]).otherwise(F.lit(EDGE_KIND)).alias("_kind"),
-        F.when(is_activity, third).alias("_unix_seconds"),
-        F.when(is_edge, F.coalesce(weight_text.cast("double"), F.lit(1.0))).otherwise(F.lit(1.0)).alias("_weight"),
+        F.when(is_activity, third.try_cast("long")).alias("_unix_seconds"),
+        F.when(is_edge, F.coalesce(weight_value, F.lit(1.0))).otherwise(F.lit(1.0)).alias("_weight"),
     )
 
     reason = F.col("reason")
@@ -86,7 +89,7 @@ def with_snap_fields(lines: DataFrame, network: str) -> DataFrame:
     # so repeated pairs in one list add up while the same list landed twice counts once.
     natural_key = F.when(
         F.col("_unix_seconds").isNotNull(),
-        F.concat_ws("\u0001", F.lit(network), "_actor", "_target", "_kind", "_unix_seconds"),
+        F.concat_ws("\u0001", F.lit(network), "_actor", "_target", "_kind", F.col("_unix_seconds").cast("string")),
     ).otherwise(F.concat_ws("\u0001", F.lit(network), "source", "file", F.col("line_number").cast("string")))
     return parsed.select(
         "source",
@@ -99,7 +102,7 @@ def with_snap_fields(lines: DataFrame, network: str) -> DataFrame:
         F.when(is_conformed, F.col("_actor")).alias("actor"),
         F.when(is_conformed, F.col("_target")).alias("target"),
         F.when(is_conformed, F.col("_kind")).alias("kind"),
-        F.when(is_conformed, F.timestamp_seconds(F.col("_unix_seconds").cast("long"))).alias("occurred_at"),
+        F.when(is_conformed, F.timestamp_seconds(F.col("_unix_seconds"))).alias("occurred_at"),
         F.when(is_conformed, F.col("_weight")).alias("weight"),
         F.when(is_conformed, F.sha2(natural_key, 256)).alias("interaction_id"),
     )

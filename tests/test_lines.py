@@ -1,0 +1,200 @@
+"""transforms.lines: duplicate marking, the per-file classification summary and reconciliation."""
+
+from __future__ import annotations
+
+from pyspark.sql import types as T
+from pyspark.testing import assertDataFrameEqual
+
+from transforms.lines import reconcile, summarize_classification, with_duplicates_skipped
+from transforms.snap import with_snap_fields
+
+CLASSIFIED_SCHEMA = T.StructType([
+    T.StructField("source", T.StringType(), False),
+    T.StructField("file", T.StringType(), False),
+    T.StructField("line_number", T.LongType(), False),
+    T.StructField("line", T.StringType(), True),
+    T.StructField("status", T.StringType(), False),
+    T.StructField("reason", T.StringType(), True),
+    T.StructField("interaction_id", T.StringType(), True),
+])
+SUMMARY_SCHEMA = T.StructType([
+    T.StructField("source", T.StringType(), False),
+    T.StructField("file", T.StringType(), False),
+    *[
+        T.StructField(name, T.LongType(), False)
+        for name in ("conformed", "quarantined", "skipped_blank", "skipped_comment", "skipped_duplicate")
+    ],
+])
+RAW_COUNTS_SCHEMA = "source string, file string, raw_lines long"
+RECONCILED_SCHEMA = T.StructType([
+    T.StructField("source", T.StringType(), False),
+    T.StructField("file", T.StringType(), False),
+    T.StructField("raw_lines", T.LongType(), False),
+    *[
+        T.StructField(name, T.LongType(), False)
+        for name in ("conformed", "quarantined", "skipped_blank", "skipped_comment", "skipped_duplicate")
+    ],
+    T.StructField("accounted_lines", T.LongType(), False),
+    T.StructField("quarantined_fraction", T.DoubleType(), False),
+])
+
+BAD = "wrong_field_count: expected 'src dst [weight]' or 'userA userB unix_ts RT|MT|RE', got 1 fields"
+
+
+def classified(spark, rows):
+    return spark.createDataFrame(rows, CLASSIFIED_SCHEMA)
+
+
+# with_duplicates_skipped
+
+def test_only_the_earliest_line_of_a_repeated_interaction_stays_conformed(spark):
+    rows = [
+        ("snap", "b.txt", 1, "1 2 5 RT", "conformed", None, "x"),
+        ("snap", "a.txt", 10, "1 2 5 RT", "conformed", None, "x"),
+        ("snap", "a.txt", 9, "1 2 5 RT", "conformed", None, "x"),  # 9 < 10 as numbers, not as text
+        ("snap", "a.txt", 2, "3 4", "conformed", None, "y"),  # unique
+        ("snap", "a.txt", 3, "bad", "quarantined", BAD, None),
+        ("snap", "a.txt", 4, "worse", "quarantined", BAD, None),
+        ("snap", "a.txt", 5, None, "skipped", "blank", None),
+        ("snap", "a.txt", 6, "#", "skipped", "comment", None),
+    ]
+    assertDataFrameEqual(
+        with_duplicates_skipped(classified(spark, rows)),
+        classified(spark, [
+            ("snap", "b.txt", 1, "1 2 5 RT", "skipped", "duplicate", "x"),
+            ("snap", "a.txt", 10, "1 2 5 RT", "skipped", "duplicate", "x"),
+            ("snap", "a.txt", 9, "1 2 5 RT", "conformed", None, "x"),
+            ("snap", "a.txt", 2, "3 4", "conformed", None, "y"),
+            ("snap", "a.txt", 3, "bad", "quarantined", BAD, None),
+            ("snap", "a.txt", 4, "worse", "quarantined", BAD, None),
+            ("snap", "a.txt", 5, None, "skipped", "blank", None),
+            ("snap", "a.txt", 6, "#", "skipped", "comment", None),
+        ]),
+    )
+
+
+def test_the_surviving_copy_does_not_depend_on_partitioning_or_order(spark):
+    rows = [("snap", f"part-{n % 3}.txt", n, "1 2 5 RT", "conformed", None, "x") for n in range(12)]
+    rows.append(("snap", "part-0.txt", 99, None, "skipped", "blank", None))
+    # part-0.txt sorts first among the files and its smallest line number is 0: that copy survives.
+    want = classified(spark, [
+        row if row[2] in (0, 99) else (*row[:4], "skipped", "duplicate", row[6])
+        for row in rows
+    ])
+    for partitions in (1, 3, 5):
+        shuffled = classified(spark, list(reversed(rows))).repartition(partitions)
+        assertDataFrameEqual(with_duplicates_skipped(shuffled), want)
+
+
+def test_marking_duplicates_twice_changes_nothing_more(spark):
+    rows = [
+        ("snap", "a.txt", 1, "1 2 5 RT", "conformed", None, "x"),
+        ("snap", "b.txt", 1, "1 2 5 RT", "conformed", None, "x"),
+        ("snap", "a.txt", 2, None, "skipped", "blank", None),
+    ]
+    once = with_duplicates_skipped(classified(spark, rows))
+    assertDataFrameEqual(with_duplicates_skipped(once), once)
+
+
+# summarize_classification
+
+def test_the_summary_counts_each_status_and_skip_reason_per_file(spark):
+    rows = [
+        ("snap", "a.txt", 1, "1 2", "conformed", None, "i1"),
+        ("snap", "a.txt", 2, "1 3", "conformed", None, "i2"),
+        ("snap", "a.txt", 3, "bad", "quarantined", BAD, None),
+        ("snap", "a.txt", 4, None, "skipped", "blank", None),
+        ("snap", "a.txt", 5, "", "skipped", "blank", None),
+        ("snap", "a.txt", 6, "#", "skipped", "comment", None),
+        ("snap", "a.txt", 7, "1 2 5 RT", "skipped", "duplicate", "i3"),
+        ("snap", "b.txt", 1, None, "skipped", "blank", None),  # a file with nothing but a blank line
+        ("other", "a.txt", 1, "1 2", "conformed", None, "i4"),  # same file name, another source
+    ]
+    assertDataFrameEqual(
+        summarize_classification(classified(spark, rows)),
+        spark.createDataFrame(
+            [
+                ("snap", "a.txt", 2, 1, 2, 1, 1),
+                ("snap", "b.txt", 0, 0, 1, 0, 0),
+                ("other", "a.txt", 1, 0, 0, 0, 0),
+            ],
+            SUMMARY_SCHEMA,
+        ),
+    )
+
+
+# reconcile
+
+def test_reconcile_accounts_for_every_raw_line_and_computes_the_quarantined_fraction(spark):
+    raw_counts = spark.createDataFrame(
+        [
+            ("snap", "a.txt", 10),
+            ("snap", "b.txt", 3),  # never classified: zeros, not nulls
+            ("snap", "c.txt", 2),  # only blank lines: the denominator floors at 1
+            ("snap", "d.txt", 4),
+            ("snap", "e.txt", 5),  # one line lost by the parser
+            ("other", "a.txt", 8),
+        ],
+        RAW_COUNTS_SCHEMA,
+    )
+    summary = spark.createDataFrame(
+        [
+            ("snap", "a.txt", 5, 2, 1, 1, 1),
+            ("snap", "c.txt", 0, 0, 2, 0, 0),
+            ("snap", "d.txt", 0, 2, 1, 1, 0),
+            ("snap", "e.txt", 4, 0, 0, 0, 0),
+            ("other", "a.txt", 2, 6, 0, 0, 0),
+        ],
+        SUMMARY_SCHEMA,
+    )
+    assertDataFrameEqual(
+        reconcile(raw_counts, summary),
+        spark.createDataFrame(
+            [
+                # accounted = conformed + quarantined + skipped_*; fraction = quarantined / max(raw - blank - comment, 1)
+                ("snap", "a.txt", 10, 5, 2, 1, 1, 1, 10, 2 / 8),
+                ("snap", "b.txt", 3, 0, 0, 0, 0, 0, 0, 0.0),
+                ("snap", "c.txt", 2, 0, 0, 2, 0, 0, 2, 0.0),
+                ("snap", "d.txt", 4, 0, 2, 1, 1, 0, 4, 1.0),
+                ("snap", "e.txt", 5, 4, 0, 0, 0, 0, 4, 0.0),
+                ("other", "a.txt", 8, 2, 6, 0, 0, 0, 8, 0.75),
+            ],
+            RECONCILED_SCHEMA,
+        ),
+        rtol=0,
+        atol=0,
+    )
+
+
+def test_an_empty_file_reconciles_without_dividing_by_zero(spark):
+    raw_counts = spark.createDataFrame([("snap", "empty.txt", 0)], RAW_COUNTS_SCHEMA)
+    summary = spark.createDataFrame([], SUMMARY_SCHEMA)
+    assertDataFrameEqual(
+        reconcile(raw_counts, summary),
+        spark.createDataFrame([("snap", "empty.txt", 0, 0, 0, 0, 0, 0, 0, 0.0)], RECONCILED_SCHEMA),
+    )
+
+
+def test_parsed_lines_reconcile_with_their_raw_count(spark):
+    files = {
+        "day1.txt": ["1 2 1341100800 RT", "1 2 1341100800 RT", "", "# c", "bad", "3 4 1341100801 MT", None],
+        "day2.txt": ["1 2 1341100800 RT", "1 2 zero RT", "\r"],
+    }
+    lines = spark.createDataFrame(
+        [("snap", file, n, line) for file, text in files.items() for n, line in enumerate(text, start=1)],
+        "source string, file string, line_number long, line string",
+    )
+    raw_counts = spark.createDataFrame([("snap", file, len(text)) for file, text in files.items()], RAW_COUNTS_SCHEMA)
+    parsed = with_duplicates_skipped(with_snap_fields(lines, "higgs"))
+    assertDataFrameEqual(
+        reconcile(raw_counts, summarize_classification(parsed)),
+        spark.createDataFrame(
+            [
+                # day1: the RT at line 1 survives, line 2 repeats it; blank "" and None; one comment; "bad".
+                ("snap", "day1.txt", 7, 2, 1, 2, 1, 1, 7, 1 / 4),
+                # day2: its first line repeats day1.txt line 1, which sorts earlier; "zero" is a bad time.
+                ("snap", "day2.txt", 3, 0, 1, 1, 0, 1, 3, 1 / 2),
+            ],
+            RECONCILED_SCHEMA,
+        ),
+    )
