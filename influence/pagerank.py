@@ -7,8 +7,8 @@
   max_iterations (then `converged` is False and the last ranks are kept).
 
 Each iteration is message passing over the edge frame (the pattern of GraphFrames' aggregateMessages:
-send rank * share along each edge, sum at the destination), and its result is checkpointed so the
-query plan does not grow with the number of iterations.
+send rank * share along each edge, sum at the destination). Every iteration is checkpointed (locally,
+on the executors) so the query plan does not grow with the number of iterations.
 """
 
 from __future__ import annotations
@@ -55,7 +55,9 @@ def weighted_pagerank(
     threshold = vertex_count * tolerance
     while iterations < max_iterations:
         iterations += 1
-        ranks = pagerank_step(ranks, transitions, damping, vertex_count, dangling_mass).checkpoint(eager=True)
+        # Each step joins the previous ranks twice, so an uncut plan would double every iteration.
+        # A lazy local checkpoint is filled by the stats job itself: one Spark job per iteration.
+        ranks = pagerank_step(ranks, transitions, damping, vertex_count, dangling_mass).localCheckpoint(eager=False)
         stats = convergence_stats(ranks).first()
         l1_change, dangling_mass = stats.l1_change, stats.dangling_mass
         log.debug("pagerank iteration %d: L1 change %.3e", iterations, l1_change)

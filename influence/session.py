@@ -40,6 +40,8 @@ def build_spark(config: Config, app_name: str = "influence-lakehouse") -> SparkS
             .config("spark.driver.memory", config.spark.driver_memory)
             .config("spark.sql.shuffle.partitions", partitions)
             .config("spark.default.parallelism", partitions)
+            # Delta rebuilds table state with 50 partitions by default: pure overhead on a laptop.
+            .config("spark.databricks.delta.snapshotPartitions", partitions)
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.ui.enabled", str(config.spark.ui_enabled).lower())
             .config("spark.ui.showConsoleProgress", "false")

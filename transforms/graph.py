@@ -62,14 +62,24 @@ def pagerank_step(
     where dangling_mass is the total rank held by vertices without out-edges (spread uniformly).
     Keeps the previous rank as `previous_rank` for the convergence test.
     """
-    sent = ranks.select(F.col("id").alias("src"), "rank").join(transitions, on="src", how="inner")
-    received = sent.groupBy(F.col("dst").alias("id")).agg(F.sum(F.col("rank") * F.col("share")).alias("received"))
+    messages = ranks.select(F.col("id").alias("src"), "rank").join(transitions, on="src", how="inner").select(
+        F.col("dst").alias("id"),
+        (F.col("rank") * F.col("share")).alias("received"),
+        F.lit(None).cast("boolean").alias("is_dangling"),
+        F.lit(None).cast("double").alias("previous_rank"),
+    )
+    # Every vertex sends itself an empty message carrying its own state, so one aggregation
+    # (instead of a second join) gives each vertex its incoming rank and its previous values.
+    own_state = ranks.select("id", F.lit(0.0).alias("received"), "is_dangling", F.col("rank").alias("previous_rank"))
     teleport = (damping * dangling_mass + 1.0 - damping) / vertex_count
-    return ranks.join(received, on="id", how="left").select(
-        "id",
-        "is_dangling",
-        (F.lit(damping) * F.coalesce(F.col("received"), F.lit(0.0)) + F.lit(teleport)).alias("rank"),
-        F.col("rank").alias("previous_rank"),
+    return (
+        own_state.unionByName(messages)
+        .groupBy("id")
+        .agg(
+            F.max("is_dangling").alias("is_dangling"),
+            (F.lit(damping) * F.sum("received") + F.lit(teleport)).alias("rank"),
+            F.max("previous_rank").alias("previous_rank"),
+        )
     )
 
 
