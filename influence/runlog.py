@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 import uuid
 from contextlib import contextmanager
@@ -14,6 +15,8 @@ from pyspark.sql import SparkSession
 
 from influence import storage
 from influence.tables import RUNS
+
+log = logging.getLogger("influence.progress")
 
 
 def new_run_id(run_date: dt.date | None) -> str:
@@ -38,14 +41,18 @@ class RunRecord:
         """Time a stage; the caller fills the yielded dict with row counts."""
         counts: dict[str, int] = {}
         started = time.perf_counter()
+        log.info("%s: started", name)
         try:
             yield counts
         finally:
+            seconds = round(time.perf_counter() - started, 3)
             self.stages.append({
                 "stage": name,
-                "seconds": round(time.perf_counter() - started, 3),
+                "seconds": seconds,
                 "counts": {key: int(value) for key, value in counts.items()},
             })
+            summary = ", ".join(f"{key}={value:,}" for key, value in sorted(counts.items()))
+            log.info("%s: done in %.1fs%s", name, seconds, f" ({summary})" if summary else "")
 
     def row(self, status: str, exit_code: int | None, message: str | None, ended: bool) -> dict:
         return {
