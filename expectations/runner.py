@@ -51,6 +51,7 @@ class Validator:
     """One ephemeral GX context per job; each dataset gets a Spark dataframe asset."""
 
     def __init__(self) -> None:
+        logging.getLogger("great_expectations").setLevel(logging.WARNING)
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         self.source = self.context.data_sources.add_spark(name="spark")

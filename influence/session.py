@@ -45,6 +45,7 @@ def build_spark(config: Config, app_name: str = "influence-lakehouse") -> SparkS
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.ui.enabled", str(config.spark.ui_enabled).lower())
             .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.debug.maxToStringFields", "200")
             .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={LOG4J_CONFIG.as_uri()}")
             # Checkpoint files of PageRank iterations are removed once nothing references them.
             .config("spark.cleaner.referenceTracking.cleanCheckpoints", "true")
