@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# pyspark.testing imports pyspark.pandas when pyarrow is installed, which warns unless this is set.
+os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
 
 from influence.config import load_config
 from influence.session import build_spark
