@@ -1,19 +1,42 @@
-"""Run a GX 1.x suite on a Spark DataFrame and summarise the outcome for the run log."""
+"""Run a GX 1.x suite on a Spark DataFrame through a Checkpoint and summarise the outcome for the run log.
+
+With a lake, the GX context's stores live under <lake>/ops/gx and every validation result (passing or
+failing) is rendered into the Data Docs site <lake>/ops/data_docs (start at index.html).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 import great_expectations as gx  # noqa: E402  (after the analytics switch)
+from great_expectations.checkpoint import UpdateDataDocsAction  # noqa: E402
+from great_expectations.core.run_identifier import RunIdentifier  # noqa: E402
 from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
 from pyspark.sql import DataFrame  # noqa: E402
 
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+DATA_DOCS_SITE = "lake"
+# The index page lists the newest validation results only (seven per night: about 140 nights);
+# older pages stay in the site. Building the index reads every result it lists.
+DATA_DOCS_INDEX_LIMIT = 1000
+
+
+def gx_dir(lake: Path) -> Path:
+    return Path(lake) / "ops" / "gx"
+
+
+def data_docs_dir(lake: Path) -> Path:
+    return Path(lake) / "ops" / "data_docs"
 
 
 @dataclass(frozen=True)
@@ -22,6 +45,7 @@ class SuiteResult:
     success: bool
     evaluated: int
     failed: list[str] = field(default_factory=list)
+    page: str | None = None  # this validation's Data Docs page (a file path), when the context has a site
 
     def as_row(self) -> dict[str, Any]:
         return {"suite": self.suite, "success": self.success, "evaluated": self.evaluated, "failed": list(self.failed)}
@@ -47,23 +71,77 @@ def _describe_failure(result) -> str:
     return f"{config.type}({target}{'; ' + bounds if bounds else ''}): {observed}"
 
 
-class Validator:
-    """One ephemeral GX context per job; each dataset gets a Spark dataframe asset."""
+def _use_data_docs_site(context, folder: Path) -> None:
+    """Make `folder` the context's only Data Docs site (rewritten if the lake moved)."""
+    site = {
+        "class_name": "SiteBuilder",
+        "show_how_to_buttons": False,
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(folder)},
+        "site_index_builder": {
+            "class_name": "DefaultSiteIndexBuilder",
+            "validation_results_limit": DATA_DOCS_INDEX_LIMIT,
+        },
+    }
+    sites = context.list_data_docs_sites()
+    if sites != {DATA_DOCS_SITE: site}:
+        for name in list(sites):
+            context.delete_data_docs_site(name)
+        context.add_data_docs_site(DATA_DOCS_SITE, site)
 
-    def __init__(self) -> None:
+
+class Validator:
+    """One GX context per job; each dataset gets a Spark dataframe asset and is validated by a Checkpoint.
+
+    lake: the context is a file context under <lake>/ops/gx (suites, validation definitions, checkpoints,
+    validation results) whose Checkpoints update the Data Docs site <lake>/ops/data_docs; without a lake
+    it is ephemeral and writes nothing. run_name (the run id) groups a run's validations in Data Docs.
+    """
+
+    def __init__(self, lake: Path | None = None, run_name: str | None = None) -> None:
         logging.getLogger("great_expectations").setLevel(logging.WARNING)
-        self.context = gx.get_context(mode="ephemeral")
+        self.run_name = run_name
+        self.results: list[SuiteResult] = []
+        if lake is None:
+            self.context = gx.get_context(mode="ephemeral")
+            self.sites: list[str] = []
+        else:
+            self.context = gx.get_context(mode="file", context_root_dir=str(gx_dir(lake)))
+            _use_data_docs_site(self.context, data_docs_dir(lake))
+            self.sites = [DATA_DOCS_SITE]
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
-        self.source = self.context.data_sources.add_spark(name="spark")
+        self.source = self.context.data_sources.add_or_update_spark(name="spark")
 
     def validate(self, df: DataFrame, suite: gx.ExpectationSuite, parameters: dict[str, Any] | None = None) -> SuiteResult:
+        suite = self.context.suites.add_or_update(suite)
+        if any(asset.name == suite.name for asset in self.source.assets):  # left behind by a killed run
+            self.source.delete_asset(suite.name)
         asset = self.source.add_dataframe_asset(name=suite.name)
         batch = asset.add_batch_definition_whole_dataframe(f"{suite.name}_whole")
-        suite = self.context.suites.add_or_update(suite)
         definition = self.context.validation_definitions.add_or_update(
             gx.ValidationDefinition(data=batch, suite=suite, name=f"{suite.name}_validation")
         )
-        outcome = definition.run(batch_parameters={"dataframe": df}, expectation_parameters=parameters or {})
+        actions = [UpdateDataDocsAction(name="update_data_docs", site_names=self.sites)] if self.sites else []
+        checkpoint = self.context.checkpoints.add_or_update(
+            gx.Checkpoint(name=f"{suite.name}_checkpoint", validation_definitions=[definition], actions=actions)
+        )
+        run_id = RunIdentifier(run_name=self.run_name, run_time=dt.datetime.now(dt.timezone.utc))
+        checkpoint_result = checkpoint.run(
+            batch_parameters={"dataframe": df}, expectation_parameters=parameters or {}, run_id=run_id
+        )
+        [(key, outcome)] = checkpoint_result.run_results.items()  # one validation definition per checkpoint
         failed = [_describe_failure(result) for result in outcome.results if not result.success]
         self.source.delete_asset(suite.name)
-        return SuiteResult(suite.name, bool(outcome.success), len(outcome.results), failed)
+        result = SuiteResult(suite.name, bool(outcome.success), len(outcome.results), failed, self._page(key))
+        self.results.append(result)
+        return result
+
+    def _page(self, key) -> str | None:
+        if not self.sites:
+            return None
+        urls = self.context.get_docs_sites_urls(resource_identifier=key, site_names=self.sites)
+        return url2pathname(urlparse(urls[0]["site_url"]).path) if urls and urls[0].get("site_url") else None
+
+    def run_page(self) -> str | None:
+        """The Data Docs page a run links to: its first failed validation, else its last one."""
+        pages = [r.page for r in self.results if not r.success] or [r.page for r in self.results[-1:]]
+        return pages[0] if pages else None

@@ -51,6 +51,14 @@ class ValidationConfig:
     max_quarantine_fraction: float = 0.05
     # Events stamped later than the end of the run date by more than this are implausible.
     future_tolerance_hours: int = 24
+    # Run over run, against the published profiles (skipped on the first publish and for backfills):
+    # staged rows / published rows must lie in [min_row_ratio, max_row_ratio] (0.8: a night may not lose
+    # more than 20% of the published accounts) ...
+    min_row_ratio: float = 0.8
+    max_row_ratio: float = 10.0
+    # ... and the mean score, and its median and 90th percentile, may not move by more than these points.
+    max_mean_score_shift: float = 15.0
+    max_quantile_shift: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -117,6 +125,13 @@ def _check_ranges(config: Config) -> None:
         problems.append("validation.max_quarantine_fraction must be in [0, 1]")
     if config.validation.future_tolerance_hours < 0:
         problems.append("validation.future_tolerance_hours must be >= 0")
+    if not 0.0 <= config.validation.min_row_ratio <= 1.0:
+        problems.append(f"validation.min_row_ratio must be in [0, 1], got {config.validation.min_row_ratio}")
+    if config.validation.max_row_ratio < 1.0:
+        problems.append(f"validation.max_row_ratio must be >= 1, got {config.validation.max_row_ratio}")
+    for name in ("max_mean_score_shift", "max_quantile_shift"):
+        if not 0.0 <= getattr(config.validation, name) <= 99.0:
+            problems.append(f"validation.{name} must be in [0, 99] score points, got {getattr(config.validation, name)}")
     if not config.snap.network:
         problems.append("snap.network must not be empty")
     if problems:

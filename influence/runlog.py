@@ -35,6 +35,7 @@ class RunRecord:
     stages: list[dict] = field(default_factory=list)
     reconciliation: list[dict] = field(default_factory=list)
     validation: list[dict] = field(default_factory=list)
+    data_docs: str | None = None  # the run's Data Docs page, once validation has run
 
     @contextmanager
     def stage(self, name: str) -> Iterator[dict[str, int]]:
@@ -69,6 +70,7 @@ class RunRecord:
             "reconciliation": self.reconciliation,
             "validation": self.validation,
             "message": message,
+            "data_docs": self.data_docs,
         }
 
 

@@ -6,18 +6,36 @@ from pathlib import Path
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from influence.tables import Table
 
 
 def ensure_table(spark: SparkSession, table: Table, lake: Path) -> DeltaTable:
-    """The table at its path, created empty with its registered schema the first time."""
+    """The table at its path, created empty with its registered schema the first time.
+
+    A table created by an older release gets the registered columns it lacks, when they are nullable
+    (top-level columns only; Delta's createIfNotExists alone would keep the old schema silently).
+    """
     builder = DeltaTable.createIfNotExists(spark).location(table.path(lake)).addColumns(table.schema)
     if table.partition_by:
         builder = builder.partitionedBy(*table.partition_by)
     for key, value in table.properties.items():
         builder = builder.property(key, value)
-    return builder.execute()
+    delta_table = builder.execute()
+    present = set(delta_table.toDF().columns)
+    missing = [f for f in table.schema.fields if f.name not in present]
+    if not missing:
+        return delta_table
+    required = [f.name for f in missing if not f.nullable]
+    if required:
+        raise ValueError(
+            f"{table.qualified_name} at {table.path(lake)} lacks NOT NULL column(s) {required}, which cannot be "
+            f"added to existing rows; it has {sorted(present)}"
+        )
+    columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in missing)
+    spark.sql(f"ALTER TABLE delta.`{table.path(lake).replace('`', '``')}` ADD COLUMNS ({columns})")
+    return DeltaTable.forPath(spark, table.path(lake))
 
 
 def exists(spark: SparkSession, table: Table, lake: Path) -> bool:
@@ -66,3 +84,14 @@ def last_commit_metrics(spark: SparkSession, table: Table, lake: Path) -> dict[s
 
 def current_version(spark: SparkSession, table: Table, lake: Path) -> int:
     return DeltaTable.forPath(spark, table.path(lake)).history(1).select("version").first().version
+
+
+def version_range(spark: SparkSession, table: Table, lake: Path) -> tuple[int, int]:
+    """The oldest and newest versions the table's history still holds (one-row aggregate)."""
+    bounds = DeltaTable.forPath(spark, table.path(lake)).history().agg(F.min("version"), F.max("version")).first()
+    return int(bounds[0]), int(bounds[1])
+
+
+def restore(spark: SparkSession, table: Table, lake: Path, version: int) -> None:
+    """Bring the table back to `version` in one Delta commit (RESTORE); none when it is already there."""
+    DeltaTable.forPath(spark, table.path(lake)).restoreToVersion(version)

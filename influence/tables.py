@@ -139,7 +139,11 @@ PROFILES = Table(
     "gold", "profiles",
     _schema([*_SCORE_FIELDS, ("as_of_date", T.DateType(), False)]),
     key=("network", "account_id"),
-    properties={"delta.enableChangeDataFeed": "true"},
+    # Change Data Feed: `influence export --since-version` reads it. influence.schema_version: the version of
+    # contracts/profiles.json this schema honours (tests/test_contract.py). Neither needs a reader feature:
+    # the table stays at reader version 1 (writer features appendOnly, invariants, changeDataFeed), which
+    # delta-rs (`deltalake`) reads without a JVM, change feed included (tests/test_deltalake.py).
+    properties={"delta.enableChangeDataFeed": "true", "influence.schema_version": "1"},
     description="The published table: one current row per account, from the latest published run date.",
 )
 
@@ -181,6 +185,8 @@ RUNS = Table(
         ("reconciliation", T.ArrayType(_RECONCILIATION), True),
         ("validation", T.ArrayType(_VALIDATION), True),
         ("message", T.StringType(), True),
+        # Added after the first release: nullable, so storage.ensure_table adds it to an older run log.
+        ("data_docs", T.StringType(), True),  # the run's Great Expectations Data Docs page, under <lake>/ops/data_docs
     ]),
     key=("run_id",),
     description="One row per run: status, timings, row counts per stage, reconciliation, validation summary.",

@@ -50,6 +50,29 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--limit", type=int, default=20, help="most recent runs to show (default 20)")
     runs.set_defaults(handler=run_runs_command)
 
+    publish = commands.add_parser("publish", help="publish a night held back by its gold validation, on purpose")
+    publish.add_argument("--date", type=iso_date, required=True, help="the held-back run date, YYYY-MM-DD")
+    publish.add_argument("--force", action="store_true", help="required: publish despite the failed validation")
+    publish.add_argument("--reason", help="required: why, kept in the run log")
+    publish.add_argument("--lake", help="lake root (default: ./lakehouse or 'lake' in the config)")
+    publish.add_argument("--config", help="TOML config file")
+    publish.set_defaults(handler=run_publish_command)
+
+    rollback = commands.add_parser("rollback", help="restore gold/profiles to an earlier Delta version")
+    rollback.add_argument("--to-version", type=int, required=True, metavar="N", help="gold/profiles version to restore")
+    rollback.add_argument("--lake", help="lake root (default: ./lakehouse or 'lake' in the config)")
+    rollback.add_argument("--config", help="TOML config file")
+    rollback.set_defaults(handler=run_rollback_command)
+
+    export = commands.add_parser("export", help="write the enrichment feed of the published date to a folder")
+    export.add_argument("--date", type=iso_date, required=True, help="the published run date, YYYY-MM-DD")
+    export.add_argument("--since-version", type=int, metavar="N", help="only the changes after gold/profiles version N (default: a full snapshot)")
+    export.add_argument("--format", choices=("jsonl", "parquet"), required=True, help="gzip JSON lines or Parquet")
+    export.add_argument("--out", required=True, metavar="DIR", help="folder to write into (refused if it holds a finished export)")
+    export.add_argument("--lake", help="lake root (default: ./lakehouse or 'lake' in the config)")
+    export.add_argument("--config", help="TOML config file")
+    export.set_defaults(handler=run_export_command)
+
     jars = commands.add_parser("jars", help="download the JVM jars into a folder, for INFLUENCE_JARS_DIR")
     jars.add_argument("--out", required=True, help="folder to copy the jars into")
     jars.set_defaults(handler=run_jars_command)
@@ -67,6 +90,7 @@ def run_nightly_command(args: argparse.Namespace) -> int:
     if lake.exists() and not lake.is_dir():
         raise UsageError(f"lake {lake} exists and is not a folder")
 
+    from expectations.runner import Validator
     from influence.runlog import RunLog, RunRecord, new_run_id
     from influence.session import build_spark
     from jobs.nightly import run_nightly
@@ -75,19 +99,24 @@ def run_nightly_command(args: argparse.Namespace) -> int:
     spark = build_spark(config, app_name=f"influence-nightly-{args.date}")
     runlog = RunLog(spark, lake)
     record = RunRecord(new_run_id(args.date), "nightly", args.date, str(input_dir), config.spark.master)
+    validator = Validator(lake, run_name=record.run_id)
     runlog.start(record)
     try:
-        outcome = run_nightly(spark, config, args.date, landed, record)
+        outcome = run_nightly(spark, config, args.date, landed, record, validator)
     except ValidationFailed as failure:
+        record.data_docs = validator.run_page()
         runlog.finish(record, "validation_failed", 1, f"{failure}: " + "; ".join(failure.failures))
         log.error("%s (run %s). Failed expectations:", failure, record.run_id)
         for line in failure.failures:
             log.error("  - %s", line)
+        log.error("Data Docs: %s", validator.run_page())
         return 1
     except BaseException as error:
+        record.data_docs = validator.run_page()
         runlog.finish(record, "failed", 3, f"{type(error).__name__}: {error}")
         raise
     status = "published" if outcome.profiles_published else "history_only"
+    record.data_docs = validator.run_page()
     runlog.finish(record, status, 0, outcome.message)
     print(f"run {record.run_id}: {outcome.message}; lake {lake}")
     return 0
@@ -102,6 +131,48 @@ def run_runs_command(args: argparse.Namespace) -> int:
         print(json.dumps(runs, indent=2, default=str))
     else:
         print(format_runs(runs))
+    return 0
+
+
+def _require_lake(lake: Path) -> None:
+    if not lake.is_dir():
+        raise UsageError(f"lake {lake} does not exist or is not a folder")
+
+
+def run_publish_command(args: argparse.Namespace) -> int:
+    # Refusals come before Spark starts; the checks of what is staged come before anything is written.
+    if not args.force:
+        raise UsageError(
+            f"publishing {args.date} overrides its failed validation: add --force and --reason TEXT to do it on purpose"
+        )
+    if not (args.reason or "").strip():
+        raise UsageError(
+            "--reason must say why the night is published despite its failed validation (it goes into the run log)"
+        )
+    config = load_config(args.config, lake=args.lake)
+    _require_lake(config.lake_path)
+    from jobs.publish import force_publish
+
+    print(force_publish(config, args.date, args.reason.strip()))
+    return 0
+
+
+def run_rollback_command(args: argparse.Namespace) -> int:
+    config = load_config(args.config, lake=args.lake)
+    _require_lake(config.lake_path)
+    from jobs.publish import rollback
+
+    print(rollback(config, args.to_version))
+    return 0
+
+
+def run_export_command(args: argparse.Namespace) -> int:
+    # Refusals that need no Spark (finished or foreign --out, no lake) come before it starts; see jobs/export.py.
+    from jobs.export import ExportRequest, export
+
+    config = load_config(args.config, lake=args.lake)
+    request = ExportRequest(args.date, Path(args.out).expanduser().resolve(), args.format, args.since_version)
+    print(export(config, request))
     return 0
 
 

@@ -5,12 +5,14 @@ Stages (each timed and counted in ops/runs):
   silver   lines classified by their connector: interactions and accounts, quarantine with reasons
   graph    interactions up to the run date -> weighted edges (self-loops dropped, pairs aggregated)
   pagerank weighted PageRank (networkx semantics)
-  scores   score 1-100, percentile, engagement -> staging, validated
+  scores   score 1-100, percentile, engagement -> staging
+  validate the staged scores (influence_scores) and, run over run, against the published profiles
   publish  score history for the date, then profiles in one MERGE (only if no newer date is published)
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -20,8 +22,12 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from expectations import accounts as accounts_suite
+from expectations import bronze as bronze_suite
 from expectations import influence_scores as scores_suite
+from expectations import quarantine as quarantine_suite
 from expectations import reconciliation as reconciliation_suite
+from expectations import run_over_run as run_over_run_suite
 from expectations import silver_interactions as interactions_suite
 from expectations.runner import SuiteResult, Validator
 from influence import storage
@@ -33,6 +39,7 @@ from influence.runlog import RunRecord
 from influence.tables import ACCOUNTS, INFLUENCE_SCORES, INTERACTIONS, PROFILES, QUARANTINE, RAW_LINES, STAGED_SCORES
 from transforms.graph import to_edges, to_vertices
 from transforms.lines import SKIP_REASONS, reconcile, summarize_classification, with_duplicates_skipped
+from transforms.quality import to_run_over_run
 from transforms.scoring import to_influence_scores, to_profiles, with_engagement, with_percentile, with_score
 from transforms.silver import filter_new_interactions, to_accounts, to_interactions, to_quarantine
 
@@ -161,7 +168,8 @@ def build_silver(
     for name in ("raw_lines", "conformed", "quarantined", *[f"skipped_{r}" for r in SKIP_REASONS]):
         counts[name] = sum(row[name] for row in files)
 
-    storage.replace_where(to_quarantine(classified, record.run_id, run_date), QUARANTINE, lake, date_predicate(run_date))
+    quarantine = to_quarantine(classified, record.run_id, run_date)
+    storage.replace_where(quarantine, QUARANTINE, lake, date_predicate(run_date))
 
     earlier_nights = storage.read(spark, INTERACTIONS, lake).filter(F.col("run_date") != F.lit(run_date))
     new_interactions = filter_new_interactions(to_interactions(classified, run_date), earlier_nights).persist(
@@ -185,6 +193,8 @@ def build_silver(
                 interactions_suite.build_suite(),
                 {"latest_plausible_time": latest_plausible.isoformat()},
             ),
+            validator.validate(quarantine, quarantine_suite.build_suite()),
+            validator.validate(to_accounts(new_interactions), accounts_suite.build_suite()),
         ],
         record,
         "silver",
@@ -217,6 +227,32 @@ def score_graph(spark: SparkSession, config: Config, run_date: dt.date, record: 
         counts["staged"] = storage.last_commit_metrics(spark, STAGED_SCORES, lake).get("numOutputRows", 0)
     vertices.unpersist()
     edges.unpersist()
+
+
+def compare_with_published(
+    spark: SparkSession, config: Config, run_date: dt.date, staged: DataFrame, validator: Validator
+) -> tuple[list[SuiteResult], str | None]:
+    """The run-over-run suite on the staged scores against gold/profiles, or no suite and the reason it was skipped."""
+    lake = config.lake_path
+    published = storage.read(spark, PROFILES, lake) if storage.exists(spark, PROFILES, lake) else None
+    latest = (
+        published.agg(F.count(F.lit(1)).alias("rows"), F.max("as_of_date").alias("as_of_date")).first()  # one row
+        if published is not None
+        else None
+    )
+    if latest is None or latest.rows == 0:
+        return [], "no published profiles to compare with (first publish)"
+    if latest.as_of_date > run_date:
+        return [], f"backfill: profiles are published as of the newer date {latest.as_of_date}"
+    settings = config.validation
+    parameters = {
+        "min_row_ratio": settings.min_row_ratio,
+        "max_row_ratio": settings.max_row_ratio,
+        "max_mean_score_shift": settings.max_mean_score_shift,
+        "max_quantile_shift": settings.max_quantile_shift,
+    }
+    comparison = to_run_over_run(staged, published)
+    return [validator.validate(comparison, run_over_run_suite.build_suite(), parameters)], None
 
 
 def publish(spark: SparkSession, lake: Path, run_date: dt.date, counts: dict) -> NightlyOutcome:
@@ -256,12 +292,20 @@ def publish(spark: SparkSession, lake: Path, run_date: dt.date, counts: dict) ->
 
 
 def run_nightly(
-    spark: SparkSession, config: Config, run_date: dt.date, landed: list[LandedFile], record: RunRecord
+    spark: SparkSession,
+    config: Config,
+    run_date: dt.date,
+    landed: list[LandedFile],
+    record: RunRecord,
+    validator: Validator | None = None,
 ) -> NightlyOutcome:
+    """`validator` (default: one writing Data Docs under the lake) keeps the night's results and pages."""
     lake = config.lake_path
-    validator = Validator()
+    validator = validator if validator is not None else Validator(lake, run_name=record.run_id)
     with record.stage("bronze") as counts:
         ingest_bronze(spark, lake, landed, record.run_id, run_date, counts)
+        night_lines = storage.read(spark, RAW_LINES, lake).filter(F.col("run_date") == F.lit(run_date))
+        check([validator.validate(night_lines, bronze_suite.build_suite())], record, "bronze")
     with record.stage("silver") as counts:
         build_silver(spark, config, run_date, record, validator, counts)
         log.info(
@@ -272,11 +316,20 @@ def run_nightly(
     score_graph(spark, config, run_date, record)
     with record.stage("validate") as counts:
         staged = storage.read(spark, STAGED_SCORES, lake)
+        # run over run first: when every suite passes, the run's Data Docs page is the gold suite's (the last)
+        compared, skipped = compare_with_published(spark, config, run_date, staged, validator)
+        if skipped:
+            counts["run_over_run_skipped"] = 1
+            log.info("validate: run-over-run checks skipped: %s", skipped)
         check(
-            [validator.validate(staged, scores_suite.build_suite(), {"run_dates": [run_date.isoformat()]})],
+            [*compared, validator.validate(staged, scores_suite.build_suite(), {"run_dates": [run_date.isoformat()]})],
             record,
             "gold",
         )
         counts["suites_passed"] = len(record.validation)
     with record.stage("publish") as counts:
-        return publish(spark, lake, run_date, counts)
+        outcome = publish(spark, lake, run_date, counts)
+    if skipped:
+        outcome = dataclasses.replace(outcome, message=f"{outcome.message}; run-over-run checks skipped: {skipped}")
+    return outcome
+

@@ -88,7 +88,10 @@ def test_nightly_publishes_validated_profiles_and_reruns_idempotently(spark, tmp
     assert (file["raw_lines"], file["conformed"], file["quarantined"]) == (23, 20, 1)
     assert file["skipped"] == {"blank": 1, "comment": 1, "duplicate": 0}
     assert file["reconciled"] is True
-    assert [suite["suite"] for suite in run["validation"]] == ["reconciliation", "silver_interactions", "influence_scores"]
+    assert [suite["suite"] for suite in run["validation"]] == [
+        "bronze_lines", "reconciliation", "silver_interactions", "quarantine", "accounts", "influence_scores"
+    ]  # no run_over_run: nothing was published before this first night
+    assert "run-over-run checks skipped: no published profiles to compare with (first publish)" in run["message"]
     assert {stage["stage"] for stage in run["stages"]} == {"bronze", "silver", "graph", "pagerank", "scores", "validate", "publish"}
 
     before = profiles(spark, lake)
@@ -144,14 +147,21 @@ def test_second_night_is_incremental_and_backfill_keeps_the_newer_profiles(spark
 
     before = profiles(spark, lake)
     assert nightly("2012-06-30", land(tmp_path / "d0", "day0.txt", ["30 31 1341014400 RT"]), lake) == 0
-    assert runs(lake, capsys)[0]["status"] == "history_only"
+    backfill = runs(lake, capsys)[0]
+    assert backfill["status"] == "history_only"
+    assert "run-over-run checks skipped: backfill: profiles are published as of the newer date 2012-07-02" in backfill["message"]
+    assert "run_over_run" not in [suite["suite"] for suite in backfill["validation"]]
     assert profiles(spark, lake) == before
 
 
 def test_a_changed_file_replaces_its_lines(spark, tmp_path, capsys):
     lake, landing = tmp_path / "lake", tmp_path / "in"
+    # The rerun is checked run over run against the first publish; growing a 5-account graph to 7 moves its
+    # p90 score by ~38 points, a legitimate correction at this size, so the score-shift limits are opened.
+    config = tmp_path / "influence.toml"
+    config.write_text("[validation]\nmax_mean_score_shift = 99\nmax_quantile_shift = 99\n")
     assert nightly("2012-07-01", land(landing, "day1.txt", DAY_ONE[:5]), lake) == 0
-    assert nightly("2012-07-01", land(landing, "day1.txt", DAY_ONE[:8]), lake) == 0
+    assert nightly("2012-07-01", land(landing, "day1.txt", DAY_ONE[:8]), lake, "--config", str(config)) == 0
     bronze = next(s["counts"] for s in runs(lake, capsys)[0]["stages"] if s["stage"] == "bronze")
     assert bronze["files_replaced"] == 1
     assert storage.read(spark, RAW_LINES, lake).count() == 8
