@@ -95,3 +95,19 @@ def version_range(spark: SparkSession, table: Table, lake: Path) -> tuple[int, i
 def restore(spark: SparkSession, table: Table, lake: Path, version: int) -> None:
     """Bring the table back to `version` in one Delta commit (RESTORE); none when it is already there."""
     DeltaTable.forPath(spark, table.path(lake)).restoreToVersion(version)
+
+
+def read_changes(spark: SparkSession, table: Table, lake: Path, starting_version: int, ending_version: int) -> DataFrame:
+    """Change Data Feed rows of commits starting_version..ending_version (the table must have CDF on)."""
+    return (
+        spark.read.format("delta")
+        .option("readChangeFeed", "true")
+        .option("startingVersion", starting_version)
+        .option("endingVersion", ending_version)
+        .load(table.path(lake))
+    )
+
+
+def table_properties(spark: SparkSession, table: Table, lake: Path) -> dict[str, str]:
+    """The table's Delta properties (one-row metadata)."""
+    return DeltaTable.forPath(spark, table.path(lake)).detail().select("properties").first().properties or {}

@@ -23,7 +23,6 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from delta.tables import DeltaTable
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -155,7 +154,7 @@ def check_published(
     """The table honours the contract (else exit 1), holds date D and knows version N (else exit 2)."""
     what = f"{PROFILES.qualified_name} version {version}"
     require(contract, published.schema, what)
-    properties = DeltaTable.forPath(spark, PROFILES.path(lake)).detail().select("properties").first().properties or {}
+    properties = storage.table_properties(spark, PROFILES, lake)
     declared = properties.get(SCHEMA_VERSION_PROPERTY)
     if declared is None:
         log.warning(
@@ -207,13 +206,7 @@ def read_changes(
         return published.limit(0).select(
             "*", F.lit(None).cast("string").alias("_change_type"), F.lit(None).cast("long").alias("_commit_version")
         )
-    return (
-        spark.read.format("delta")
-        .option("readChangeFeed", "true")
-        .option("startingVersion", starting_version)
-        .option("endingVersion", ending_version)
-        .load(PROFILES.path(lake))
-    )
+    return storage.read_changes(spark, PROFILES, lake, starting_version, ending_version)
 
 
 def sha256(path: Path) -> str:

@@ -5,7 +5,7 @@ import datetime as dt
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from influence.tables import ACCOUNTS, INTERACTIONS, QUARANTINE
+from influence.tables import ACCOUNTS, INTERACTIONS
 from transforms.lines import CONFORMED, QUARANTINED
 
 
