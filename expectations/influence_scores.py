@@ -12,8 +12,9 @@ def build_suite() -> gx.ExpectationSuite:
     """Parameters: run_dates ([ISO date]): the only date the staged rows may carry."""
     suite = gx.ExpectationSuite(name=NAME)
     suite.add_expectation(gx.expectations.ExpectTableRowCountToBeBetween(min_value=1))
-    for column in ("run_date", "network", "account_id", "pagerank", "score", "percentile"):
+    for column in ("run_date", "person_id", "network", "account_id", "pagerank", "score", "percentile"):
         suite.add_expectation(gx.expectations.ExpectColumnValuesToNotBeNull(column=column))
+    suite.add_expectation(gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["run_date", "person_id"]))
     suite.add_expectation(gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["run_date", "network", "account_id"]))
     suite.add_expectation(gx.expectations.ExpectColumnValuesToBeInSet(column="network", value_set=list(NETWORKS)))
     suite.add_expectation(gx.expectations.ExpectColumnValuesToBeInSet(column="run_date", value_set={"$PARAMETER": "run_dates"}))

@@ -14,15 +14,22 @@ from pyspark.sql import functions as F
 
 from influence.config import Config
 from influence.errors import UsageError
+from transforms import bluesky, identity_links, mastodon, reddit, twitter_v1, twitter_v2
 from transforms.snap import with_snap_fields
 
 log = logging.getLogger(__name__)
 
-# A connector turns bronze lines (source, file, line_number, line) into classified rows
-# (see transforms.snap.with_snap_fields). A new source is one module plus one entry here.
+# A connector turns bronze lines (source, file, line_number, line) into classified lines carrying
+# canonical records (transforms/records.py). A new source is one module plus one entry here.
 Connector = Callable[[DataFrame, Config], DataFrame]
 CONNECTORS: dict[str, Connector] = {
     "snap": lambda lines, config: with_snap_fields(lines, config.snap.network),
+    "twitter_v1": lambda lines, config: twitter_v1.to_classified(lines),
+    "twitter_v2": lambda lines, config: twitter_v2.to_classified(lines),
+    "reddit": lambda lines, config: reddit.to_classified(lines),
+    "bluesky": lambda lines, config: bluesky.to_classified(lines),
+    "mastodon": lambda lines, config: mastodon.to_classified(lines),
+    identity_links.SOURCE: lambda lines, config: identity_links.to_classified(lines),
 }
 
 

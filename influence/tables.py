@@ -65,10 +65,14 @@ INTERACTIONS = Table(
         ("interaction_id", T.StringType(), False),
         ("network", T.StringType(), False),
         ("actor", T.StringType(), False),
-        ("target", T.StringType(), False),
+        # null while pending: a reply whose parent post (and so its author) the lake has not seen yet;
+        # every night resolves pending targets against the posts stored so far.
+        ("target", T.StringType(), True),
         ("kind", T.StringType(), False),
         ("occurred_at", T.TimestampType(), True),
         ("weight", T.DoubleType(), False),
+        ("post_id", T.StringType(), True),  # the actor's post carrying the interaction (the retweet, the reply)
+        ("target_post_id", T.StringType(), True),  # the target's post engaged with
         ("source", T.StringType(), False),
         ("file", T.StringType(), False),
         ("line_number", T.LongType(), False),
@@ -76,7 +80,10 @@ INTERACTIONS = Table(
     ]),
     key=("interaction_id",),
     partition_by=("run_date",),
-    description="One row per distinct interaction: actor engaged with target (A retweets B: actor A, target B).",
+    description=(
+        "One row per distinct interaction: actor engaged with target (A retweets B: actor A, target B). "
+        "An account known only by its handle has the account_id '@handle' until the lake learns its id."
+    ),
 )
 
 ACCOUNTS = Table(
@@ -84,13 +91,73 @@ ACCOUNTS = Table(
     _schema([
         ("network", T.StringType(), False),
         ("account_id", T.StringType(), False),
+        ("handle", T.StringType(), True),
+        ("display_name", T.StringType(), True),
+        ("bio", T.StringType(), True),
+        ("lang", T.StringType(), True),
+        ("followers_count", T.LongType(), True),
+        ("profile_observed_at", T.TimestampType(), True),  # when the dump saw the profile fields above
         ("first_seen_at", T.TimestampType(), True),
         ("last_seen_at", T.TimestampType(), True),
         ("first_run_date", T.DateType(), False),
         ("last_run_date", T.DateType(), False),
     ]),
     key=("network", "account_id"),
-    description="Every account seen as actor or target; *_seen_at are event times, null when a dump has none.",
+    description=(
+        "Every account seen as actor or target or with a profile in a dump; profile fields come from the "
+        "newest observation; *_seen_at are event times, null when a dump has none."
+    ),
+)
+
+POSTS = Table(
+    "silver", "posts",
+    _schema([
+        ("network", T.StringType(), False),
+        ("post_id", T.StringType(), False),
+        ("author", T.StringType(), True),
+        ("created_at", T.TimestampType(), True),
+        ("lang", T.StringType(), True),
+        ("text", T.StringType(), True),
+        ("hashtags", T.ArrayType(T.StringType()), True),
+        ("mentions", T.ArrayType(T.StringType()), True),
+        ("reply_to_post_id", T.StringType(), True),
+        ("reply_to_account", T.StringType(), True),
+        ("reshare_of_post_id", T.StringType(), True),
+        ("quote_of_post_id", T.StringType(), True),
+        ("like_count", T.LongType(), True),
+        ("reshare_count", T.LongType(), True),
+        ("reply_count", T.LongType(), True),
+        ("quote_count", T.LongType(), True),
+        ("observed_at", T.TimestampType(), True),
+        ("source", T.StringType(), False),
+        ("file", T.StringType(), False),
+        ("line_number", T.LongType(), False),
+        ("first_run_date", T.DateType(), False),
+        ("last_run_date", T.DateType(), False),
+    ]),
+    key=("network", "post_id"),
+    description=(
+        "One row per post (tweet, status, comment, note): text, entities, references and the latest engagement "
+        "counts a dump reported. Where it came from is the line that first brought it."
+    ),
+)
+
+IDENTITY_LINKS = Table(
+    "silver", "identity_links",
+    _schema([
+        ("network", T.StringType(), False),
+        ("account_id", T.StringType(), False),
+        ("person_id", T.StringType(), False),
+        ("source", T.StringType(), False),
+        ("file", T.StringType(), False),
+        ("line_number", T.LongType(), False),
+        ("run_date", T.DateType(), False),
+    ]),
+    key=("network", "account_id"),
+    description=(
+        "Which person an account belongs to (from the identity_links landing source); the latest link wins. "
+        "An account without a link is its own person, `<network>:<account_id>`."
+    ),
 )
 
 QUARANTINE = Table(
@@ -109,9 +176,17 @@ QUARANTINE = Table(
     description="Lines that could not be conformed, with a specific reason.",
 )
 
+# A person's accounts, the most engaged-with first (that one is the person's network and account_id).
+PERSON_ACCOUNTS = T.ArrayType(T.StructType([
+    T.StructField("network", T.StringType(), True),
+    T.StructField("account_id", T.StringType(), True),
+]))
+
 _SCORE_FIELDS = [
+    ("person_id", T.StringType(), False),
     ("network", T.StringType(), False),
     ("account_id", T.StringType(), False),
+    ("accounts", PERSON_ACCOUNTS, False),
     ("pagerank", T.DoubleType(), False),
     ("score", T.IntegerType(), False),
     ("percentile", T.DoubleType(), False),
@@ -122,9 +197,9 @@ _SCORE_FIELDS = [
 INFLUENCE_SCORES = Table(
     "gold", "influence_scores",
     _schema([("run_date", T.DateType(), False), *_SCORE_FIELDS]),
-    key=("run_date", "network", "account_id"),
+    key=("run_date", "person_id"),
     partition_by=("run_date",),
-    description="Score history: one row per account per published run date.",
+    description="Score history: one row per person per published run date.",
 )
 
 STAGED_SCORES = Table(
@@ -138,13 +213,16 @@ STAGED_SCORES = Table(
 PROFILES = Table(
     "gold", "profiles",
     _schema([*_SCORE_FIELDS, ("as_of_date", T.DateType(), False)]),
-    key=("network", "account_id"),
+    key=("person_id",),
     # Change Data Feed: `influence export --since-version` reads it. influence.schema_version: the version of
     # contracts/profiles.json this schema honours (tests/test_contract.py). Neither needs a reader feature:
     # the table stays at reader version 1 (writer features appendOnly, invariants, changeDataFeed), which
     # delta-rs (`deltalake`) reads without a JVM, change feed included (tests/test_deltalake.py).
     properties={"delta.enableChangeDataFeed": "true", "influence.schema_version": "1"},
-    description="The published table: one current row per account, from the latest published run date.",
+    description=(
+        "The published table: one current row per person, from the latest published run date; "
+        "(network, account_id), the person's primary account, is unique too."
+    ),
 )
 
 # Delta refuses NOT NULL inside arrays, so nested fields are nullable.
@@ -159,8 +237,9 @@ _RECONCILIATION = T.StructType([
     T.StructField("raw_lines", T.LongType(), True),
     T.StructField("conformed", T.LongType(), True),
     T.StructField("quarantined", T.LongType(), True),
-    T.StructField("skipped", T.MapType(T.StringType(), T.LongType()), True),
+    T.StructField("skipped", T.MapType(T.StringType(), T.LongType()), True),  # lines per skip reason
     T.StructField("reconciled", T.BooleanType(), True),
+    T.StructField("quarantine_reasons", T.MapType(T.StringType(), T.LongType()), True),  # lines per reason code
 ])
 _VALIDATION = T.StructType([
     T.StructField("suite", T.StringType(), True),
@@ -192,4 +271,4 @@ RUNS = Table(
     description="One row per run: status, timings, row counts per stage, reconciliation, validation summary.",
 )
 
-ALL_TABLES = (RAW_LINES, INTERACTIONS, ACCOUNTS, QUARANTINE, STAGED_SCORES, INFLUENCE_SCORES, PROFILES, RUNS)
+ALL_TABLES = (RAW_LINES, INTERACTIONS, ACCOUNTS, POSTS, IDENTITY_LINKS, QUARANTINE, STAGED_SCORES, INFLUENCE_SCORES, PROFILES, RUNS)

@@ -25,6 +25,7 @@ from pyspark.sql import functions as F
 from expectations import accounts as accounts_suite
 from expectations import bronze as bronze_suite
 from expectations import influence_scores as scores_suite
+from expectations import posts as posts_suite
 from expectations import quarantine as quarantine_suite
 from expectations import reconciliation as reconciliation_suite
 from expectations import run_over_run as run_over_run_suite
@@ -36,12 +37,41 @@ from influence.errors import ValidationFailed
 from influence.landing import CONNECTORS, LandedFile, read_lines
 from influence.pagerank import weighted_pagerank
 from influence.runlog import RunRecord
-from influence.tables import ACCOUNTS, INFLUENCE_SCORES, INTERACTIONS, PROFILES, QUARANTINE, RAW_LINES, STAGED_SCORES
+from influence.tables import (
+    ACCOUNTS,
+    IDENTITY_LINKS,
+    INFLUENCE_SCORES,
+    INTERACTIONS,
+    POSTS,
+    PROFILES,
+    QUARANTINE,
+    RAW_LINES,
+    STAGED_SCORES,
+)
 from transforms.graph import to_edges, to_vertices
-from transforms.lines import SKIP_REASONS, reconcile, summarize_classification, with_duplicates_skipped
+from transforms.lines import CONFORMED, reconcile, summarize_classification, with_duplicates_skipped
 from transforms.quality import to_run_over_run
-from transforms.scoring import to_influence_scores, to_profiles, with_engagement, with_percentile, with_score
-from transforms.silver import filter_new_interactions, to_accounts, to_interactions, to_quarantine
+from transforms.scoring import (
+    to_influence_scores,
+    to_profiles,
+    with_engagement,
+    with_percentile,
+    with_primary_account,
+    with_score,
+)
+from transforms.silver import (
+    filter_new_interactions,
+    handle_directory,
+    to_account_profiles,
+    to_accounts,
+    to_deletes,
+    to_identity_links,
+    to_interactions,
+    to_posts,
+    to_quarantine,
+    with_resolved_targets,
+    with_unknown_deletes_skipped,
+)
 
 log = logging.getLogger(__name__)
 
@@ -118,9 +148,17 @@ def classify_lines(bronze_lines: DataFrame, config: Config) -> DataFrame:
     return with_duplicates_skipped(classified)
 
 
-def merge_accounts(spark: SparkSession, lake: Path, new_interactions: DataFrame) -> None:
+def merge_accounts(spark: SparkSession, lake: Path, accounts_update: DataFrame) -> None:
+    """Profile fields from the newest observation; seen-at and run-date spans widened."""
     accounts = storage.ensure_table(spark, ACCOUNTS, lake)
+    is_newer_profile = "u.profile_observed_at IS NOT NULL AND (a.profile_observed_at IS NULL OR u.profile_observed_at >= a.profile_observed_at)"
+    profile = {
+        name: f"CASE WHEN {is_newer_profile} THEN coalesce(u.{name}, a.{name}) ELSE a.{name} END"
+        for name in ("handle", "display_name", "bio", "lang", "followers_count")
+    }
     widen = {
+        **profile,
+        "profile_observed_at": f"CASE WHEN {is_newer_profile} THEN u.profile_observed_at ELSE a.profile_observed_at END",
         "first_seen_at": "least(a.first_seen_at, u.first_seen_at)",
         "last_seen_at": "greatest(a.last_seen_at, u.last_seen_at)",
         "first_run_date": "least(a.first_run_date, u.first_run_date)",
@@ -128,11 +166,81 @@ def merge_accounts(spark: SparkSession, lake: Path, new_interactions: DataFrame)
     }
     (
         accounts.alias("a")
-        .merge(to_accounts(new_interactions).alias("u"), "a.network = u.network AND a.account_id = u.account_id")
+        .merge(accounts_update.alias("u"), "a.network = u.network AND a.account_id = u.account_id")
         .whenMatchedUpdate(set=widen)
         .whenNotMatchedInsertAll()
         .execute()
     )
+
+
+def merge_posts(spark: SparkSession, lake: Path, posts_update: DataFrame, deleted: DataFrame) -> None:
+    """Posts by key: a newer observation refreshes text and counts; deleted posts are removed."""
+    posts = storage.ensure_table(spark, POSTS, lake)
+    is_newer = "u.observed_at IS NULL OR p.observed_at IS NULL OR u.observed_at >= p.observed_at"
+    refreshed = {
+        name: f"CASE WHEN {is_newer} THEN coalesce(u.{name}, p.{name}) ELSE coalesce(p.{name}, u.{name}) END"
+        for name in POSTS.columns
+        if name not in (*POSTS.key, "source", "file", "line_number", "first_run_date", "last_run_date")
+    }
+    refreshed["first_run_date"] = "least(p.first_run_date, u.first_run_date)"
+    refreshed["last_run_date"] = "greatest(p.last_run_date, u.last_run_date)"
+    update = posts_update.join(deleted, on=["network", "post_id"], how="left_anti")
+    (
+        posts.alias("p")
+        .merge(update.alias("u"), "p.network = u.network AND p.post_id = u.post_id")
+        .whenMatchedUpdate(set=refreshed)
+        .whenNotMatchedInsertAll()
+        .execute()
+    )
+    if deleted.take(1):  # at most one row
+        posts.alias("p").merge(
+            deleted.alias("d"), "p.network = d.network AND p.post_id = d.post_id"
+        ).whenMatchedDelete().execute()
+
+
+def merge_identity_links(spark: SparkSession, lake: Path, links: DataFrame) -> None:
+    table = storage.ensure_table(spark, IDENTITY_LINKS, lake)
+    (
+        table.alias("l")
+        .merge(links.alias("u"), "l.network = u.network AND l.account_id = u.account_id")
+        .whenMatchedUpdateAll()
+        .whenNotMatchedInsertAll()
+        .execute()
+    )
+
+
+def remove_deleted_interactions(spark: SparkSession, lake: Path, deleted: DataFrame) -> int:
+    """Remove stored interactions a delete event named (by id, or carried by a deleted post)."""
+    if not deleted.take(1):  # at most one row
+        return 0
+    storage.ensure_table(spark, INTERACTIONS, lake).alias("i").merge(
+        deleted.alias("d"), "i.interaction_id = d.interaction_id"
+    ).whenMatchedDelete().execute()
+    return storage.last_commit_metrics(spark, INTERACTIONS, lake).get("numTargetRowsDeleted", 0)
+
+
+def resolve_pending_targets(spark: SparkSession, lake: Path, handles: DataFrame) -> int:
+    """Stored interactions whose target was unknown (a reply to an unseen post) or known only by its
+    handle get it now if the lake has learnt it since; returns how many were resolved."""
+    interactions = storage.ensure_table(spark, INTERACTIONS, lake)
+    stored = storage.read(spark, INTERACTIONS, lake)
+    pending = stored.filter(
+        F.col("target").isNull() | F.col("target").startswith("@") | F.col("actor").startswith("@")
+    )
+    posts = storage.read(spark, POSTS, lake)
+    resolved = with_resolved_targets(pending, posts, handles).alias("r").join(
+        pending.select("interaction_id", F.col("actor").alias("_old_actor"), F.col("target").alias("_old_target")),
+        on="interaction_id", how="inner",
+    ).filter(~F.col("actor").eqNullSafe(F.col("_old_actor")) | ~F.col("target").eqNullSafe(F.col("_old_target")))
+    if not resolved.take(1):  # at most one row
+        return 0
+    (
+        interactions.alias("i")
+        .merge(resolved.alias("r"), "i.interaction_id = r.interaction_id")
+        .whenMatchedUpdate(set={"actor": "r.actor", "target": "r.target"})
+        .execute()
+    )
+    return storage.last_commit_metrics(spark, INTERACTIONS, lake).get("numTargetRowsUpdated", 0)
 
 
 def check(results: list[SuiteResult], record: RunRecord, stage: str) -> None:
@@ -146,10 +254,20 @@ def build_silver(
     spark: SparkSession, config: Config, run_date: dt.date, record: RunRecord, validator: Validator, counts: dict
 ) -> None:
     lake = config.lake_path
-    for table in (INTERACTIONS, QUARANTINE):
+    for table in (INTERACTIONS, QUARANTINE, POSTS, ACCOUNTS, IDENTITY_LINKS):
         storage.ensure_table(spark, table, lake)
     bronze_lines = storage.read(spark, RAW_LINES, lake).filter(F.col("run_date") == F.lit(run_date))
-    classified = classify_lines(bronze_lines, config).persist(StorageLevel.MEMORY_AND_DISK)
+    connected = classify_lines(bronze_lines, config).persist(StorageLevel.MEMORY_AND_DISK)
+
+    stored_interactions = storage.read(spark, INTERACTIONS, lake)
+    stored_posts = storage.read(spark, POSTS, lake)
+    night_interactions = to_interactions(connected, run_date)
+    night_posts = to_posts(connected, run_date)
+    classified = with_unknown_deletes_skipped(
+        connected,
+        stored_interactions.select("interaction_id").unionByName(night_interactions.select("interaction_id")),
+        stored_posts.select("network", "post_id").unionByName(night_posts.select("network", "post_id")),
+    ).persist(StorageLevel.MEMORY_AND_DISK)
 
     raw_counts = bronze_lines.groupBy("source", "file").agg(F.count(F.lit(1)).alias("raw_lines"))
     files = reconcile(raw_counts, summarize_classification(classified)).orderBy("source", "file").collect()  # one row per file
@@ -160,23 +278,54 @@ def build_silver(
             "raw_lines": row.raw_lines,
             "conformed": row.conformed,
             "quarantined": row.quarantined,
-            "skipped": {reason: row[f"skipped_{reason}"] for reason in SKIP_REASONS},
+            "skipped": dict(row.skipped),
+            "quarantine_reasons": dict(row.quarantine_reasons),
             "reconciled": row.raw_lines == row.accounted_lines,
         }
         for row in files
     ]
-    for name in ("raw_lines", "conformed", "quarantined", *[f"skipped_{r}" for r in SKIP_REASONS]):
+    for name in ("raw_lines", "conformed", "quarantined"):
         counts[name] = sum(row[name] for row in files)
+    counts["skipped"] = sum(sum(row.skipped.values()) for row in files)
+    for row in files:
+        for reason, lines in row.skipped.items():
+            counts[f"skipped_{reason}"] = counts.get(f"skipped_{reason}", 0) + lines
 
     quarantine = to_quarantine(classified, record.run_id, run_date)
     storage.replace_where(quarantine, QUARANTINE, lake, date_predicate(run_date))
 
-    earlier_nights = storage.read(spark, INTERACTIONS, lake).filter(F.col("run_date") != F.lit(run_date))
-    new_interactions = filter_new_interactions(to_interactions(classified, run_date), earlier_nights).persist(
-        StorageLevel.MEMORY_AND_DISK
+    deletes = to_deletes(classified.filter(F.col("status") == CONFORMED))
+    deleted_posts = deletes.filter(F.col("removes_post_id").isNotNull()).select(
+        "network", F.col("removes_post_id").alias("post_id")
+    ).distinct()
+    carried_by_deleted_posts = (
+        stored_interactions.select("interaction_id", "network", "post_id")
+        .unionByName(night_interactions.select("interaction_id", "network", "post_id"))
+        .join(deleted_posts, on=["network", "post_id"], how="left_semi")
+        .select("interaction_id")
+    )
+    deleted_interactions = (
+        deletes.filter(F.col("removes_interaction_id").isNotNull())
+        .select(F.col("removes_interaction_id").alias("interaction_id"))
+        .unionByName(carried_by_deleted_posts)
+        .distinct()
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+
+    posts = stored_posts.select("network", "post_id", "author").unionByName(night_posts.select("network", "post_id", "author"))
+    profiles = to_account_profiles(classified)
+    stored_accounts = storage.read(spark, ACCOUNTS, lake).select("network", "account_id", "handle", "profile_observed_at")
+    handles = handle_directory(stored_accounts.unionByName(profiles.select(*stored_accounts.columns)))
+    earlier_nights = stored_interactions.filter(F.col("run_date") != F.lit(run_date))
+    new_interactions = (
+        filter_new_interactions(night_interactions, earlier_nights.select("interaction_id").unionByName(deleted_interactions))
+        .transform(with_resolved_targets, posts, handles)
+        .persist(StorageLevel.MEMORY_AND_DISK)
     )
     counts["new_interactions"] = new_interactions.count()
-    counts["already_stored"] = counts["conformed"] - counts["new_interactions"]
+    counts["already_stored"] = night_interactions.count() - counts["new_interactions"]
+    counts["pending_targets"] = new_interactions.filter(F.col("target").isNull()).count()
+    accounts_update = to_accounts(new_interactions, profiles, run_date).persist(StorageLevel.MEMORY_AND_DISK)
 
     latest_plausible = dt.datetime.combine(run_date + dt.timedelta(days=1), dt.time()) + dt.timedelta(
         hours=config.validation.future_tolerance_hours
@@ -184,7 +333,9 @@ def build_silver(
     check(
         [
             validator.validate(
-                spark.createDataFrame([row.asDict() for row in files]),
+                spark.createDataFrame(
+                    [{k: v for k, v in row.asDict().items() if k in ("source", "file", "raw_lines", "accounted_lines", "quarantined_fraction")} for row in files]
+                ),
                 reconciliation_suite.build_suite(),
                 {"max_quarantine_fraction": config.validation.max_quarantine_fraction},
             ),
@@ -193,25 +344,33 @@ def build_silver(
                 interactions_suite.build_suite(),
                 {"latest_plausible_time": latest_plausible.isoformat()},
             ),
+            validator.validate(night_posts, posts_suite.build_suite(), {"latest_plausible_time": latest_plausible.isoformat()}),
             validator.validate(quarantine, quarantine_suite.build_suite()),
-            validator.validate(to_accounts(new_interactions), accounts_suite.build_suite()),
+            validator.validate(accounts_update, accounts_suite.build_suite()),
         ],
         record,
         "silver",
     )
     storage.replace_where(new_interactions, INTERACTIONS, lake, date_predicate(run_date))
-    merge_accounts(spark, lake, new_interactions)
-    classified.unpersist()
-    new_interactions.unpersist()
+    counts["interactions_deleted"] = remove_deleted_interactions(spark, lake, deleted_interactions)
+    merge_posts(spark, lake, night_posts, deleted_posts)
+    merge_accounts(spark, lake, accounts_update)
+    links = to_identity_links(classified, run_date)
+    if links.take(1):  # at most one row
+        merge_identity_links(spark, lake, links)
+    counts["pending_resolved"] = resolve_pending_targets(spark, lake, handles)
+    for frame in (connected, classified, deleted_interactions, new_interactions, accounts_update):
+        frame.unpersist()
 
 
 def score_graph(spark: SparkSession, config: Config, run_date: dt.date, record: RunRecord) -> None:
     """Graph, PageRank and scores of every interaction up to the run date -> staging."""
     lake = config.lake_path
     interactions = storage.read(spark, INTERACTIONS, lake).filter(F.col("run_date") <= F.lit(run_date))
+    links = storage.read(spark, IDENTITY_LINKS, lake)
     with record.stage("graph") as counts:
-        vertices = to_vertices(interactions).persist(StorageLevel.MEMORY_AND_DISK)
-        edges = to_edges(interactions).persist(StorageLevel.MEMORY_AND_DISK)
+        vertices = to_vertices(interactions, links).persist(StorageLevel.MEMORY_AND_DISK)
+        edges = to_edges(interactions, links).persist(StorageLevel.MEMORY_AND_DISK)
         counts["vertices"] = vertices.count()
         counts["edges"] = edges.count()
     with record.stage("pagerank") as counts:
@@ -221,7 +380,12 @@ def score_graph(spark: SparkSession, config: Config, run_date: dt.date, record: 
         log.info("pagerank: %d iterations, L1 change %.2e, converged=%s", result.iterations, result.l1_change, result.converged)
     with record.stage("scores") as counts:
         ranked = result.ranks.join(vertices, on="id", how="inner")
-        scored = ranked.transform(with_engagement, edges).transform(with_score).transform(with_percentile)
+        scored = (
+            ranked.transform(with_engagement, edges)
+            .transform(with_score)
+            .transform(with_percentile)
+            .transform(with_primary_account)
+        )
         storage.ensure_table(spark, STAGED_SCORES, lake)
         storage.overwrite(to_influence_scores(scored, run_date), STAGED_SCORES, lake)
         counts["staged"] = storage.last_commit_metrics(spark, STAGED_SCORES, lake).get("numOutputRows", 0)
@@ -311,7 +475,7 @@ def run_nightly(
         log.info(
             "silver: %d lines = %d conformed + %d quarantined + %d skipped; %d new interactions",
             counts["raw_lines"], counts["conformed"], counts["quarantined"],
-            sum(counts[f"skipped_{r}"] for r in SKIP_REASONS), counts["new_interactions"],
+            counts["skipped"], counts["new_interactions"],
         )
     score_graph(spark, config, run_date, record)
     with record.stage("validate") as counts:

@@ -86,10 +86,10 @@ def test_nightly_publishes_validated_profiles_and_reruns_idempotently(spark, tmp
     assert (run["status"], run["exit_code"], run["run_date"]) == ("published", 0, "2012-07-01")
     [file] = run["reconciliation"]
     assert (file["raw_lines"], file["conformed"], file["quarantined"]) == (23, 20, 1)
-    assert file["skipped"] == {"blank": 1, "comment": 1, "duplicate": 0}
+    assert file["skipped"] == {"blank": 1, "comment": 1}  # reasons with no line are not listed
     assert file["reconciled"] is True
     assert [suite["suite"] for suite in run["validation"]] == [
-        "bronze_lines", "reconciliation", "silver_interactions", "quarantine", "accounts", "influence_scores"
+        "bronze_lines", "reconciliation", "silver_interactions", "posts", "quarantine", "accounts", "influence_scores"
     ]  # no run_over_run: nothing was published before this first night
     assert "run-over-run checks skipped: no published profiles to compare with (first publish)" in run["message"]
     assert {stage["stage"] for stage in run["stages"]} == {"bronze", "silver", "graph", "pagerank", "scores", "validate", "publish"}

@@ -1,37 +1,67 @@
 """Interactions -> the influence graph, and one step of weighted PageRank on it.
 
 Vertices and edges follow the GraphFrames convention (`id`; `src`, `dst`), so the same frames feed
-GraphFrames' algorithms. An edge points from the person who engages to the person engaged with
-(A retweets B: A -> B), so rank flows to the engaged.
+GraphFrames' algorithms. Vertices are persons: an account linked to a person (silver identity_links)
+is that person, any other account is its own person `<network>:<account_id>`. An edge points from the
+person who engages to the person engaged with (A retweets B: A -> B), so rank flows to the engaged.
 """
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 
-def vertex_id(network: Column, account_id: Column) -> Column:
+def person_of_account(network: Column, account_id: Column) -> Column:
+    """The person id of an account without an identity link: `<network>:<account_id>`."""
     return F.concat_ws(":", network, account_id)
 
 
-def to_vertices(interactions: DataFrame) -> DataFrame:
-    """One vertex per account seen as actor or target, self-loop-only accounts included."""
-    sides = [interactions.select("network", F.col(side).alias("account_id")) for side in ("actor", "target")]
-    accounts = sides[0].unionByName(sides[1]).distinct()
-    return accounts.select(vertex_id(F.col("network"), F.col("account_id")).alias("id"), "network", "account_id")
+def with_persons(interactions: DataFrame, links: DataFrame | None = None) -> DataFrame:
+    """actor_person and target_person: the linked person, else the account's own person id.
+
+    links: (network, account_id, person_id), silver identity_links; small, so it is broadcast.
+    Interactions whose target is still unknown (pending) are left out: they cannot be an edge yet.
+    """
+    known = interactions.filter(F.col("target").isNotNull())
+    if links is None:
+        return known.withColumns({
+            "actor_person": person_of_account(F.col("network"), F.col("actor")),
+            "target_person": person_of_account(F.col("network"), F.col("target")),
+        })
+    lookup = F.broadcast(links.select("network", "account_id", "person_id"))
+    with_actor = known.alias("i").join(
+        lookup.alias("a"), (F.col("i.network") == F.col("a.network")) & (F.col("i.actor") == F.col("a.account_id")), how="left"
+    ).select("i.*", F.coalesce(F.col("a.person_id"), person_of_account(F.col("i.network"), F.col("i.actor"))).alias("actor_person"))
+    return with_actor.alias("i").join(
+        lookup.alias("t"), (F.col("i.network") == F.col("t.network")) & (F.col("i.target") == F.col("t.account_id")), how="left"
+    ).select("i.*", F.coalesce(F.col("t.person_id"), person_of_account(F.col("i.network"), F.col("i.target"))).alias("target_person"))
 
 
-def to_edges(interactions: DataFrame) -> DataFrame:
-    """Self-loops dropped; repeated (actor, target) pairs aggregated into one weighted edge."""
-    return (
-        interactions.filter(F.col("actor") != F.col("target"))
-        .groupBy("network", "actor", "target")
-        .agg(F.sum("weight").alias("weight"), F.count(F.lit(1)).alias("interactions"))
-        .select(
-            vertex_id(F.col("network"), F.col("actor")).alias("src"),
-            vertex_id(F.col("network"), F.col("target")).alias("dst"),
-            "weight",
-            "interactions",
+def to_vertices(interactions: DataFrame, links: DataFrame | None = None) -> DataFrame:
+    """One vertex per person seen as actor or target (self-loop-only persons included), with its
+    accounts, the most engaged-with first (ties by network, account_id): id, accounts."""
+    persons = with_persons(interactions, links)
+    sides = [
+        persons.select(
+            F.col(f"{side}_person").alias("id"), "network", F.col(side).alias("account_id"),
+            (F.lit(side == "target") & (F.col("actor_person") != F.col("target_person"))).cast("long").alias("received"),
         )
+        for side in ("actor", "target")
+    ]
+    per_account = sides[0].unionByName(sides[1]).groupBy("id", "network", "account_id").agg(F.sum("received").alias("received"))
+    ordered = F.sort_array(F.collect_list(F.struct((-F.col("received")).alias("order"), "network", "account_id")))
+    return per_account.groupBy("id").agg(
+        F.transform(ordered, lambda a: F.struct(a["network"].alias("network"), a["account_id"].alias("account_id"))).alias("accounts")
+    )
+
+
+def to_edges(interactions: DataFrame, links: DataFrame | None = None) -> DataFrame:
+    """Self-loops (a person engaging with themselves, on any of their accounts) dropped; repeated
+    (actor, target) person pairs aggregated into one weighted edge."""
+    return (
+        with_persons(interactions, links)
+        .filter(F.col("actor_person") != F.col("target_person"))
+        .groupBy(F.col("actor_person").alias("src"), F.col("target_person").alias("dst"))
+        .agg(F.sum("weight").alias("weight"), F.count(F.lit(1)).alias("interactions"))
     )
 
 

@@ -5,7 +5,6 @@ from pyspark.sql import functions as F
 
 CONFORMED, QUARANTINED, SKIPPED = "conformed", "quarantined", "skipped"
 SKIP_BLANK, SKIP_COMMENT, SKIP_DUPLICATE = "blank", "comment", "duplicate"
-SKIP_REASONS = (SKIP_BLANK, SKIP_COMMENT, SKIP_DUPLICATE)
 
 
 def clean_line(line: Column) -> Column:
@@ -14,32 +13,41 @@ def clean_line(line: Column) -> Column:
 
 
 def with_duplicates_skipped(parsed: DataFrame) -> DataFrame:
-    """Mark every conformed row whose interaction_id repeats an earlier line as a skipped duplicate.
+    """Mark every conformed line whose event_key repeats an earlier line's as a skipped duplicate.
 
     "Earlier" is by (source, file, line_number), so which copy survives does not depend on partitioning.
+    Lines without an event_key (an edge-list row) are never duplicates of each other.
     """
-    earliest_first = Window.partitionBy("interaction_id").orderBy("source", "file", "line_number")
-    occurrence = F.when(F.col("status") == CONFORMED, F.row_number().over(earliest_first))
-    is_repeat = occurrence > 1
+    earliest_first = Window.partitionBy("event_key").orderBy("source", "file", "line_number")
+    occurrence = F.when((F.col("status") == CONFORMED) & F.col("event_key").isNotNull(), F.row_number().over(earliest_first))
+    is_repeat = F.coalesce(occurrence > 1, F.lit(False))
     return parsed.withColumns({
         "status": F.when(is_repeat, F.lit(SKIPPED)).otherwise(F.col("status")),
         "reason": F.when(is_repeat, F.lit(SKIP_DUPLICATE)).otherwise(F.col("reason")),
     })
 
 
-def summarize_classification(parsed: DataFrame) -> DataFrame:
-    """Per (source, file): conformed, quarantined and skipped-per-reason counts."""
-    def count_where(condition: Column) -> Column:
-        return F.count(F.when(condition, True))
+def reason_code(reason: Column) -> Column:
+    """The code of a reason: `bad_timestamp` for 'bad_timestamp: 'x' is not a unix time'."""
+    return F.regexp_extract(reason, r"^([A-Za-z0-9_]+)", 1)
 
-    skipped = {
-        f"skipped_{reason}": count_where((F.col("status") == SKIPPED) & (F.col("reason") == reason))
-        for reason in SKIP_REASONS
-    }
-    return parsed.groupBy("source", "file").agg(
-        count_where(F.col("status") == CONFORMED).alias("conformed"),
-        count_where(F.col("status") == QUARANTINED).alias("quarantined"),
-        *[column.alias(name) for name, column in skipped.items()],
+
+def summarize_classification(parsed: DataFrame) -> DataFrame:
+    """Per (source, file): conformed and quarantined counts, and maps of counts per skip reason and per
+    quarantine reason code."""
+    per_reason = parsed.groupBy("source", "file", "status", reason_code(F.col("reason")).alias("code")).agg(
+        F.count(F.lit(1)).alias("lines")
+    )
+
+    def counts_of(status: str) -> Column:
+        entries = F.collect_list(F.when(F.col("status") == status, F.struct("code", "lines")))
+        return F.map_from_entries(F.filter(entries, lambda entry: entry.isNotNull()))
+
+    return per_reason.groupBy("source", "file").agg(
+        F.sum(F.when(F.col("status") == CONFORMED, F.col("lines")).otherwise(F.lit(0))).alias("conformed"),
+        F.sum(F.when(F.col("status") == QUARANTINED, F.col("lines")).otherwise(F.lit(0))).alias("quarantined"),
+        counts_of(SKIPPED).alias("skipped"),
+        counts_of(QUARANTINED).alias("quarantine_reasons"),
     )
 
 
@@ -48,21 +56,21 @@ def reconcile(raw_counts: DataFrame, classified: DataFrame) -> DataFrame:
 
     raw_counts: (source, file, raw_lines), counted from bronze independently of the parser.
     """
-    skipped_columns = [f"skipped_{reason}" for reason in SKIP_REASONS]
     raw, parsed = raw_counts.alias("raw"), classified.alias("parsed")
     # Full join: a classified file without raw lines must show up as unreconciled, not vanish.
-    joined = raw.join(parsed, on=["source", "file"], how="full").fillna(
-        0, subset=["raw_lines", "conformed", "quarantined", *skipped_columns]
-    )
-    accounted = F.col("conformed") + F.col("quarantined") + sum(F.col(name) for name in skipped_columns)
+    joined = raw.join(parsed, on=["source", "file"], how="full").fillna(0, subset=["raw_lines", "conformed", "quarantined"])
+    no_counts = F.create_map().cast("map<string,bigint>")
+    skipped = F.coalesce(F.col("skipped"), no_counts)
+    skipped_total = F.aggregate(F.map_values(skipped), F.lit(0).cast("bigint"), lambda total, x: total + x)
+    not_content = F.coalesce(skipped[SKIP_BLANK], F.lit(0)) + F.coalesce(skipped[SKIP_COMMENT], F.lit(0))
     return joined.select(
         "source",
         "file",
         "raw_lines",
         "conformed",
         "quarantined",
-        *skipped_columns,
-        accounted.alias("accounted_lines"),
-        (F.col("quarantined") / F.greatest(F.col("raw_lines") - F.col("skipped_blank") - F.col("skipped_comment"), F.lit(1)))
-        .alias("quarantined_fraction"),
+        skipped.alias("skipped"),
+        F.coalesce(F.col("quarantine_reasons"), no_counts).alias("quarantine_reasons"),
+        (F.col("conformed") + F.col("quarantined") + skipped_total).alias("accounted_lines"),
+        (F.col("quarantined") / F.greatest(F.col("raw_lines") - not_content, F.lit(1))).alias("quarantined_fraction"),
     )

@@ -40,10 +40,20 @@ def with_percentile(scored: DataFrame) -> DataFrame:
     return scored.withColumn("percentile", F.round(F.percent_rank().over(Window.orderBy("pagerank")) * 100, 4))
 
 
+def with_primary_account(scored: DataFrame) -> DataFrame:
+    """person_id, and the person's primary account (the first of `accounts`: the most engaged-with) as
+    network and account_id, so (network, account_id) stays a unique key of the published rows."""
+    return scored.withColumns({
+        "person_id": F.col("id"),
+        "network": F.col("accounts")[0]["network"],
+        "account_id": F.col("accounts")[0]["account_id"],
+    })
+
+
 def to_influence_scores(scored: DataFrame, run_date: dt.date) -> DataFrame:
     return scored.select(F.lit(run_date).alias("run_date"), *[n for n in INFLUENCE_SCORES.columns if n != "run_date"])
 
 
 def to_profiles(scores: DataFrame) -> DataFrame:
-    """One current row per account, from one run date's scores."""
+    """One current row per person, from one run date's scores."""
     return scores.select(*[n for n in PROFILES.columns if n != "as_of_date"], F.col("run_date").alias("as_of_date"))

@@ -8,7 +8,8 @@ Two line formats, fields separated by spaces or tabs:
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from transforms.lines import CONFORMED, QUARANTINED, SKIP_BLANK, SKIP_COMMENT, SKIPPED, clean_line
+from transforms.lines import SKIP_BLANK, SKIP_COMMENT, clean_line
+from transforms.records import classified, status_of, typed_records
 
 ACTIVITY_KINDS = {"RT": "reshare", "MT": "mention", "RE": "reply"}
 EDGE_KIND = "edge"
@@ -26,8 +27,8 @@ def _quoted(value: Column) -> Column:
 def with_snap_fields(lines: DataFrame, network: str) -> DataFrame:
     """Classify raw SNAP lines and parse the conformed ones.
 
-    In: source, file, line_number, line. Out adds: status (conformed | quarantined | skipped),
-    reason (null when conformed), network, actor, target, kind, occurred_at, weight, interaction_id.
+    In: source, file, line_number, line. Out: the classified lines of transforms.records, each
+    conformed line carrying one interaction (accounts are known only by id, so no account records).
     """
     text = clean_line(F.col("line"))
     split = lines.select(
@@ -79,30 +80,29 @@ def with_snap_fields(lines: DataFrame, network: str) -> DataFrame:
     )
 
     reason = F.col("reason")
-    status = (
-        F.when(reason.isNull(), F.lit(CONFORMED))
-        .when(reason.isin(SKIP_BLANK, SKIP_COMMENT), F.lit(SKIPPED))
-        .otherwise(F.lit(QUARANTINED))
-    )
     is_conformed = reason.isNull()
     # Activity events are identified by what happened; edge-list rows by where they were written,
     # so repeated pairs in one list add up while the same list landed twice counts once.
-    natural_key = F.when(
+    event_key = F.when(
         F.col("_unix_seconds").isNotNull(),
         F.concat_ws("\u0001", F.lit(network), "_actor", "_target", "_kind", F.col("_unix_seconds").cast("string")),
-    ).otherwise(F.concat_ws("\u0001", F.lit(network), "source", "file", F.col("line_number").cast("string")))
-    return parsed.select(
-        "source",
-        "file",
-        "line_number",
-        "line",
-        status.alias("status"),
-        "reason",
-        F.lit(network).alias("network"),
-        F.when(is_conformed, F.col("_actor")).alias("actor"),
-        F.when(is_conformed, F.col("_target")).alias("target"),
-        F.when(is_conformed, F.col("_kind")).alias("kind"),
-        F.when(is_conformed, F.timestamp_seconds(F.col("_unix_seconds"))).alias("occurred_at"),
-        F.when(is_conformed, F.col("_weight")).alias("weight"),
-        F.when(is_conformed, F.sha2(natural_key, 256)).alias("interaction_id"),
     )
+    natural_key = F.coalesce(
+        event_key, F.concat_ws("\u0001", F.lit(network), "source", "file", F.col("line_number").cast("string"))
+    )
+    interaction = F.struct(
+        F.lit(network).alias("network"),
+        F.col("_actor").alias("actor"),
+        F.col("_target").alias("target"),
+        F.col("_kind").alias("kind"),
+        F.timestamp_seconds(F.col("_unix_seconds")).alias("occurred_at"),
+        F.col("_weight").alias("weight"),
+        natural_key.alias("natural_key"),
+    )
+    with_status = parsed.select(
+        "*",
+        status_of(reason, (SKIP_BLANK, SKIP_COMMENT)).alias("status"),
+        F.when(is_conformed, event_key).alias("event_key"),
+        F.array(interaction).alias("_interactions"),
+    )
+    return classified(with_status, interactions=typed_records("interactions", F.col("_interactions")))
