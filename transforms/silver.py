@@ -53,11 +53,14 @@ def to_posts(classified: DataFrame, run_date: dt.date) -> DataFrame:
 
 
 def to_account_profiles(classified: DataFrame) -> DataFrame:
-    """The newest profile observation of each account in the night's account records."""
+    """Each account's profile from the night's account records, field by field: the newest non-null
+    value of each (one record may give the display name, another only the handle)."""
     records = explode_records(classified, "accounts").filter(F.col("account_id").isNotNull())
-    newest = _first_per_key(records, ["network", "account_id"], F.col("observed_at").desc_nulls_last())
-    return newest.select(
-        "network", "account_id", *_PROFILE_FIELDS, F.col("observed_at").alias("profile_observed_at")
+    # newest first by event time, then by the later line; max_by ignores rows whose ordering is null
+    recency = F.struct(F.coalesce(F.col("observed_at"), F.lit(None).cast("timestamp")), "source", "file", "line_number")
+    return records.groupBy("network", "account_id").agg(
+        *[F.max_by(F.col(name), F.when(F.col(name).isNotNull(), recency)).alias(name) for name in _PROFILE_FIELDS],
+        F.max("observed_at").alias("profile_observed_at"),
     )
 
 
