@@ -138,7 +138,7 @@ POSTS = Table(
     key=("network", "post_id"),
     description=(
         "One row per post (tweet, status, comment, note): text, entities, references and the latest engagement "
-        "counts a dump reported. Where it came from is the line that first brought it."
+        "counts a dump reported. source/file/line_number: the line of the newest observation when it was inserted."
     ),
 )
 

@@ -10,11 +10,13 @@ from hypothesis import strategies as st
 from pyspark.sql import types as T
 from pyspark.testing import assertDataFrameEqual
 
-from transforms.scoring import with_engagement, with_percentile, with_score
+from influence.tables import PERSON_ACCOUNTS
+from transforms.scoring import with_engagement, with_percentile, with_primary_account, with_score
 
+# PageRank joined with the vertices: a person id, its accounts (most engaged-with first) and its rank.
 RANKED_SCHEMA = T.StructType([
     T.StructField("id", T.StringType(), False),
-    T.StructField("account_id", T.StringType(), True),
+    T.StructField("accounts", PERSON_ACCOUNTS, True),
     T.StructField("pagerank", T.DoubleType(), False),
 ])
 SCORED_SCHEMA = T.StructType([*RANKED_SCHEMA.fields, T.StructField("score", T.IntegerType(), True)])
@@ -22,15 +24,19 @@ PERCENTILE_SCHEMA = T.StructType([*RANKED_SCHEMA.fields, T.StructField("percenti
 EDGE_SCHEMA = "src string, dst string, weight double, interactions long"
 
 
+def accounts_of(i):
+    return [("higgs", f"acc{i}"), ("other", f"alt{i}")]
+
+
 def ranked(spark, pageranks):
-    """One vertex per pagerank, ids v0, v1, ...; the last account_id is None (a nullable pass-through)."""
-    rows = [(f"v{i}", f"acc{i}", pr) for i, pr in enumerate(pageranks)]
+    """One vertex per pagerank, ids v0, v1, ...; the last one's accounts are None (a nullable pass-through)."""
+    rows = [(f"v{i}", accounts_of(i), pr) for i, pr in enumerate(pageranks)]
     rows[-1] = (rows[-1][0], None, rows[-1][2])
     return spark.createDataFrame(rows, RANKED_SCHEMA)
 
 
 def with_expected(spark, pageranks, values, schema):
-    rows = [(f"v{i}", f"acc{i}", pr, value) for i, (pr, value) in enumerate(zip(pageranks, values))]
+    rows = [(f"v{i}", accounts_of(i), pr, value) for i, (pr, value) in enumerate(zip(pageranks, values))]
     rows[-1] = (rows[-1][0], None, *rows[-1][2:])
     return spark.createDataFrame(rows, schema)
 
@@ -150,7 +156,7 @@ def test_a_single_account_is_at_percentile_0(spark):
 
 def test_engagement_counts_distinct_engagers_and_their_interactions(spark):
     ranks = spark.createDataFrame(
-        [("b", "acc-b", 0.4), ("c", "acc-c", 0.3), ("a", "acc-a", 0.2), ("lonely", None, 0.1)],
+        [("b", [("x", "b")], 0.4), ("c", [("x", "c")], 0.3), ("a", [("x", "a")], 0.2), ("lonely", None, 0.1)],
         RANKED_SCHEMA,
     )
     edges = spark.createDataFrame(
@@ -167,11 +173,44 @@ def test_engagement_counts_distinct_engagers_and_their_interactions(spark):
         with_engagement(ranks, edges),
         spark.createDataFrame(
             [
-                ("b", "acc-b", 0.4, 2, 3),
-                ("c", "acc-c", 0.3, 1, 4),
-                ("a", "acc-a", 0.2, 2, 4),
+                ("b", [("x", "b")], 0.4, 2, 3),
+                ("c", [("x", "c")], 0.3, 1, 4),
+                ("a", [("x", "a")], 0.2, 2, 4),
                 ("lonely", None, 0.1, 0, 0),  # no edge in: zeros, not nulls
             ],
-            "id string, account_id string, pagerank double, engagers long, interactions_received long",
+            T.StructType([
+                *RANKED_SCHEMA.fields,
+                T.StructField("engagers", T.LongType(), True),
+                T.StructField("interactions_received", T.LongType(), True),
+            ]),
+        ),
+    )
+
+
+# with_primary_account
+
+def test_the_primary_account_is_the_first_of_the_person_accounts(spark):
+    ranks = spark.createDataFrame(
+        [
+            ("alice", [("tw", "a1"), ("bsky", "a2"), ("tw", "a3")], 0.5),
+            ("tw:c", [("tw", "c")], 0.3),  # an unlinked account is its own person
+            ("ghost", None, 0.2),
+        ],
+        RANKED_SCHEMA,
+    )
+    assertDataFrameEqual(
+        with_primary_account(ranks),
+        spark.createDataFrame(
+            [
+                ("alice", [("tw", "a1"), ("bsky", "a2"), ("tw", "a3")], 0.5, "alice", "tw", "a1"),
+                ("tw:c", [("tw", "c")], 0.3, "tw:c", "tw", "c"),
+                ("ghost", None, 0.2, "ghost", None, None),
+            ],
+            T.StructType([
+                *RANKED_SCHEMA.fields,
+                T.StructField("person_id", T.StringType(), True),
+                T.StructField("network", T.StringType(), True),
+                T.StructField("account_id", T.StringType(), True),
+            ]),
         ),
     )

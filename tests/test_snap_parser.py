@@ -1,4 +1,5 @@
-"""transforms.snap.with_snap_fields: SNAP lines -> status, reason and parsed fields.
+"""transforms.snap.with_snap_fields: SNAP lines -> classified lines (transforms.records), each conformed
+one carrying one interaction record.
 
 Every expected value is worked out by hand from the line text; nothing is read back from the parser.
 """
@@ -11,9 +12,11 @@ import re
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.testing import assertDataFrameEqual
 
+from transforms.records import CLASSIFIED_COLUMNS
 from transforms.snap import with_snap_fields
 
 LINES_SCHEMA = T.StructType([
@@ -22,15 +25,22 @@ LINES_SCHEMA = T.StructType([
     T.StructField("line_number", T.LongType(), False),
     T.StructField("line", T.StringType(), True),
 ])
-PARSED_SCHEMA = T.StructType([
-    T.StructField("line_number", T.LongType(), False),
-    T.StructField("status", T.StringType(), False),
-    T.StructField("reason", T.StringType(), True),
+# The interaction record without natural_key (the key tests below pin that one).
+PARSED_INTERACTION = T.StructType([
+    T.StructField("network", T.StringType(), True),
     T.StructField("actor", T.StringType(), True),
     T.StructField("target", T.StringType(), True),
     T.StructField("kind", T.StringType(), True),
     T.StructField("occurred_at", T.TimestampType(), True),
+    T.StructField("post_id", T.StringType(), True),
+    T.StructField("target_post_id", T.StringType(), True),
     T.StructField("weight", T.DoubleType(), True),
+])
+PARSED_SCHEMA = T.StructType([
+    T.StructField("line_number", T.LongType(), False),
+    T.StructField("status", T.StringType(), False),
+    T.StructField("reason", T.StringType(), True),
+    T.StructField("interactions", T.ArrayType(PARSED_INTERACTION), True),
 ])
 
 UTC = dt.timezone.utc
@@ -45,7 +55,10 @@ def lines_frame(spark, lines, *, file="higgs-activity_time.txt", source="snap"):
 
 
 def parsed(spark, lines, network="higgs"):
-    return with_snap_fields(lines_frame(spark, lines), network).select(*PARSED_SCHEMA.fieldNames())
+    return with_snap_fields(lines_frame(spark, lines), network).select(
+        "line_number", "status", "reason",
+        F.transform("interactions", lambda record: record.dropFields("natural_key")).alias("interactions"),
+    )
 
 
 def expected(spark, rows):
@@ -53,15 +66,16 @@ def expected(spark, rows):
 
 
 def conformed(number, actor, target, kind="edge", occurred_at=None, weight=1.0):
-    return (number, "conformed", None, actor, target, kind, occurred_at, weight)
+    """One interaction record; SNAP knows no posts, so post_id and target_post_id are null."""
+    return (number, "conformed", None, [("higgs", actor, target, kind, occurred_at, None, None, weight)])
 
 
 def skipped(number, reason):
-    return (number, "skipped", reason, None, None, None, None, None)
+    return (number, "skipped", reason, [])  # empty, never null
 
 
 def quarantined(number, reason):
-    return (number, "quarantined", reason, None, None, None, None, None)
+    return (number, "quarantined", reason, [])
 
 
 def test_higgs_activity_lines_become_reshares_mentions_and_replies(spark):
@@ -239,76 +253,119 @@ def test_a_non_numeric_weight_is_quarantined_without_whole_stage_codegen(spark, 
     )
 
 
-def test_every_output_row_keeps_where_it_came_from_and_names_the_network(spark):
-    lines = lines_frame(spark, ["1 2", "#", None], file="edges/a.txt", source="snap")
-    result = with_snap_fields(lines, "higgs").select("source", "file", "line_number", "line", "network")
+def test_every_output_row_keeps_where_it_came_from_and_carries_only_its_interaction(spark):
+    lines = lines_frame(spark, ["1 2", "#", None, "bad"], file="edges/a.txt", source="snap")
+    result = with_snap_fields(lines, "higgs")
+    assert tuple(result.columns) == CLASSIFIED_COLUMNS  # analysis only, no job
+    other_records = F.size("accounts") + F.size("posts") + F.size("deletes") + F.size("links")
     assertDataFrameEqual(
-        result,
+        result.select(
+            "source", "file", "line_number", "line", "event_key",
+            F.col("interactions.network").alias("networks"), other_records.alias("other_records"),
+        ),
         spark.createDataFrame(
             [
-                ("snap", "edges/a.txt", 1, "1 2", "higgs"),
-                ("snap", "edges/a.txt", 2, "#", "higgs"),
-                ("snap", "edges/a.txt", 3, None, "higgs"),
+                ("snap", "edges/a.txt", 1, "1 2", None, ["higgs"], 0),  # an edge-list line has no event key
+                ("snap", "edges/a.txt", 2, "#", None, [], 0),
+                ("snap", "edges/a.txt", 3, None, None, [], 0),
+                ("snap", "edges/a.txt", 4, "bad", None, [], 0),
             ],
-            "source string, file string, line_number long, line string, network string",
+            "source string, file string, line_number long, line string, event_key string, "
+            "networks array<string>, other_records int",
         ),
     )
 
 
-def ids(spark, rows, network="higgs"):
-    """interaction_id of each (source, file, line_number, line) row, keyed by (file, line_number)."""
-    result = with_snap_fields(spark.createDataFrame(rows, LINES_SCHEMA), network)
-    return {(row.file, row.line_number): row.interaction_id for row in result.collect()}
+# Keys. The natural key, hashed into interaction_id by silver, must not change from one night or one
+# release to the next: these are written out by hand ("\u0001" separates the parts).
+
+def activity_key(network, actor, target, kind, seconds):
+    return "\u0001".join([network, actor, target, kind, str(seconds)])
 
 
-def test_the_same_activity_event_has_one_id_in_every_file(spark):
-    found = ids(spark, [
+def edge_key(network, source, file, line_number):
+    return "\u0001".join([network, source, file, str(line_number)])
+
+
+def keys(spark, rows, network="higgs"):
+    """(event_key, natural_key of its interaction) of each (source, file, line_number, line) row, keyed by
+    (file, line_number); (None, None) for a line without an interaction."""
+    result = with_snap_fields(spark.createDataFrame(rows, LINES_SCHEMA), network).select(
+        "file", "line_number", "event_key", F.col("interactions.natural_key").alias("natural_keys")
+    )
+    found = {}
+    for row in result.collect():
+        assert len(row.natural_keys) <= 1, row
+        found[(row.file, row.line_number)] = (row.event_key, row.natural_keys[0] if row.natural_keys else None)
+    return found
+
+
+def test_the_same_activity_event_has_one_key_in_every_file(spark):
+    found = keys(spark, [
         ("snap", "day1.txt", 1, "1 2 1341100800 RT"),
         ("snap", "day2.txt", 7, "1\t2\t1341100800\tRT\r"),
         ("snap", "day1.txt", 2, "1 2 1341100800 MT"),  # another kind
         ("snap", "day1.txt", 3, "1 2 1341100801 RT"),  # another second
         ("snap", "day1.txt", 4, "2 1 1341100800 RT"),  # the other direction
         ("snap", "day1.txt", 5, None),
+        ("snap", "day1.txt", 6, "1 2 1341100800 XX"),  # quarantined: no key either
     ])
-    assert found[("day1.txt", 1)] == found[("day2.txt", 7)]
-    activity = [found[("day1.txt", n)] for n in (1, 2, 3, 4)]
-    assert len(set(activity)) == 4
-    assert all(re.fullmatch(r"[0-9a-f]{64}", value) for value in activity)
-    assert found[("day1.txt", 5)] is None
+    reshare = activity_key("higgs", "1", "2", "reshare", JULY_1_2012)
+    # an activity line's event key is its interaction's natural key
+    assert found[("day1.txt", 1)] == found[("day2.txt", 7)] == (reshare, reshare)
+    assert found[("day1.txt", 2)] == (activity_key("higgs", "1", "2", "mention", JULY_1_2012),) * 2
+    assert found[("day1.txt", 3)] == (activity_key("higgs", "1", "2", "reshare", JULY_1_2012 + 1),) * 2
+    assert found[("day1.txt", 4)] == (activity_key("higgs", "2", "1", "reshare", JULY_1_2012),) * 2
+    assert found[("day1.txt", 5)] == found[("day1.txt", 6)] == (None, None)
 
 
-def test_the_same_activity_event_has_one_id_however_its_time_is_written(spark):
-    found = ids(spark, [
+def test_the_same_activity_event_has_one_key_however_its_time_is_written(spark):
+    found = keys(spark, [
         ("snap", "day1.txt", 1, "1 2 123 RT"),
         ("snap", "day2.txt", 1, "1 2 0123 RT"),
         ("snap", "day2.txt", 2, None),
     ])
-    assert found[("day1.txt", 1)] == found[("day2.txt", 1)]
+    assert found[("day1.txt", 1)] == found[("day2.txt", 1)] == (activity_key("higgs", "1", "2", "reshare", 123),) * 2
 
 
-def test_edge_list_ids_are_keyed_on_where_the_line_was_written(spark):
-    found = ids(spark, [
+def test_edge_list_lines_are_keyed_on_where_they_were_written_and_have_no_event_key(spark):
+    found = keys(spark, [
         ("snap", "edges.txt", 1, "1 2"),
         ("snap", "edges.txt", 2, "1 2"),  # the same pair again: another interaction
         ("snap", "other.txt", 1, "1 2"),  # the same pair in another file: another interaction
         ("snap", "edges.txt", 3, "bad"),
     ])
-    assert len({found[("edges.txt", 1)], found[("edges.txt", 2)], found[("other.txt", 1)]}) == 3
-    assert found[("edges.txt", 3)] is None
+    assert found[("edges.txt", 1)] == (None, edge_key("higgs", "snap", "edges.txt", 1))
+    assert found[("edges.txt", 2)] == (None, edge_key("higgs", "snap", "edges.txt", 2))
+    assert found[("other.txt", 1)] == (None, edge_key("higgs", "snap", "other.txt", 1))
+    assert found[("edges.txt", 3)] == (None, None)
 
 
-def test_the_same_edge_list_landed_twice_keeps_its_ids(spark):
-    first = ids(spark, [("snap", "edges.txt", 1, "1 2"), ("snap", "edges.txt", 2, None)])
-    again = ids(spark, [("snap", "edges.txt", 1, "1 2 1"), ("snap", "edges.txt", 2, "")])
-    assert first == again
-    assert first[("edges.txt", 1)] is not None
+def test_edge_list_keys_name_the_source(spark):
+    result = with_snap_fields(spark.createDataFrame([("edges", "edges.txt", 1, "1 2")], LINES_SCHEMA), "higgs")
+    assert [row.key for row in result.select(F.col("interactions")[0]["natural_key"].alias("key")).collect()] == [
+        edge_key("higgs", "edges", "edges.txt", 1)
+    ]
 
 
-def test_ids_differ_between_networks(spark):
+def test_the_same_edge_list_landed_twice_keeps_its_keys(spark):
+    first = keys(spark, [("snap", "edges.txt", 1, "1 2"), ("snap", "edges.txt", 2, None)])
+    again = keys(spark, [("snap", "edges.txt", 1, "1 2 1"), ("snap", "edges.txt", 2, "")])
+    assert first == again == {
+        ("edges.txt", 1): (None, edge_key("higgs", "snap", "edges.txt", 1)),
+        ("edges.txt", 2): (None, None),
+    }
+
+
+def test_keys_differ_between_networks(spark):
     rows = [("snap", "f.txt", 1, "1 2 1341100800 RT"), ("snap", "f.txt", 2, "1 2"), ("snap", "f.txt", 3, None)]
-    higgs, other = ids(spark, rows, "higgs"), ids(spark, rows, "twitter")
-    assert higgs[("f.txt", 1)] != other[("f.txt", 1)]
-    assert higgs[("f.txt", 2)] != other[("f.txt", 2)]
+    found = keys(spark, rows, "twitter")
+    twitter_reshare = activity_key("twitter", "1", "2", "reshare", JULY_1_2012)
+    assert found == {
+        ("f.txt", 1): (twitter_reshare, twitter_reshare),
+        ("f.txt", 2): (None, edge_key("twitter", "snap", "f.txt", 2)),
+        ("f.txt", 3): (None, None),
+    }
 
 
 # Property test: arbitrary text, and text built from SNAP-like tokens so that every branch is reached.
@@ -339,15 +396,22 @@ def test_any_text_gets_exactly_one_consistent_classification(spark, lines):
     for row in rows:
         assert row.status in {"conformed", "quarantined", "skipped"}
         assert (row.reason is None) == (row.status == "conformed")
+        assert (row.accounts, row.posts, row.deletes, row.links) == ([], [], [], []), row
         if row.status == "conformed":
-            assert row.actor and row.target, row
-            assert not re.search(r"[ \t]", row.actor + row.target), row
-            assert row.kind in {"reshare", "mention", "reply", "edge"}
-            assert row.weight is not None and row.weight > 0
-            assert (row.occurred_at is None) == (row.kind == "edge")
-            assert re.fullmatch(r"[0-9a-f]{64}", row.interaction_id)
+            assert len(row.interactions) == 1, row
+            record = row.interactions[0]
+            assert record.network == "higgs"
+            assert record.actor and record.target, row
+            assert not re.search(r"[ \t]", record.actor + record.target), row
+            assert record.kind in {"reshare", "mention", "reply", "edge"}
+            assert record.weight is not None and record.weight > 0
+            assert (record.occurred_at is None) == (record.kind == "edge")
+            assert (record.post_id, record.target_post_id) == (None, None)
+            assert record.natural_key
+            # activity lines are keyed by the event (and deduplicated on it); edge-list lines are not
+            assert row.event_key == (None if record.kind == "edge" else record.natural_key), row
         else:
-            assert (row.actor, row.target, row.kind, row.occurred_at, row.weight, row.interaction_id) == (None,) * 6
+            assert (row.interactions, row.event_key) == ([], None), row
         if row.status == "skipped":
             assert row.reason in {"blank", "comment"}
         if row.status == "quarantined":

@@ -18,7 +18,10 @@ def with_duplicates_skipped(parsed: DataFrame) -> DataFrame:
     "Earlier" is by (source, file, line_number), so which copy survives does not depend on partitioning.
     Lines without an event_key (an edge-list row) are never duplicates of each other.
     """
-    earliest_first = Window.partitionBy("event_key").orderBy("source", "file", "line_number")
+    # only conformed lines compete: a quarantined line with the same key must not hide a good one
+    earliest_first = Window.partitionBy(F.when(F.col("status") == CONFORMED, F.col("event_key"))).orderBy(
+        "source", "file", "line_number"
+    )
     occurrence = F.when((F.col("status") == CONFORMED) & F.col("event_key").isNotNull(), F.row_number().over(earliest_first))
     is_repeat = F.coalesce(occurrence > 1, F.lit(False))
     return parsed.withColumns({

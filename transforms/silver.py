@@ -33,7 +33,11 @@ def _first_per_key(records: DataFrame, key: list[str], newest_first: Column | No
 
 def to_interactions(classified: DataFrame, run_date: dt.date | None) -> DataFrame:
     """One row per distinct interaction (interaction_id = sha256 of its natural key), in the silver schema."""
-    records = explode_records(classified, "interactions").withColumn("interaction_id", F.sha2(F.col("natural_key"), 256))
+    records = (
+        explode_records(classified, "interactions")
+        .filter(F.col("natural_key").isNotNull())  # connectors always key their events (tests/test_connectors_fuzz.py)
+        .withColumn("interaction_id", F.sha2(F.col("natural_key"), 256))
+    )
     return _first_per_key(records, ["interaction_id"]).select(
         *[F.col(name) for name in INTERACTIONS.columns if name != "run_date"],
         F.lit(run_date).cast("date").alias("run_date"),
@@ -140,8 +144,11 @@ def with_resolved_targets(interactions: DataFrame, posts: DataFrame, handles: Da
     - an '@handle' actor or target whose account the lake knows (see handle_directory): its account_id.
     posts: network, post_id, author. handles: handle_directory(...).
     """
-    authors = posts.select("network", F.col("post_id").alias("target_post_id"), F.col("author").alias("_author")).filter(
-        F.col("_author").isNotNull()
+    # stored and night posts together may name a post twice: one author per post, so no row multiplies
+    authors = (
+        posts.filter(F.col("author").isNotNull())
+        .groupBy("network", F.col("post_id").alias("target_post_id"))
+        .agg(F.max("author").alias("_author"))
     )
     by_post = interactions.join(authors, on=["network", "target_post_id"], how="left").withColumn(
         "target", F.coalesce(F.col("target"), F.col("_author"))
