@@ -185,13 +185,14 @@ def merge_posts(spark: SparkSession, lake: Path, posts_update: DataFrame, delete
     refreshed["first_run_date"] = "least(p.first_run_date, u.first_run_date)"
     refreshed["last_run_date"] = "greatest(p.last_run_date, u.last_run_date)"
     update = posts_update.join(deleted, on=["network", "post_id"], how="left_anti")
-    (
-        posts.alias("p")
-        .merge(update.alias("u"), "p.network = u.network AND p.post_id = u.post_id")
-        .whenMatchedUpdate(set=refreshed)
-        .whenNotMatchedInsertAll()
-        .execute()
-    )
+    if update.take(1):  # at most one row; a SNAP night has no posts, and no MERGE then
+        (
+            posts.alias("p")
+            .merge(update.alias("u"), "p.network = u.network AND p.post_id = u.post_id")
+            .whenMatchedUpdate(set=refreshed)
+            .whenNotMatchedInsertAll()
+            .execute()
+        )
     if deleted.take(1):  # at most one row
         posts.alias("p").merge(
             deleted.alias("d"), "p.network = d.network AND p.post_id = d.post_id"
@@ -257,7 +258,9 @@ def build_silver(
     for table in (INTERACTIONS, QUARANTINE, POSTS, ACCOUNTS, IDENTITY_LINKS):
         storage.ensure_table(spark, table, lake)
     bronze_lines = storage.read(spark, RAW_LINES, lake).filter(F.col("run_date") == F.lit(run_date))
-    connected = classify_lines(bronze_lines, config).persist(StorageLevel.MEMORY_AND_DISK)
+    # Local checkpoints, not persist(): they cut the (large) connector plans out of every later query,
+    # and a cached plan that reads a table is not recomputed each time that table is written.
+    connected = classify_lines(bronze_lines, config).localCheckpoint()
 
     stored_interactions = storage.read(spark, INTERACTIONS, lake)
     stored_posts = storage.read(spark, POSTS, lake)
@@ -267,7 +270,7 @@ def build_silver(
         connected,
         stored_interactions.select("interaction_id").unionByName(night_interactions.select("interaction_id")),
         stored_posts.select("network", "post_id").unionByName(night_posts.select("network", "post_id")),
-    ).persist(StorageLevel.MEMORY_AND_DISK)
+    ).localCheckpoint()
 
     raw_counts = bronze_lines.groupBy("source", "file").agg(F.count(F.lit(1)).alias("raw_lines"))
     files = reconcile(raw_counts, summarize_classification(classified)).orderBy("source", "file").collect()  # one row per file
@@ -309,7 +312,7 @@ def build_silver(
         .select(F.col("removes_interaction_id").alias("interaction_id"))
         .unionByName(carried_by_deleted_posts)
         .distinct()
-        .persist(StorageLevel.MEMORY_AND_DISK)
+        .localCheckpoint()
     )
 
     posts = stored_posts.select("network", "post_id", "author").unionByName(night_posts.select("network", "post_id", "author"))
@@ -320,12 +323,13 @@ def build_silver(
     new_interactions = (
         filter_new_interactions(night_interactions, earlier_nights.select("interaction_id").unionByName(deleted_interactions))
         .transform(with_resolved_targets, posts, handles)
-        .persist(StorageLevel.MEMORY_AND_DISK)
+        .localCheckpoint()
     )
     counts["new_interactions"] = new_interactions.count()
     counts["already_stored"] = night_interactions.count() - counts["new_interactions"]
     counts["pending_targets"] = new_interactions.filter(F.col("target").isNull()).count()
-    accounts_update = to_accounts(new_interactions, profiles, run_date).persist(StorageLevel.MEMORY_AND_DISK)
+    night_posts = night_posts.localCheckpoint()
+    accounts_update = to_accounts(new_interactions, profiles, run_date).localCheckpoint()
 
     latest_plausible = dt.datetime.combine(run_date + dt.timedelta(days=1), dt.time()) + dt.timedelta(
         hours=config.validation.future_tolerance_hours
@@ -359,8 +363,6 @@ def build_silver(
     if links.take(1):  # at most one row
         merge_identity_links(spark, lake, links)
     counts["pending_resolved"] = resolve_pending_targets(spark, lake, handles)
-    for frame in (connected, classified, deleted_interactions, new_interactions, accounts_update):
-        frame.unpersist()
 
 
 def score_graph(spark: SparkSession, config: Config, run_date: dt.date, record: RunRecord) -> None:
