@@ -1,0 +1,132 @@
+"""End to end through the connectors: real dumps reconcile, repeated dumps add nothing, and a person
+linked across two networks gets one profile whose score counts both."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import networkx as nx
+from pyspark.sql import functions as F
+
+from influence import storage
+from influence.tables import ACCOUNTS, INTERACTIONS, POSTS, PROFILES
+from tests.test_nightly import nightly, runs
+
+V1_SAMPLE = Path("twitter-v1-nl-sample") / "tweets.json.gz"
+V2_SAMPLE = Path("twitter-v2-fr-media") / "pages.jsonl.gz"
+
+
+def table_counts(spark, lake: Path) -> dict[str, tuple[int, int]]:
+    """rows and distinct keys of each silver table."""
+    counts = {}
+    for table in (INTERACTIONS, POSTS, ACCOUNTS):
+        frame = storage.read(spark, table, lake)
+        row = frame.agg(F.count(F.lit(1)), F.count_distinct(*table.key)).first()
+        counts[table.name] = (row[0], row[1])
+    return counts
+
+
+def test_real_twitter_dumps_reconcile_and_a_repeated_dump_adds_nothing(spark, shared_data, tmp_path, capsys):
+    landing, lake = tmp_path / "landing", tmp_path / "lake"
+    for source, sample in (("twitter_v1", V1_SAMPLE), ("twitter_v2", V2_SAMPLE)):
+        (landing / source).mkdir(parents=True)
+        shutil.copy(shared_data / sample, landing / source / sample.name)
+
+    assert nightly("2022-06-30", landing, lake) == 0
+    [run] = runs(lake, capsys)
+    files = {file["source"]: file for file in run["reconciliation"]}
+    # the line counts come from the dumps themselves, not from the pipeline
+    for source, sample in (("twitter_v1", V1_SAMPLE), ("twitter_v2", V2_SAMPLE)):
+        with gzip.open(shared_data / sample, "rt", encoding="utf-8") as handle:
+            raw = sum(1 for _ in handle)
+        file = files[source]
+        assert file["raw_lines"] == raw, source
+        assert file["reconciled"] is True, source
+        explained = file["conformed"] + file["quarantined"] + sum(file["skipped"].values())
+        assert explained == raw, (source, file)
+        assert file["quarantined"] == sum(file["quarantine_reasons"].values()), (source, file)
+    assert files["twitter_v2"]["conformed"] == 81  # every page of the real v2 dump
+    first = table_counts(spark, lake)
+    assert all(rows == keys > 0 for rows, keys in first.values()), first
+    # 6,632 tweets in the v2 pages (a json count) are all posts; the v1 statuses add 1,000 more plus
+    # the retweeted/quoted originals they embed.
+    assert first["posts"][0] >= 6_632 + 1_000
+
+    # The same dumps again, under other names, on the next night: every event is already stored.
+    again = tmp_path / "again"
+    for source, sample in (("twitter_v1", V1_SAMPLE), ("twitter_v2", V2_SAMPLE)):
+        (again / source).mkdir(parents=True)
+        shutil.copy(shared_data / sample, again / source / f"copy-{sample.name}")
+    assert nightly("2022-07-01", again, lake) == 0
+    second = runs(lake, capsys)[0]
+    counts = {stage["stage"]: stage["counts"] for stage in second["stages"]}
+    assert counts["silver"]["new_interactions"] == 0
+    assert counts["silver"]["already_stored"] > 0
+    assert table_counts(spark, lake) == first
+
+
+def status(tweet_id: str, user: tuple[str, str], text: str, retweet_of: dict | None = None) -> str:
+    user_id, handle = user
+    line = {
+        "id_str": tweet_id, "created_at": "Mon Jun 06 10:00:00 +0000 2022", "text": text, "lang": "en",
+        "user": {"id_str": user_id, "screen_name": handle, "name": handle.title(), "followers_count": 10},
+        "entities": {"hashtags": [], "user_mentions": []},
+    }
+    if retweet_of:
+        line["retweeted_status"] = retweet_of
+    return json.dumps(line)
+
+
+def test_a_person_linked_across_two_networks_gets_one_profile_scored_on_both(spark, tmp_path, capsys):
+    alice_tweet = json.loads(status("500", ("10", "alice"), "hello"))
+    tweets = [
+        json.dumps(alice_tweet),
+        *[status(f"50{i}", (f"{i}", f"fan{i}"), "RT @alice: hello", retweet_of=alice_tweet) for i in (1, 2, 3)],
+        status("510", ("10", "alice"), "RT @fan1: thanks", retweet_of=json.loads(status("509", ("1", "fan1"), "thanks"))),
+    ]
+    created = 1654509600  # 2022-06-06T10:00:00Z
+    reddit = [
+        {"id": "s1", "name": "t3_s1", "author": "alice_r", "subreddit": "science", "created_utc": created,
+         "title": "Ask me anything", "selftext": "", "score": 10, "num_comments": 2},
+        {"id": "c1", "author": "bob_r", "subreddit": "science", "parent_id": "t3_s1", "link_id": "t3_s1",
+         "created_utc": str(created + 60), "body": "great", "score": 1},
+        {"id": "c2", "author": "carol_r", "subreddit": "science", "parent_id": "t3_s1", "link_id": "t3_s1",
+         "created_utc": created + 120, "body": "thanks", "score": 1},
+        {"id": "c3", "author": "bob_r", "subreddit": "science", "parent_id": "t1_c2", "link_id": "t3_s1",
+         "created_utc": created + 180, "body": "agreed", "score": 1},
+    ]
+    landing, lake = tmp_path / "landing", tmp_path / "lake"
+    for source, name, lines in (
+        ("twitter_v1", "tweets.jsonl", tweets),
+        ("reddit", "rs.ndjson", [json.dumps(line) for line in reddit]),
+        ("identity_links", "links.csv", ["person_id,network,account_id", "alice,twitter,10", "alice,reddit,alice_r"]),
+    ):
+        (landing / source).mkdir(parents=True)
+        (landing / source / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    assert nightly("2022-06-30", landing, lake) == 0
+    published = {row.person_id: row for row in storage.read(spark, PROFILES, lake).collect()}
+
+    # By hand: fan1..3 retweet alice (twitter:10); alice retweets fan1; bob_r and carol_r reply to
+    # alice_r's submission; bob_r replies to carol_r. Alice is one vertex for her two accounts.
+    graph = nx.DiGraph()
+    graph.add_weighted_edges_from([
+        ("twitter:1", "alice", 1.0), ("twitter:2", "alice", 1.0), ("twitter:3", "alice", 1.0), ("alice", "twitter:1", 1.0),
+        ("reddit:bob_r", "alice", 1.0), ("reddit:carol_r", "alice", 1.0), ("reddit:bob_r", "reddit:carol_r", 1.0),
+    ])
+    expected = nx.pagerank(graph, alpha=0.85, weight="weight")
+    assert set(published) == set(expected)
+    assert sum(abs(published[person].pagerank - rank) for person, rank in expected.items()) < 1e-6
+    alice = published["alice"]
+    assert (alice.engagers, alice.interactions_received) == (5, 5)
+    assert alice.score == 100 and alice.pagerank == max(row.pagerank for row in published.values())
+    # primary account first: twitter:10 was engaged with 3 times, reddit:alice_r twice
+    assert [(a.network, a.account_id) for a in alice.accounts] == [("twitter", "10"), ("reddit", "alice_r")]
+    assert (alice.network, alice.account_id) == ("twitter", "10")
+    [run] = runs(lake, capsys)
+    assert {file["source"]: file["conformed"] for file in run["reconciliation"]} == {
+        "twitter_v1": 5, "reddit": 4, "identity_links": 2,
+    }
