@@ -114,7 +114,8 @@ def run_export(spark: SparkSession, lake: Path, request: ExportRequest, contract
         feed = published.transform(to_feed_snapshot, columns)
     else:
         feed = read_changes(spark, lake, published, request.since_version + 1, version).transform(
-            to_feed_changes, columns, PROFILES.key
+            # a delete names the person and their primary account, so a consumer keyed either way can apply it
+            to_feed_changes, columns, PROFILES.key, contract.key
         )
     feed = feed.persist(StorageLevel.MEMORY_AND_DISK)
     try:

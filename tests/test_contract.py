@@ -39,7 +39,9 @@ def test_contract_file_keeps_what_version_1_promised():
 def test_registry_schema_honours_the_contract():
     contract = load_contract()
     assert violations(contract, PROFILES.schema) == []
-    assert PROFILES.key == contract.key
+    # rows are persons (merged by person_id); the contract's key, the primary account, stays unique
+    assert PROFILES.key == ("person_id",)
+    assert contract.key == ("network", "account_id")
     assert PROFILES.properties["influence.schema_version"] == "1"
     assert PROFILES.properties["delta.enableChangeDataFeed"] == "true"
 

@@ -78,9 +78,9 @@ def test_every_night_writes_data_docs_and_the_run_log_links_them(spark, tmp_path
     assert (docs / "index.html").is_file()
     index = (docs / "index.html").read_text(encoding="utf-8")
     assert passing["run_id"] in index and failing["run_id"] in index
-    # Every validation is rendered, passing or not: 6 suites on the published (first: no run-over-run) night,
-    # 5 (bronze and silver) on the failed one.
-    assert len(list((docs / "validations").rglob("*.html"))) == 6 + 5
+    # Every validation is rendered, passing or not: 7 suites on the published (first: no run-over-run) night,
+    # 6 (bronze and silver) on the failed one.
+    assert len(list((docs / "validations").rglob("*.html"))) == 7 + 6
     for name in ("reconciliation", "silver_interactions", "influence_scores"):  # validated through Checkpoints
         assert (lake / "ops" / "gx" / "checkpoints" / f"{name}_checkpoint.json").is_file()
 

@@ -19,7 +19,10 @@ from tests.test_nightly import expected_pagerank
 from tests.two_nights import ADDED, KEPT, NIGHT_TWO, NIGHT_TWO_ACCOUNTS, REMOVED, RUN_DATE, two_nights
 from transforms.feed import to_feed_changes
 
-CONTRACT_COLUMNS = ["network", "account_id", "pagerank", "score", "percentile", "engagers", "interactions_received", "as_of_date"]
+CONTRACT_COLUMNS = [
+    "network", "account_id", "pagerank", "score", "percentile", "engagers", "interactions_received", "as_of_date",
+    "person_id", "accounts",
+]
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +50,8 @@ def verified_files(out: Path, manifest: dict, suffix: str) -> list[Path]:
 def published_rows(spark, lake: Path) -> dict[str, tuple]:
     return {
         row.account_id: (row.network, row.account_id, row.pagerank, row.score, row.percentile, row.engagers,
-                         row.interactions_received, row.as_of_date.isoformat())
+                         row.interactions_received, row.as_of_date.isoformat(), row.person_id,
+                         [(a.network, a.account_id) for a in row.accounts])
         for row in storage.read(spark, PROFILES, lake).collect()
     }
 
@@ -116,13 +120,14 @@ def test_incremental_export_carries_inserts_updates_and_the_deleted_keys(spark, 
     }
     assert manifest["columns"] == [*CONTRACT_COLUMNS, "change_type"]
 
-    # Deletes carry the key only; inserts and updates every published field, as the table now holds it.
-    assert by_type["delete"]["15"] == {"network": "snap", "account_id": "15", "change_type": "delete"}
-    assert by_type["delete"]["16"] == {"network": "snap", "account_id": "16", "change_type": "delete"}
+    # Deletes carry the keys only (person_id, and network + account_id); inserts and updates every published field, as the table now holds it.
+    assert by_type["delete"]["15"] == {"network": "snap", "account_id": "15", "person_id": "snap:15", "change_type": "delete"}
+    assert by_type["delete"]["16"] == {"network": "snap", "account_id": "16", "person_id": "snap:16", "change_type": "delete"}
     current = published_rows(spark, nights.lake)
     for change in ("insert", "update"):
         for account, line in by_type[change].items():
-            assert tuple(line[name] for name in CONTRACT_COLUMNS) == current[account]
+            accounts = [(a["network"], a["account_id"]) for a in line["accounts"]]
+            assert (*[line[name] for name in CONTRACT_COLUMNS[:9]], accounts) == current[account]
     # By hand: 20 engages 2 and nobody engages 20; 2 is now engaged by 1, 3, 4, 5, 6, 11, 12, 14 and 20 (1 twice).
     new = by_type["insert"]["20"]
     assert (new["engagers"], new["interactions_received"], new["as_of_date"]) == (0, 0, RUN_DATE)
@@ -143,7 +148,11 @@ def test_snapshot_export_in_parquet_holds_every_published_profile(spark, nights,
     rows = [row for table in tables for row in table.to_pylist()]
     assert len(rows) == manifest["rows"] == 15
     snapshot = {
-        row["account_id"]: (*[row[name] for name in CONTRACT_COLUMNS[:-1]], row["as_of_date"].isoformat()) for row in rows
+        row["account_id"]: (
+            *[row[name] for name in CONTRACT_COLUMNS[:7]], row["as_of_date"].isoformat(), row["person_id"],
+            [(a["network"], a["account_id"]) for a in row["accounts"]],
+        )
+        for row in rows
     }
     assert set(snapshot) == NIGHT_TWO_ACCOUNTS
     assert snapshot == published_rows(spark, nights.lake)

@@ -167,7 +167,7 @@ def test_posts_keep_the_newest_observation_per_network_and_post_id(spark):
 
 # to_account_profiles
 
-def test_account_profiles_keep_the_newest_observation_per_account(spark):
+def test_account_profiles_keep_the_newest_value_of_each_field_per_account(spark):
     lines = classified(spark, [
         line(1, accounts=[account_record("1", "alice", at(1), bio="old", followers=10)]),
         line(2, accounts=[
@@ -175,7 +175,8 @@ def test_account_profiles_keep_the_newest_observation_per_account(spark):
             account_record("2", "bob", None),
         ]),
         line(3, accounts=[account_record("1", "nobody", None, bio="when?")]),  # no time: never the newest
-        line(4, accounts=[account_record("2", "bob_old", None, bio="later line")]),  # both untimed: the earliest line wins
+        # both untimed: the earliest line wins each field it has; the bio only the later line has is kept
+        line(4, accounts=[account_record("2", "bob_old", None, bio="later line")]),
         line(5, accounts=[account_record("1", "carol", at(2), network="bsky")]),  # same id, another network
         line(6, accounts=[account_record(None, "ghost", at(9))]),  # no id: no profile
         line(7, status="quarantined", reason="invalid_json: x", accounts=[account_record("1", "evil", at(9))]),
@@ -186,7 +187,7 @@ def test_account_profiles_keep_the_newest_observation_per_account(spark):
         spark.createDataFrame(
             [
                 ("tw", "1", "alice_2", "Alice_2", "new", "en", 12, at(3)),
-                ("tw", "2", "bob", "Bob", None, "en", None, None),
+                ("tw", "2", "bob", "Bob", "later line", "en", None, None),
                 ("bsky", "1", "carol", "Carol", None, "en", None, at(2)),
             ],
             PROFILE_SCHEMA,

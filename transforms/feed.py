@@ -15,7 +15,9 @@ def to_feed_snapshot(profiles: DataFrame, columns: Sequence[str]) -> DataFrame:
     return profiles.select(*columns)
 
 
-def to_feed_changes(change_feed: DataFrame, columns: Sequence[str], key: Sequence[str]) -> DataFrame:
+def to_feed_changes(
+    change_feed: DataFrame, columns: Sequence[str], key: Sequence[str], kept_on_delete: Sequence[str] = ()
+) -> DataFrame:
     """Delta change-feed rows -> one net change per key over the whole range, with `change_type`.
 
     A key's changes are taken in commit order (within one commit a delete before an insert, as when a
@@ -44,7 +46,10 @@ def to_feed_changes(change_feed: DataFrame, columns: Sequence[str], key: Sequenc
     return (
         per_key.filter(F.col("is_last"))
         .select(
-            *[F.col(name) if name in key else F.when(exists_after, F.col(name)).alias(name) for name in columns],
+            *[
+                F.col(name) if name in key or name in kept_on_delete else F.when(exists_after, F.col(name)).alias(name)
+                for name in columns
+            ],
             change_type.alias("change_type"),
         )
         .filter(F.col("change_type").isNotNull())

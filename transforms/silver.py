@@ -57,13 +57,17 @@ def to_posts(classified: DataFrame, run_date: dt.date) -> DataFrame:
 
 
 def to_account_profiles(classified: DataFrame) -> DataFrame:
-    """Each account's profile from the night's account records, field by field: the newest non-null
-    value of each (one record may give the display name, another only the handle)."""
+    """Each account's profile from the night's account records, field by field: the value of the newest
+    record that has one (one record may give the display name, another only the handle). Newest is by
+    observed_at; untimed records come last, and among equals the earliest line wins."""
     records = explode_records(classified, "accounts").filter(F.col("account_id").isNotNull())
-    # newest first by event time, then by the later line; max_by ignores rows whose ordering is null
-    recency = F.struct(F.coalesce(F.col("observed_at"), F.lit(None).cast("timestamp")), "source", "file", "line_number")
-    return records.groupBy("network", "account_id").agg(
-        *[F.max_by(F.col(name), F.when(F.col(name).isNotNull(), recency)).alias(name) for name in _PROFILE_FIELDS],
+    newest_first = Window.partitionBy("network", "account_id").orderBy(
+        F.col("observed_at").desc_nulls_last(), "source", "file", "line_number"
+    )
+    ranked = records.withColumn("_rank", F.row_number().over(newest_first))
+    return ranked.groupBy("network", "account_id").agg(
+        # min_by ignores rows whose ordering is null, i.e. records without this field
+        *[F.min_by(F.col(name), F.when(F.col(name).isNotNull(), F.col("_rank"))).alias(name) for name in _PROFILE_FIELDS],
         F.max("observed_at").alias("profile_observed_at"),
     )
 
