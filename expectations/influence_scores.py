@@ -1,24 +1,63 @@
 """The night's candidate scores (staging), checked before they are published as profiles."""
 
 import great_expectations as gx
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
 from influence.tables import NETWORKS
 
 NAME = "influence_scores"
 PAGERANK_SUM_TOLERANCE = 1e-6
+SHARE_SUM_TOLERANCE = 1e-9
+SCORE_COLUMNS = ("score", "reach_score", "amplification_score", "network_score")
+
+
+def with_checked_columns(scores: DataFrame) -> DataFrame:
+    """Row-level facts the suite checks as columns: each explanation map's total, and whether the topic and
+    moment lists are well formed (ids present, authority 0-100, engagement positive)."""
+    def total(column):
+        return F.aggregate(F.map_values(F.col("explanation")[column]), F.lit(0.0), lambda acc, value: acc + value)
+
+    topics_ok = F.forall(
+        "topics",
+        lambda t: t["topic_id"].isNotNull() & t["name"].isNotNull() & t["authority"].between(0, 100) & (t["posts"] >= 1),
+    ) & (F.size(F.array_distinct(F.transform("topics", lambda t: t["topic_id"]))) == F.size("topics"))
+    moments_ok = F.forall(
+        "moments", lambda m: m["post_id"].isNotNull() & (m["engagements"] >= 1) & (m["weighted_engagement"] > 0)
+    )
+    engagers_ok = F.forall("explanation.top_engagers", lambda e: e["person_id"].isNotNull() & e["share"].between(0, 1))
+    return scores.withColumns({
+        "explanation_network_total": total("by_network"),
+        "explanation_kind_total": total("by_kind"),
+        "lists_well_formed": F.coalesce(topics_ok & moments_ok & engagers_ok, F.lit(False)),
+    })
 
 
 def build_suite() -> gx.ExpectationSuite:
-    """Parameters: run_dates ([ISO date]): the only date the staged rows may carry."""
+    """Validates with_checked_columns(scores). Parameters: run_dates ([ISO date]): the only date the staged
+    rows may carry; model_versions ([str]) and config_hashes ([str]): the model that must have scored them."""
     suite = gx.ExpectationSuite(name=NAME)
     suite.add_expectation(gx.expectations.ExpectTableRowCountToBeBetween(min_value=1))
-    for column in ("run_date", "person_id", "network", "account_id", "pagerank", "score", "percentile"):
+    for column in (
+        "run_date", "person_id", "network", "account_id", "pagerank", "relative_rank", "score", "raw_score",
+        "percentile", *SCORE_COLUMNS[1:], "amplification", "engager_rank", "explanation", "topics", "moments",
+        "model_version", "config_hash",
+    ):
         suite.add_expectation(gx.expectations.ExpectColumnValuesToNotBeNull(column=column))
     suite.add_expectation(gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["run_date", "person_id"]))
     suite.add_expectation(gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["run_date", "network", "account_id"]))
     suite.add_expectation(gx.expectations.ExpectColumnValuesToBeInSet(column="network", value_set=list(NETWORKS)))
     suite.add_expectation(gx.expectations.ExpectColumnValuesToBeInSet(column="run_date", value_set={"$PARAMETER": "run_dates"}))
-    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column="score", min_value=1, max_value=100))
+    for column in SCORE_COLUMNS:
+        suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column=column, min_value=1, max_value=100))
+    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column="raw_score", min_value=1, max_value=100))
+    for column in ("explanation_network_total", "explanation_kind_total"):
+        suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(
+            column=column, min_value=1 - SHARE_SUM_TOLERANCE, max_value=1 + SHARE_SUM_TOLERANCE
+        ))
+    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeInSet(column="lists_well_formed", value_set=[True]))
+    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeInSet(column="model_version", value_set={"$PARAMETER": "model_versions"}))
+    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeInSet(column="config_hash", value_set={"$PARAMETER": "config_hashes"}))
     suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column="percentile", min_value=0, max_value=100))
     suite.add_expectation(
         gx.expectations.ExpectColumnValuesToBeBetween(column="pagerank", min_value=0, max_value=1, strict_min=True)
@@ -28,6 +67,6 @@ def build_suite() -> gx.ExpectationSuite:
             column="pagerank", min_value=1 - PAGERANK_SUM_TOLERANCE, max_value=1 + PAGERANK_SUM_TOLERANCE
         )
     )
-    for column in ("engagers", "interactions_received"):
+    for column in ("engagers", "interactions_received", "amplification", "engager_rank"):
         suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column=column, min_value=0))
     return suite

@@ -46,6 +46,65 @@ class PageRankConfig:
 
 
 @dataclass(frozen=True)
+class KindWeights:
+    """How much one interaction of each kind counts, before decay. A reshare or a quote carries the
+    post to a new audience; a reply or a mention engages without spreading it; a like or a follow
+    costs nothing, so it is cheap to fake and counts least. SNAP edge lists carry no kind ("edge")."""
+
+    reshare: float = 1.0
+    quote: float = 1.0
+    reply: float = 0.75
+    mention: float = 0.5
+    follow: float = 0.5
+    like: float = 0.25
+    edge: float = 1.0
+
+
+@dataclass(frozen=True)
+class TrustConfig:
+    """Anti-gaming (docs/model.md#anti-gaming). Trust starts at readers (persons nobody engages with) and
+    flows along engagement (TrustRank); a person's vote is the share of their rank their engagement passes
+    on, the rest being spread like a dangling vertex's."""
+
+    enabled: bool = True
+    # An engaged person votes fully once the trust reaching them is this share of a reader's own; less
+    # scales their vote down to untrusted_vote. A closed ring nobody outside engages receives no trust.
+    full_vote_trust: float = 0.05
+    # The vote of an engaged person no trust reaches (a ring engaged only by itself).
+    untrusted_vote: float = 0.02
+    # The vote of a reader. Below 1 it dampens accounts nobody engages with (throwaway accounts are
+    # readers too), but a reader's first engager then changes its vote at once, and with it the scores
+    # of those it engages: docs/model.md weighs the two.
+    reader_vote: float = 1.0
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Every weight and threshold of the influence model (docs/model.md). Each score row records
+    `version` and the hash of this section together with [pagerank] (`config_hash`)."""
+
+    version: str = "1"
+    # Interactions older than this many days before the end of the run date are left out; 0 = unbounded.
+    window_days: int = 90
+    # Exponential decay of an interaction's weight with its age; 0 = no decay.
+    half_life_days: float = 30.0
+    # false: every kind counts 1 (the source's own weight, e.g. a SNAP edge list's third column, still applies).
+    use_kind_weights: bool = True
+    kind_weights: KindWeights = field(default_factory=KindWeights)
+    trust: TrustConfig = field(default_factory=TrustConfig)
+    # Day-over-day smoothing: score = smoothing * today's score + (1 - smoothing) * the last published
+    # score; 1 = no smoothing.
+    smoothing: float = 0.5
+    # The stored reference distribution the 1-100 scale is calibrated on; empty = the packaged one.
+    reference_file: str = ""
+    # The topic taxonomy matched against posts; empty = the packaged one.
+    topics_file: str = ""
+    top_topics: int = 5
+    top_moments: int = 3
+    top_engagers: int = 5
+
+
+@dataclass(frozen=True)
 class ValidationConfig:
     # More malformed lines than this share of a file means the wrong dump landed: hold the night.
     max_quarantine_fraction: float = 0.05
@@ -68,6 +127,7 @@ class Config:
     snap: SnapConfig = field(default_factory=SnapConfig)
     pagerank: PageRankConfig = field(default_factory=PageRankConfig)
     validation: ValidationConfig = field(default_factory=ValidationConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
 
     @property
     def lake_path(self) -> Path:
@@ -132,6 +192,27 @@ def _check_ranges(config: Config) -> None:
     for name in ("max_mean_score_shift", "max_quantile_shift"):
         if not 0.0 <= getattr(config.validation, name) <= 99.0:
             problems.append(f"validation.{name} must be in [0, 99] score points, got {getattr(config.validation, name)}")
+    model = config.model
+    if model.window_days < 0:
+        problems.append(f"model.window_days must be >= 0 (0 = unbounded), got {model.window_days}")
+    if model.half_life_days < 0:
+        problems.append(f"model.half_life_days must be >= 0 (0 = no decay), got {model.half_life_days}")
+    for kind, weight in dataclasses.asdict(model.kind_weights).items():
+        if not weight > 0:
+            problems.append(f"model.kind_weights.{kind} must be > 0, got {weight}")
+    for name in ("reader_vote", "untrusted_vote", "full_vote_trust"):
+        if not 0.0 < getattr(model.trust, name) <= 1.0:
+            problems.append(f"model.trust.{name} must be in (0, 1], got {getattr(model.trust, name)}")
+    if not 0.0 < model.smoothing <= 1.0:
+        problems.append(f"model.smoothing must be in (0, 1], got {model.smoothing}")
+    for name in ("top_topics", "top_moments", "top_engagers"):
+        if getattr(model, name) < 0:
+            problems.append(f"model.{name} must be >= 0, got {getattr(model, name)}")
+    if not model.version:
+        problems.append("model.version must not be empty")
+    for name in ("reference_file", "topics_file"):
+        if getattr(model, name) and not Path(getattr(model, name)).expanduser().is_file():
+            problems.append(f"model.{name}: {getattr(model, name)} does not exist")
     if not config.snap.network:
         problems.append("snap.network must not be empty")
     if problems:

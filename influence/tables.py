@@ -182,16 +182,54 @@ PERSON_ACCOUNTS = T.ArrayType(T.StructType([
     T.StructField("account_id", T.StringType(), True),
 ]))
 
+# Why a score is what it is (docs/model.md#explanation): shares of the night's rank by network and by
+# interaction kind, each summing to 1 with "baseline", and the engagers who contributed most.
+EXPLANATION = T.StructType([
+    T.StructField("by_network", T.MapType(T.StringType(), T.DoubleType()), True),
+    T.StructField("by_kind", T.MapType(T.StringType(), T.DoubleType()), True),
+    T.StructField("top_engagers", T.ArrayType(T.StructType([
+        T.StructField("person_id", T.StringType(), True),
+        T.StructField("network", T.StringType(), True),
+        T.StructField("account_id", T.StringType(), True),
+        T.StructField("share", T.DoubleType(), True),
+    ])), True),
+])
+TOPICS = T.ArrayType(T.StructType([
+    T.StructField("topic_id", T.StringType(), True),
+    T.StructField("name", T.StringType(), True),
+    T.StructField("authority", T.DoubleType(), True),
+    T.StructField("posts", T.LongType(), True),
+]))
+MOMENTS = T.ArrayType(T.StructType([
+    T.StructField("network", T.StringType(), True),
+    T.StructField("post_id", T.StringType(), True),
+    T.StructField("created_at", T.TimestampType(), True),
+    T.StructField("engagements", T.LongType(), True),
+    T.StructField("weighted_engagement", T.DoubleType(), True),
+]))
+
 _SCORE_FIELDS = [
     ("person_id", T.StringType(), False),
     ("network", T.StringType(), False),
     ("account_id", T.StringType(), False),
     ("accounts", PERSON_ACCOUNTS, False),
     ("pagerank", T.DoubleType(), False),
-    ("score", T.IntegerType(), False),
+    ("relative_rank", T.DoubleType(), False),  # pagerank x persons of the night: 1 = the average person
+    ("score", T.IntegerType(), False),  # smoothed day over day
+    ("raw_score", T.DoubleType(), False),  # tonight's calibrated score before smoothing and rounding
     ("percentile", T.DoubleType(), False),
+    ("reach_score", T.IntegerType(), False),
+    ("amplification_score", T.IntegerType(), False),
+    ("network_score", T.IntegerType(), False),
     ("engagers", T.LongType(), False),
     ("interactions_received", T.LongType(), False),
+    ("amplification", T.DoubleType(), False),
+    ("engager_rank", T.DoubleType(), False),
+    ("explanation", EXPLANATION, False),
+    ("topics", TOPICS, False),
+    ("moments", MOMENTS, False),
+    ("model_version", T.StringType(), False),
+    ("config_hash", T.StringType(), False),
 ]
 
 INFLUENCE_SCORES = Table(

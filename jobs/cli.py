@@ -73,6 +73,17 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--config", help="TOML config file")
     export.set_defaults(handler=run_export_command)
 
+    calibrate = commands.add_parser(
+        "calibrate", help="write a reference distribution for the 1-100 scale from a scored run date (docs/model.md)"
+    )
+    calibrate.add_argument("--date", type=iso_date, required=True, help="a run date in gold/influence_scores, YYYY-MM-DD")
+    calibrate.add_argument("--out", required=True, metavar="FILE", help="the reference JSON to write")
+    calibrate.add_argument("--version", required=True, help="the reference_version to record in it")
+    calibrate.add_argument("--description", default="", help="where the scores came from")
+    calibrate.add_argument("--lake", help="lake root (default: ./lakehouse or 'lake' in the config)")
+    calibrate.add_argument("--config", help="TOML config file")
+    calibrate.set_defaults(handler=run_calibrate_command)
+
     jars = commands.add_parser("jars", help="download the JVM jars into a folder, for INFLUENCE_JARS_DIR")
     jars.add_argument("--out", required=True, help="folder to copy the jars into")
     jars.set_defaults(handler=run_jars_command)
@@ -173,6 +184,29 @@ def run_export_command(args: argparse.Namespace) -> int:
     config = load_config(args.config, lake=args.lake)
     request = ExportRequest(args.date, Path(args.out).expanduser().resolve(), args.format, args.since_version)
     print(export(config, request))
+    return 0
+
+
+def run_calibrate_command(args: argparse.Namespace) -> int:
+    config = load_config(args.config, lake=args.lake).with_spark(ui_enabled=False)
+    _require_lake(config.lake_path)
+    from pyspark.sql import functions as F
+
+    from influence import storage
+    from influence.model import build_reference
+    from influence.session import build_spark
+    from influence.tables import INFLUENCE_SCORES
+
+    spark = build_spark(config, app_name="influence-calibrate")
+    if not storage.exists(spark, INFLUENCE_SCORES, config.lake_path):
+        raise UsageError(f"no {INFLUENCE_SCORES.qualified_name} in lake {config.lake_path}: run nightly first")
+    scores = storage.read(spark, INFLUENCE_SCORES, config.lake_path).filter(F.col("run_date") == F.lit(args.date))
+    if not scores.take(1):
+        raise UsageError(f"gold/influence_scores holds no scores for {args.date}")
+    description = args.description or f"influence_scores of {args.date} in {config.lake_path}"
+    reference = build_reference(scores, args.version, description)
+    Path(args.out).expanduser().write_text(json.dumps(reference, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote reference {args.version} from {reference['persons']} persons to {args.out}")
     return 0
 
 

@@ -3,9 +3,10 @@
 Stages (each timed and counted in ops/runs):
   bronze   raw lines of every landed file, appended once per (date, file); a changed file replaces its lines
   silver   lines classified by their connector: interactions and accounts, quarantine with reasons
-  graph    interactions up to the run date -> weighted edges (self-loops dropped, pairs aggregated)
-  pagerank weighted PageRank (networkx semantics)
-  scores   score 1-100, percentile, engagement -> staging
+  graph    the window's interactions, model-weighted (kind x decay) -> person edges (self-loops dropped)
+  trust    TrustRank from persons with an audience -> each person's vote (anti-gaming)
+  pagerank weighted PageRank (networkx semantics, votes applied)
+  scores   calibrated score 1-100 (smoothed), sub-scores, explanation, topics, moments -> staging
   validate the staged scores (influence_scores) and, run over run, against the published profiles
   publish  score history for the date, then profiles in one MERGE (only if no newer date is published)
 """
@@ -18,7 +19,6 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -35,7 +35,8 @@ from influence import storage
 from influence.config import Config
 from influence.errors import ValidationFailed
 from influence.landing import CONNECTORS, LandedFile, read_lines
-from influence.pagerank import weighted_pagerank
+from influence.model import config_hash
+from jobs.score import score_night
 from influence.runlog import RunRecord
 from influence.tables import (
     ACCOUNTS,
@@ -48,17 +49,9 @@ from influence.tables import (
     RAW_LINES,
     STAGED_SCORES,
 )
-from transforms.graph import to_edges, to_vertices
 from transforms.lines import CONFORMED, reconcile, summarize_classification, with_duplicates_skipped
 from transforms.quality import to_run_over_run
-from transforms.scoring import (
-    to_influence_scores,
-    to_profiles,
-    with_engagement,
-    with_percentile,
-    with_primary_account,
-    with_score,
-)
+from transforms.scoring import to_profiles
 from transforms.silver import (
     filter_new_interactions,
     handle_directory,
@@ -366,33 +359,22 @@ def build_silver(
 
 
 def score_graph(spark: SparkSession, config: Config, run_date: dt.date, record: RunRecord) -> None:
-    """Graph, PageRank and scores of every interaction up to the run date -> staging."""
+    """Graph of the window's interactions, TrustRank, PageRank, scores, explanations, topics -> staging."""
     lake = config.lake_path
-    interactions = storage.read(spark, INTERACTIONS, lake).filter(F.col("run_date") <= F.lit(run_date))
-    links = storage.read(spark, IDENTITY_LINKS, lake)
-    with record.stage("graph") as counts:
-        vertices = to_vertices(interactions, links).persist(StorageLevel.MEMORY_AND_DISK)
-        edges = to_edges(interactions, links).persist(StorageLevel.MEMORY_AND_DISK)
-        counts["vertices"] = vertices.count()
-        counts["edges"] = edges.count()
-    with record.stage("pagerank") as counts:
-        settings = config.pagerank
-        result = weighted_pagerank(vertices, edges, settings.damping, settings.tolerance, settings.max_iterations)
-        counts.update(iterations=result.iterations, converged=int(result.converged))
-        log.info("pagerank: %d iterations, L1 change %.2e, converged=%s", result.iterations, result.l1_change, result.converged)
+    history = storage.read(spark, INFLUENCE_SCORES, lake) if storage.exists(spark, INFLUENCE_SCORES, lake) else None
+    scored = score_night(
+        spark, config, run_date,
+        interactions=storage.read(spark, INTERACTIONS, lake),
+        links=storage.read(spark, IDENTITY_LINKS, lake),
+        posts=storage.read(spark, POSTS, lake),
+        history=history,
+        stage=record.stage,
+    )
     with record.stage("scores") as counts:
-        ranked = result.ranks.join(vertices, on="id", how="inner")
-        scored = (
-            ranked.transform(with_engagement, edges)
-            .transform(with_score)
-            .transform(with_percentile)
-            .transform(with_primary_account)
-        )
         storage.ensure_table(spark, STAGED_SCORES, lake)
-        storage.overwrite(to_influence_scores(scored, run_date), STAGED_SCORES, lake)
+        storage.overwrite(scored.scores, STAGED_SCORES, lake)
         counts["staged"] = storage.last_commit_metrics(spark, STAGED_SCORES, lake).get("numOutputRows", 0)
-    vertices.unpersist()
-    edges.unpersist()
+    scored.release()
 
 
 def compare_with_published(
@@ -436,7 +418,12 @@ def publish(spark: SparkSession, lake: Path, run_date: dt.date, counts: dict) ->
 
     candidate = to_profiles(staged)
     value_columns = [name for name in PROFILES.columns if name not in PROFILES.key]
-    unchanged = " AND ".join(f"p.{name} <=> c.{name}" for name in value_columns)
+    # maps are not comparable in SQL; their JSON is (entries are kept sorted, see with_explanation)
+    comparable = {f.name for f in PROFILES.schema.fields if "map<" not in f.dataType.simpleString()}
+    unchanged = " AND ".join(
+        f"p.{name} <=> c.{name}" if name in comparable else f"to_json(p.{name}) <=> to_json(c.{name})"
+        for name in value_columns
+    )
     (
         profiles.alias("p")
         .merge(candidate.alias("c"), " AND ".join(f"p.{k} = c.{k}" for k in PROFILES.key))
@@ -488,7 +475,18 @@ def run_nightly(
             counts["run_over_run_skipped"] = 1
             log.info("validate: run-over-run checks skipped: %s", skipped)
         check(
-            [*compared, validator.validate(staged, scores_suite.build_suite(), {"run_dates": [run_date.isoformat()]})],
+            [
+                *compared,
+                validator.validate(
+                    scores_suite.with_checked_columns(staged),
+                    scores_suite.build_suite(),
+                    {
+                        "run_dates": [run_date.isoformat()],
+                        "model_versions": [config.model.version],
+                        "config_hashes": [config_hash(config)],
+                    },
+                ),
+            ],
             record,
             "gold",
         )

@@ -115,6 +115,12 @@ def test_config_precedence_flag_over_environment_over_file(tmp_path):
         ("[spark]\nshuffle_partitions = true\n", "shuffle_partitions must be int"),
         ("[sparks]\nmaster = 'x'\n", "unknown key(s) sparks"),
         ("lake = \n", "not valid TOML"),
+        ("[model]\nhalf_life_days = -1\n", "model.half_life_days must be >= 0"),
+        ("[model.kind_weights]\nreshare = 0\n", "model.kind_weights.reshare must be > 0"),
+        ("[model.kind_weights]\nfavourite = 1.0\n", "unknown key(s) favourite in [model.kind_weights]"),
+        ("[model.trust]\nuntrusted_vote = 0\n", "model.trust.untrusted_vote must be in (0, 1]"),
+        ("[model]\nsmoothing = 1.5\n", "model.smoothing must be in (0, 1]"),
+        ("[model]\nreference_file = '/no/such/reference.json'\n", "model.reference_file: /no/such/reference.json does not exist"),
     ],
 )
 def test_bad_config_files_are_refused_with_the_reason(tmp_path, text, message):
@@ -123,6 +129,25 @@ def test_bad_config_files_are_refused_with_the_reason(tmp_path, text, message):
     with pytest.raises(UsageError) as raised:
         load_config(file, environ={})
     assert message in str(raised.value)
+
+
+def test_the_model_can_be_switched_to_plain_weighted_pagerank(tmp_path):
+    """Decay, window and kind weights each switch off, so a SNAP edge list's weights can be checked."""
+    file = tmp_path / "c.toml"
+    file.write_text("[model]\nwindow_days = 0\nhalf_life_days = 0\nuse_kind_weights = false\n[model.trust]\nenabled = false\n")
+    model = load_config(file, environ={}).model
+    assert (model.window_days, model.half_life_days, model.use_kind_weights, model.trust.enabled) == (0, 0.0, False, False)
+
+
+def test_the_config_hash_follows_every_model_setting(tmp_path):
+    from influence.model import config_hash
+
+    base = load_config(environ={})
+    changed = tmp_path / "c.toml"
+    changed.write_text("[model.kind_weights]\nlike = 0.3\n")
+    assert config_hash(base) == config_hash(load_config(environ={}))
+    assert config_hash(base) != config_hash(load_config(changed, environ={}))
+    assert len(config_hash(base)) == 64
 
 
 def test_a_missing_config_file_is_a_usage_error(tmp_path):

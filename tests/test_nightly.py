@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import networkx as nx
@@ -10,6 +11,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from influence import storage
+from influence.model import REFERENCE_FILE
 from influence.tables import INTERACTIONS, PROFILES, QUARANTINE, RAW_LINES
 from jobs.cli import main
 
@@ -49,8 +51,14 @@ def profiles(spark, lake: Path) -> list[tuple]:
     return sorted(tuple(row) for row in storage.read(spark, PROFILES, lake).collect())
 
 
-def expected_pagerank(lines: list[str]) -> dict[str, float]:
-    """networkx on the same interactions: self-loops dropped, repeated pairs summed, all accounts vertices."""
+KIND_WEIGHTS = {"RT": 1.0, "MT": 0.5, "RE": 0.75}  # reshare, mention, reply: the model's defaults
+
+
+def expected_pagerank(lines: list[str], run_end: int = JULY_1 + 86_400) -> dict[str, float]:
+    """The default model computed with networkx, independently of the pipeline (docs/model.md):
+    kind weight x 30-day half-life decay to the end of the run date, self-loops dropped, pairs summed;
+    TrustRank teleporting to readers (nobody engages them); votes; PageRank on the equivalent graph where
+    a vote f < 1 becomes extra edges u -> every vertex of weight W(u) (1 - f) / (f N)."""
     graph = nx.DiGraph()
     for line in lines:
         fields = line.split()
@@ -59,9 +67,28 @@ def expected_pagerank(lines: list[str]) -> dict[str, float]:
         actor, target = f"snap:{fields[0]}", f"snap:{fields[1]}"
         graph.add_nodes_from([actor, target])
         if actor != target:
-            weight = graph.get_edge_data(actor, target, {"weight": 0.0})["weight"]
-            graph.add_edge(actor, target, weight=weight + 1.0)
-    return nx.pagerank(graph, alpha=0.85, weight="weight")
+            weight = KIND_WEIGHTS[fields[3]] * 0.5 ** ((run_end - int(fields[2])) / 86400 / 30)
+            graph.add_edge(actor, target, weight=graph.get_edge_data(actor, target, {"weight": 0.0})["weight"] + weight)
+    readers = [v for v in graph if graph.in_degree(v) == 0]
+    trust = nx.pagerank(graph, alpha=0.85, personalization={v: 1.0 for v in readers}, weight="weight")
+    full = 0.05 * 0.15 / len(readers)
+    votes = {v: 1.0 if v in readers else 0.02 + 0.98 * min(1.0, trust[v] / full) for v in graph}
+    equivalent, nodes = graph.copy(), list(graph)
+    for node, vote in votes.items():
+        out_weight = sum(d["weight"] for _, _, d in graph.out_edges(node, data=True))
+        if out_weight == 0 or vote == 1.0:
+            continue
+        for other in nodes:
+            current = equivalent.get_edge_data(node, other, {"weight": 0.0})["weight"]
+            equivalent.add_edge(node, other, weight=current + out_weight * (1 - vote) / (vote * len(nodes)))
+    return nx.pagerank(equivalent, alpha=0.85, weight="weight", tol=1e-10, max_iter=1000)
+
+
+def calibrated_score(pagerank: float, persons: int) -> float:
+    """1 + 99 x the position of ln(pagerank x persons) between the packaged reference's anchors."""
+    anchors = json.loads(REFERENCE_FILE.read_text())["measures"]["relative_rank"]
+    position = (math.log(pagerank * persons) - anchors["lower"]) / (anchors["upper"] - anchors["lower"])
+    return 1 + 99 * min(max(position, 0.0), 1.0)
 
 
 def test_nightly_publishes_validated_profiles_and_reruns_idempotently(spark, tmp_path, capsys):
@@ -73,8 +100,12 @@ def test_nightly_publishes_validated_profiles_and_reruns_idempotently(spark, tmp
     expected = expected_pagerank(DAY_ONE)
     assert {f"{n}:{a}" for n, a in published} == set(expected)  # 16 accounts: 17/18 were quarantined
     assert sum(abs(published[tuple(k.split(":"))].pagerank - v) for k, v in expected.items()) < 1e-4
-    best = max(expected, key=expected.get)
-    assert published[tuple(best.split(":"))].score == 100
+    for key, pagerank in expected.items():
+        row = published[tuple(key.split(":"))]
+        assert row.raw_score == pytest.approx(calibrated_score(pagerank, len(expected)), abs=0.01), key
+        assert row.score == round(row.raw_score)  # first night: nothing to smooth with
+        assert sum(dict(row.explanation.by_kind).values()) == pytest.approx(1.0, abs=1e-12)
+        assert (row.model_version, len(row.config_hash)) == ("1", 64)
     assert all(1 <= row.score <= 100 and 0 <= row.percentile <= 100 for row in published.values())
     # account 2 is engaged by 1, 3, 4, 5, 6, 11, 12, 14 -> 8 distinct engagers, 9 interactions (1 twice)
     assert (published[("snap", "2")].engagers, published[("snap", "2")].interactions_received) == (8, 9)
@@ -92,7 +123,9 @@ def test_nightly_publishes_validated_profiles_and_reruns_idempotently(spark, tmp
         "bronze_lines", "reconciliation", "silver_interactions", "posts", "quarantine", "accounts", "influence_scores"
     ]  # no run_over_run: nothing was published before this first night
     assert "run-over-run checks skipped: no published profiles to compare with (first publish)" in run["message"]
-    assert {stage["stage"] for stage in run["stages"]} == {"bronze", "silver", "graph", "pagerank", "scores", "validate", "publish"}
+    assert {stage["stage"] for stage in run["stages"]} == {
+        "bronze", "silver", "graph", "trust", "pagerank", "enrich", "scores", "validate", "publish"
+    }
 
     before = profiles(spark, lake)
     counts = {t.name: storage.read(spark, t, lake).count() for t in (RAW_LINES, INTERACTIONS, QUARANTINE)}

@@ -84,7 +84,8 @@ def test_a_night_held_back_by_its_gold_suite_is_force_published_then_rolled_back
 
     assert publish(lake, "--date", "2012-07-02", "--force", "--reason", REASON) == 0
     forced = {(row.network, row.account_id): row for row in storage.read(spark, PROFILES, lake).collect()}
-    expected = expected_pagerank(DAY_ONE + DAY_TWO[:2])  # DAY_TWO[2] is a day-one event, stored once
+    # DAY_TWO[2] is a day-one event, stored once; the night ends at midnight after 2012-07-02
+    expected = expected_pagerank(DAY_ONE + DAY_TWO[:2], run_end=JULY_1 + 2 * 86_400)
     assert {f"{network}:{account}" for network, account in forced} == set(expected)  # 16 + accounts 20 and 21
     assert sum(abs(forced[tuple(k.split(":"))].pagerank - v) for k, v in expected.items()) < 1e-4
     assert {row.as_of_date.isoformat() for row in forced.values()} == {"2012-07-02"}

@@ -1,7 +1,7 @@
 """Quality gate: run-over-run checks against the published profiles, and the night's corruptions they catch.
 
 A good night is published, then the same lake's second night is corrupted where a scoring bug would enter
-(the frame `jobs.nightly` stages); each corruption fails validation and leaves gold/profiles untouched.
+(the frame `jobs.score` stages); each corruption fails validation and leaves gold/profiles untouched.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from pyspark.sql import Window
 from pyspark.sql import functions as F, types as T
 
-import jobs.nightly
+import jobs.score
 from expectations import run_over_run as run_over_run_suite
 from expectations.runner import Validator
 from influence import storage
@@ -24,7 +24,7 @@ from transforms.quality import to_run_over_run
 
 # Day two: 20 -> 2, 21 -> 20 and a day-one event again: 16 published accounts + 20 and 21 = 18 staged.
 DAY_TWO = [f"20 2 {JULY_1 + 86400} RT", f"21 20 {JULY_1 + 86401} MT", DAY_ONE[1]]
-REAL_TO_INFLUENCE_SCORES = jobs.nightly.to_influence_scores
+REAL_TO_INFLUENCE_SCORES = jobs.score.to_influence_scores
 SCORES = T.StructType([T.StructField("account_id", T.StringType(), True), T.StructField("score", T.IntegerType(), True)])
 DEFAULTS = {"min_row_ratio": 0.8, "max_row_ratio": 10.0, "max_mean_score_shift": 15.0, "max_quantile_shift": 20.0}
 
@@ -114,7 +114,7 @@ def test_corrupted_nights_are_caught_and_readers_keep_the_published_version(spar
 
     day_two = land(tmp_path / "d2", "day2.txt", DAY_TWO)
     for corrupt, named in CORRUPTIONS:
-        monkeypatch.setattr(jobs.nightly, "to_influence_scores", corrupt)
+        monkeypatch.setattr(jobs.score, "to_influence_scores", corrupt)
         assert nightly("2012-07-02", day_two, lake) == 1, corrupt.__name__
         monkeypatch.undo()
 

@@ -65,57 +65,117 @@ def to_edges(interactions: DataFrame, links: DataFrame | None = None) -> DataFra
     )
 
 
-def with_transition_share(edges: DataFrame) -> DataFrame:
-    """Each edge's share of its source's total out-weight: the transition probability src -> dst."""
+def with_transition_share(edges: DataFrame, votes: DataFrame | None = None) -> DataFrame:
+    """Each edge's share of its source's total out-weight: the transition probability src -> dst,
+    times the source's vote (id, vote in (0, 1]) when votes are given."""
     out_weight = edges.groupBy("src").agg(F.sum("weight").alias("out_weight"))
-    return edges.join(out_weight, on="src", how="inner").select(
+    shares = edges.join(out_weight, on="src", how="inner").select(
         "src", "dst", (F.col("weight") / F.col("out_weight")).alias("share")
+    )
+    if votes is None:
+        return shares
+    return shares.join(votes.select(F.col("id").alias("src"), "vote"), on="src", how="left").select(
+        "src", "dst", (F.col("share") * F.coalesce(F.col("vote"), F.lit(1.0))).alias("share")
     )
 
 
-def initial_ranks(vertices: DataFrame, transitions: DataFrame, vertex_count: int) -> DataFrame:
-    """Uniform start 1/N; a vertex is dangling when it has no out-edge."""
-    sources = transitions.select(F.col("src").alias("id")).distinct().withColumn("has_out_edges", F.lit(True))
-    return vertices.join(sources, on="id", how="left").select(
+def initial_ranks(
+    vertices: DataFrame, edges: DataFrame, vertex_count: int, teleport: DataFrame | None = None, votes: DataFrame | None = None
+) -> DataFrame:
+    """Uniform start 1/N. Per vertex: is_dangling (no out-edge); kept, the share of its rank it sends
+    along its edges (its vote, 0 when dangling); teleport, its share of the redistributed rank
+    (uniform 1/N, or the normalised `teleport` weights: id, teleport)."""
+    sources = edges.select(F.col("src").alias("id")).distinct().withColumn("has_out_edges", F.lit(True))
+    state = vertices.join(sources, on="id", how="left")
+    vote = F.lit(1.0)
+    if votes is not None:
+        state = state.join(votes.select("id", "vote"), on="id", how="left")
+        vote = F.coalesce(F.col("vote"), F.lit(1.0))
+    share = F.lit(1.0 / vertex_count)
+    if teleport is not None:
+        weights = teleport.groupBy("id").agg(F.sum("teleport").alias("teleport_weight"))
+        total = weights.agg(F.sum("teleport_weight").alias("teleport_total"))
+        state = state.join(weights, on="id", how="left").crossJoin(F.broadcast(total))
+        share = F.coalesce(F.col("teleport_weight"), F.lit(0.0)) / F.col("teleport_total")
+    return state.select(
         "id",
         F.col("has_out_edges").isNull().alias("is_dangling"),
+        F.when(F.col("has_out_edges").isNull(), F.lit(0.0)).otherwise(vote).alias("kept"),
+        share.alias("teleport"),
         F.lit(1.0 / vertex_count).alias("rank"),
     )
 
 
-def pagerank_step(
-    ranks: DataFrame, transitions: DataFrame, damping: float, vertex_count: int, dangling_mass: float
-) -> DataFrame:
-    """One power iteration, as networkx.pagerank defines it:
+def pagerank_step(ranks: DataFrame, transitions: DataFrame, damping: float, redistributed_mass: float) -> DataFrame:
+    """One power iteration, as networkx.pagerank defines it (with a personalization vector p):
 
-    x'(v) = d * sum_{u->v} x(u) * w(u,v) / W(u) + (d * dangling_mass + 1 - d) / N,
-    where dangling_mass is the total rank held by vertices without out-edges (spread uniformly).
+    x'(v) = d * sum_{u->v} x(u) * vote(u) * w(u,v) / W(u) + p(v) * (d * R + 1 - d),
+    where R, the redistributed mass, is the rank dangling vertices hold plus the part (1 - vote) that
+    the others do not send along their edges. With every vote 1 and p uniform this is networkx's
+    pagerank(G, alpha=d, weight="weight"); with a personalization, networkx's with dangling=p.
     Keeps the previous rank as `previous_rank` for the convergence test.
     """
     messages = ranks.select(F.col("id").alias("src"), "rank").join(transitions, on="src", how="inner").select(
         F.col("dst").alias("id"),
         (F.col("rank") * F.col("share")).alias("received"),
         F.lit(None).cast("boolean").alias("is_dangling"),
+        F.lit(None).cast("double").alias("kept"),
+        F.lit(None).cast("double").alias("teleport"),
         F.lit(None).cast("double").alias("previous_rank"),
     )
     # Every vertex sends itself an empty message carrying its own state, so one aggregation
     # (instead of a second join) gives each vertex its incoming rank and its previous values.
-    own_state = ranks.select("id", F.lit(0.0).alias("received"), "is_dangling", F.col("rank").alias("previous_rank"))
-    teleport = (damping * dangling_mass + 1.0 - damping) / vertex_count
+    own_state = ranks.select(
+        "id", F.lit(0.0).alias("received"), "is_dangling", "kept", "teleport", F.col("rank").alias("previous_rank")
+    )
+    spread = damping * redistributed_mass + 1.0 - damping
     return (
         own_state.unionByName(messages)
         .groupBy("id")
         .agg(
             F.max("is_dangling").alias("is_dangling"),
-            (F.lit(damping) * F.sum("received") + F.lit(teleport)).alias("rank"),
+            F.max("kept").alias("kept"),
+            F.max("teleport").alias("teleport"),
+            (F.lit(damping) * F.sum("received") + F.max("teleport") * F.lit(spread)).alias("rank"),
             F.max("previous_rank").alias("previous_rank"),
         )
     )
 
 
 def convergence_stats(ranks: DataFrame) -> DataFrame:
-    """One row: L1 change since the previous step, and the rank mass held by dangling vertices."""
+    """One row: L1 change since the previous step, and the redistributed mass (see pagerank_step)."""
     return ranks.agg(
         F.sum(F.abs(F.col("rank") - F.col("previous_rank"))).alias("l1_change"),
-        F.coalesce(F.sum(F.when(F.col("is_dangling"), F.col("rank"))), F.lit(0.0)).alias("dangling_mass"),
+        F.coalesce(F.sum(F.col("rank") * (F.lit(1.0) - F.col("kept"))), F.lit(0.0)).alias("redistributed_mass"),
+    )
+
+
+def to_readers(vertices: DataFrame, edges: DataFrame) -> DataFrame:
+    """id, teleport 1.0: the persons nobody engages with (where trust starts)."""
+    return vertices.select("id").join(edges.select(F.col("dst").alias("id")), on="id", how="left_anti").select(
+        "id", F.lit(1.0).alias("teleport")
+    )
+
+
+def to_trust_votes(
+    trust: DataFrame,
+    readers: DataFrame,
+    reader_count: int,
+    damping: float,
+    full_vote_trust: float,
+    untrusted_vote: float,
+    reader_vote: float,
+) -> DataFrame:
+    """id, vote from TrustRank (trust: id, trust, summing to 1; readers: id).
+
+    A reader votes reader_vote. Anyone else votes untrusted_vote plus the rest in proportion to the trust
+    that reaches them, full from full_vote_trust x a reader's own teleport share (1 - d) / readers upwards.
+    """
+    full_trust = full_vote_trust * (1.0 - damping) / reader_count
+    trusted_share = F.least(F.col("trust") / F.lit(full_trust), F.lit(1.0))
+    return trust.join(readers.select("id", F.lit(True).alias("is_reader")), on="id", how="left").select(
+        "id",
+        F.when(F.col("is_reader"), F.lit(reader_vote))
+        .otherwise(F.lit(untrusted_vote) + F.lit(1.0 - untrusted_vote) * trusted_share)
+        .alias("vote"),
     )

@@ -1,17 +1,35 @@
-"""PageRank -> the 1-100 influence score, percentile and engagement counts."""
+"""PageRank -> the 1-100 influence score, its sub-scores, its explanation and engagement counts.
+
+Pure transforms; the model and where each number comes from is described in docs/model.md.
+"""
+
+from __future__ import annotations
 
 import datetime as dt
+import math
+from collections.abc import Mapping
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from influence.tables import INFLUENCE_SCORES, PROFILES
 
 MIN_SCORE, MAX_SCORE = 1, 100
+# Kinds that carry a post further (a reshare or a quote) or answer it (a reply): amplification counts these.
+AMPLIFYING_KINDS = ("reshare", "quote", "reply")
+BASELINE = "baseline"
+
+# Each calibrated measure: the column it reads and its log transform (docs/model.md#calibration).
+MEASURES = {
+    "relative_rank": lambda c: F.ln(c),
+    "engagers": lambda c: F.log1p(c),
+    "amplification": lambda c: F.log1p(c),
+    "engager_rank": lambda c: F.log1p(c),
+}
 
 
 def with_engagement(ranked: DataFrame, edges: DataFrame) -> DataFrame:
-    """engagers: distinct accounts with an edge into the vertex; interactions_received: their count."""
+    """engagers: distinct persons with an edge into the vertex; interactions_received: their interactions."""
     incoming = edges.groupBy(F.col("dst").alias("id")).agg(
         F.count(F.lit(1)).alias("engagers"),
         F.sum("interactions").alias("interactions_received"),
@@ -19,16 +37,96 @@ def with_engagement(ranked: DataFrame, edges: DataFrame) -> DataFrame:
     return ranked.join(incoming, on="id", how="left").fillna(0, subset=["engagers", "interactions_received"])
 
 
-def with_score(ranked: DataFrame) -> DataFrame:
-    """score = 1 + round(99 * (ln pr - ln min) / (ln max - ln min)), min and max over the night.
+def with_relative_rank(ranked: DataFrame, vertex_count: int) -> DataFrame:
+    """relative_rank = pagerank x persons: 1 is the average person of the night, whatever the graph's size."""
+    return ranked.withColumn("relative_rank", F.col("pagerank") * F.lit(float(vertex_count)))
 
-    Log scale, because PageRank is heavy-tailed: a linear scale would put nearly everyone at 1.
-    Monotone non-decreasing in pagerank; when every rank is equal everyone scores 1.
-    """
-    bounds = ranked.agg(
-        F.ln(F.min("pagerank")).alias("ln_min"),
-        F.ln(F.max("pagerank")).alias("ln_max"),
+
+def to_amplification(persons: DataFrame) -> DataFrame:
+    """id, amplification: reshares, quotes and replies received per post engaged with. Posts without an
+    id (SNAP) count one post per person per day."""
+    amplifying = persons.filter(
+        F.col("kind").isin(*AMPLIFYING_KINDS) & (F.col("actor_person") != F.col("target_person"))
     )
+    post = F.coalesce(
+        F.concat_ws(":", F.col("network"), F.col("target_post_id")),
+        F.concat(F.lit("day:"), F.to_date(F.coalesce(F.col("occurred_at"), F.col("run_date").cast("timestamp"))).cast("string")),
+    )
+    return amplifying.groupBy(F.col("target_person").alias("id")).agg(
+        (F.count(F.lit(1)) / F.countDistinct(post)).alias("amplification")
+    )
+
+
+def to_engager_rank(edges: DataFrame, ranked: DataFrame) -> DataFrame:
+    """id, engager_rank: the mean relative_rank of the distinct persons who engage with the vertex."""
+    engager_ranks = ranked.select(F.col("id").alias("src"), "relative_rank")
+    return edges.select("src", "dst").join(engager_ranks, on="src", how="inner").groupBy(F.col("dst").alias("id")).agg(
+        F.avg("relative_rank").alias("engager_rank")
+    )
+
+
+def with_sub_measures(ranked: DataFrame, persons: DataFrame, edges: DataFrame) -> DataFrame:
+    """amplification and engager_rank (0 when nobody engages); ranked needs relative_rank."""
+    return (
+        ranked.join(to_amplification(persons), on="id", how="left")
+        .join(to_engager_rank(edges, ranked), on="id", how="left")
+        .fillna(0.0, subset=["amplification", "engager_rank"])
+    )
+
+
+def calibrated(value: Column, lower: float, upper: float) -> Column:
+    """1 + 99 x the position of value between the reference anchors, clamped to [1, 100] (a double)."""
+    if not upper > lower:
+        raise ValueError(f"calibration anchors must satisfy lower < upper, got {lower} and {upper}")
+    position = (value - F.lit(lower)) / F.lit(upper - lower)
+    clamped = F.least(F.greatest(position, F.lit(0.0)), F.lit(1.0))
+    return F.lit(float(MIN_SCORE)) + F.lit(float(MAX_SCORE - MIN_SCORE)) * clamped
+
+
+def rounded_score(value: Column) -> Column:
+    return F.round(value).cast("int")
+
+
+def with_calibrated_scores(scored: DataFrame, anchors: Mapping[str, tuple[float, float]]) -> DataFrame:
+    """raw_score from relative_rank, and the sub-scores reach_score (engagers), amplification_score and
+    network_score (engager_rank), each log-scaled between the stored reference distribution's anchors,
+    so a person's score does not move because the rest of the graph grew."""
+    transform = {name: MEASURES[name](F.col(name)) for name in MEASURES}
+    return scored.withColumns({
+        "raw_score": calibrated(transform["relative_rank"], *anchors["relative_rank"]),
+        "reach_score": rounded_score(calibrated(transform["engagers"], *anchors["engagers"])),
+        "amplification_score": rounded_score(calibrated(transform["amplification"], *anchors["amplification"])),
+        "network_score": rounded_score(calibrated(transform["engager_rank"], *anchors["engager_rank"])),
+    })
+
+
+def with_smoothed_score(scored: DataFrame, previous: DataFrame, smoothing: float) -> DataFrame:
+    """score = round(smoothing x raw_score + (1 - smoothing) x previous score), or round(raw_score) for a
+    person without one. previous: person_id, previous_score (the last published score before tonight)."""
+    today = F.lit(smoothing) * F.col("raw_score")
+    blended = F.when(
+        F.col("previous_score").isNull(), F.col("raw_score")
+    ).otherwise(today + F.lit(1.0 - smoothing) * F.col("previous_score"))
+    return (
+        scored.join(previous.select(F.col("person_id").alias("id"), "previous_score"), on="id", how="left")
+        .withColumn("score", F.least(F.greatest(rounded_score(blended), F.lit(MIN_SCORE)), F.lit(MAX_SCORE)))
+        .drop("previous_score")
+    )
+
+
+def to_previous_scores(history: DataFrame, run_date: dt.date) -> DataFrame:
+    """person_id, previous_score: each person's score on the latest history date before run_date."""
+    earlier = history.filter(F.col("run_date") < F.lit(run_date))
+    latest = earlier.agg(F.max("run_date").alias("previous_date"))
+    return earlier.join(F.broadcast(latest), F.col("run_date") == F.col("previous_date"), "inner").select(
+        "person_id", F.col("score").alias("previous_score")
+    )
+
+
+def with_score(ranked: DataFrame) -> DataFrame:
+    """The night-relative score of the first model version: 1 + round(99 * (ln pr - ln min) / (ln max - ln min)).
+    Kept for comparison in docs/model.md; published scores are calibrated (with_calibrated_scores)."""
+    bounds = ranked.agg(F.ln(F.min("pagerank")).alias("ln_min"), F.ln(F.max("pagerank")).alias("ln_max"))
     spread = F.col("ln_max") - F.col("ln_min")
     position = F.when(spread > 0, (F.ln("pagerank") - F.col("ln_min")) / spread).otherwise(F.lit(0.0))
     score = F.least(F.greatest(F.round(F.lit(MIN_SCORE) + (MAX_SCORE - MIN_SCORE) * position), F.lit(MIN_SCORE)), F.lit(MAX_SCORE))
@@ -36,7 +134,7 @@ def with_score(ranked: DataFrame) -> DataFrame:
 
 
 def with_percentile(scored: DataFrame) -> DataFrame:
-    """percentile: share of accounts with a strictly lower pagerank, 0-100 (ties share a percentile)."""
+    """percentile: share of persons with a strictly lower pagerank, 0-100 (ties share a percentile)."""
     return scored.withColumn("percentile", F.round(F.percent_rank().over(Window.orderBy("pagerank")) * 100, 4))
 
 
@@ -50,6 +148,88 @@ def with_primary_account(scored: DataFrame) -> DataFrame:
     })
 
 
+# Explanation
+
+def to_engagement_flows(persons: DataFrame, ranks: DataFrame, votes: DataFrame | None, damping: float) -> DataFrame:
+    """dst, src, network, kind, flow: the rank each engager's interactions of one network and kind sent to
+    the engaged person in the final PageRank step, d x pagerank(src) x vote(src) x w / W(src), where w sums
+    those interactions' model weights and W is everything src sent. persons: with_persons output."""
+    engagement = persons.filter(F.col("actor_person") != F.col("target_person")).groupBy(
+        F.col("actor_person").alias("src"), F.col("target_person").alias("dst"), "network", "kind"
+    ).agg(F.sum("weight").alias("weight"))
+    out_weight = engagement.groupBy("src").agg(F.sum("weight").alias("out_weight"))
+    sender = ranks.select(F.col("id").alias("src"), "pagerank")
+    vote = F.lit(1.0)
+    if votes is not None:
+        sender = sender.join(votes.select(F.col("id").alias("src"), "vote"), on="src", how="left")
+        vote = F.coalesce(F.col("vote"), F.lit(1.0))
+    return engagement.join(out_weight, on="src").join(sender, on="src").select(
+        "dst", "src", "network", "kind",
+        (F.lit(damping) * F.col("pagerank") * vote * F.col("weight") / F.col("out_weight")).alias("flow"),
+    )
+
+
+def _shares_map(flows: DataFrame, by: str) -> DataFrame:
+    parts = flows.groupBy("dst", by).agg(F.sum("flow").alias("flow"))
+    return parts.groupBy(F.col("dst").alias("id")).agg(
+        F.map_from_entries(F.collect_list(F.struct(F.col(by), F.col("flow")))).alias(f"flow_by_{by}")
+    )
+
+
+def with_explanation(scored: DataFrame, flows: DataFrame, baseline_rank: float, top_engagers: int) -> DataFrame:
+    """explanation: what tonight's rank is made of, as fractions of it.
+
+    by_network and by_kind each sum to 1: the rank engagement sent from each network / of each kind,
+    and `baseline`, the rank every person gets whoever engages (teleport and redistributed rank,
+    baseline_rank per person). top_engagers: the persons whose engagement sent the most, with their
+    primary account and share. scored needs id and accounts.
+    """
+    incoming = flows.groupBy(F.col("dst").alias("id")).agg(F.sum("flow").alias("engaged_rank"))
+    per_engager = flows.groupBy("dst", "src").agg(F.sum("flow").alias("flow"))
+    order = Window.partitionBy("dst").orderBy(F.col("flow").desc(), F.col("src"))
+    primaries = scored.select(F.col("id").alias("src"), F.col("accounts")[0].alias("primary"))
+    top = (
+        per_engager.withColumn("position", F.row_number().over(order))
+        .filter(F.col("position") <= top_engagers)
+        .join(primaries, on="src", how="left")
+        .groupBy(F.col("dst").alias("id"))
+        .agg(F.sort_array(F.collect_list(F.struct("position", "src", "primary", "flow"))).alias("top_flows"))
+    )
+    total = F.lit(baseline_rank) + F.coalesce(F.col("engaged_rank"), F.lit(0.0))
+    baseline_share = F.create_map(F.lit(BASELINE), F.lit(baseline_rank) / total)
+
+    def shares(column: str) -> Column:
+        scaled = F.transform_values(F.coalesce(F.col(column), F.create_map().cast("map<string,double>")), lambda _, v: v / total)
+        # entries sorted by key, so equal explanations serialise equally (publish compares their JSON)
+        return F.map_from_entries(F.array_sort(F.map_entries(F.map_concat(baseline_share, scaled))))
+
+    explanation = F.struct(
+        shares("flow_by_network").alias("by_network"),
+        shares("flow_by_kind").alias("by_kind"),
+        F.transform(
+            F.coalesce(F.col("top_flows"), F.array().cast("array<struct<position:int,src:string,primary:struct<network:string,account_id:string>,flow:double>>")),
+            lambda t: F.struct(
+                t["src"].alias("person_id"),
+                t["primary"]["network"].alias("network"),
+                t["primary"]["account_id"].alias("account_id"),
+                (t["flow"] / total).alias("share"),
+            ),
+        ).alias("top_engagers"),
+    )
+    return (
+        scored.join(incoming, on="id", how="left")
+        .join(_shares_map(flows, "network"), on="id", how="left")
+        .join(_shares_map(flows, "kind"), on="id", how="left")
+        .join(top, on="id", how="left")
+        .withColumn("explanation", explanation)
+        .drop("engaged_rank", "flow_by_network", "flow_by_kind", "top_flows")
+    )
+
+
+def with_model_stamp(scored: DataFrame, model_version: str, config_hash: str) -> DataFrame:
+    return scored.withColumns({"model_version": F.lit(model_version), "config_hash": F.lit(config_hash)})
+
+
 def to_influence_scores(scored: DataFrame, run_date: dt.date) -> DataFrame:
     return scored.select(F.lit(run_date).alias("run_date"), *[n for n in INFLUENCE_SCORES.columns if n != "run_date"])
 
@@ -57,3 +237,8 @@ def to_influence_scores(scored: DataFrame, run_date: dt.date) -> DataFrame:
 def to_profiles(scores: DataFrame) -> DataFrame:
     """One current row per person, from one run date's scores."""
     return scores.select(*[n for n in PROFILES.columns if n != "as_of_date"], F.col("run_date").alias("as_of_date"))
+
+
+def baseline_rank(damping: float, redistributed_mass: float, vertex_count: int) -> float:
+    """The rank every person receives from teleport and the redistributed mass (uniform teleport)."""
+    return (damping * redistributed_mass + 1.0 - damping) / vertex_count if vertex_count else math.nan

@@ -1,0 +1,194 @@
+"""The influence model on the SNAP Higgs activity stream, one nightly run per day, 1-7 July 2012.
+
+Steps (each skipped when its output exists, so an interrupted run resumes):
+  split      the activity stream into one landing folder per UTC day
+  calibrate  one night over the whole stream (run date 2012-07-07) -> `influence calibrate` -> reference.json
+  week       seven nightly runs, 2012-07-01 .. 2012-07-07, on a fresh lake, calibrated by that reference
+  stability  1% random new interactions added to the last night: score change of the untouched persons
+  report     score histogram, top 20 with explanations, day-over-day change, stability -> report.md
+
+Run: python bench/higgs_week.py --work /tmp/higgs-week   (about half an hour on 2 cores)
+Data: ../shared/data/higgs-twitter (SNAP Higgs Twitter, De Domenico et al., Sci. Rep. 3:2980, 2013).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gzip
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+HIGGS = ROOT.parent / "shared" / "data" / "higgs-twitter" / "higgs-activity_time.txt.gz"
+DAYS = [dt.date(2012, 7, day) for day in range(1, 8)]
+INFLUENCE = [str(Path(sys.executable).with_name("influence"))]
+
+
+def run(*args: str) -> None:
+    print("$", " ".join(args), flush=True)
+    started = time.monotonic()
+    subprocess.run(args, check=True)
+    print(f"  ({time.monotonic() - started:.0f} s)", flush=True)
+
+
+def split(work: Path) -> None:
+    landing = work / "landing"
+    if (landing / "done").exists():
+        return
+    handles = {}
+    with gzip.open(HIGGS, "rt") as stream:
+        for line in stream:
+            day = dt.datetime.fromtimestamp(int(line.split()[2]), dt.timezone.utc).date()
+            if day not in handles:
+                folder = landing / day.isoformat() / "snap"
+                folder.mkdir(parents=True, exist_ok=True)
+                handles[day] = gzip.open(folder / f"higgs-activity_{day.isoformat()}.txt.gz", "wt")
+            handles[day].write(line)
+    for handle in handles.values():
+        handle.close()
+    (landing / "done").write_text("")
+    print("split:", sorted(d.isoformat() for d in handles))
+
+
+def calibrate(work: Path) -> Path:
+    reference = work / "reference.json"
+    if reference.exists():
+        return reference
+    whole = work / "landing" / "whole" / "snap"
+    whole.mkdir(parents=True, exist_ok=True)
+    if not (whole / HIGGS.name).exists():
+        os.symlink(HIGGS, whole / HIGGS.name)
+    lake = work / "calibration-lake"
+    run(*INFLUENCE, "nightly", "--date", "2012-07-07", "--input", str(whole.parent), "--lake", str(lake))
+    run(*INFLUENCE, "calibrate", "--date", "2012-07-07", "--lake", str(lake), "--out", str(reference), "--version", "1",
+        "--description", "SNAP Higgs activity stream (563,069 interactions, 1-7 July 2012), one night on 2012-07-07, model v1 defaults")
+    return reference
+
+
+def config_file(work: Path, reference: Path) -> Path:
+    config = work / "week.toml"
+    if not config.exists():  # an existing one (other model settings) is kept
+        config.write_text(f'[model]\nreference_file = "{reference}"\n')
+    return config
+
+
+def week(work: Path, config: Path) -> Path:
+    lake = work / "week-lake"
+    for day in DAYS:
+        marker = work / f"night-{day.isoformat()}.done"
+        if marker.exists():
+            continue
+        run(*INFLUENCE, "nightly", "--date", day.isoformat(), "--input", str(work / "landing" / day.isoformat()),
+            "--lake", str(lake), "--config", str(config))
+        marker.write_text("")
+    return lake
+
+
+def stability(work: Path, config_path: Path, lake: Path) -> dict:
+    out = work / "stability.json"
+    if out.exists():
+        return json.loads(out.read_text())
+    from pyspark.sql import functions as F
+
+    from influence import storage
+    from influence.config import load_config
+    from influence.session import build_spark
+    from influence.tables import IDENTITY_LINKS, INTERACTIONS, POSTS
+    from jobs.score import score_night
+
+    config = load_config(str(config_path), lake=str(work / "stability-scratch")).with_spark(ui_enabled=False)
+    spark = build_spark(config, app_name="higgs-stability")
+    run_date = DAYS[-1]
+    interactions = storage.read(spark, INTERACTIONS, lake).localCheckpoint()
+    links, posts = storage.read(spark, IDENTITY_LINKS, lake), storage.read(spark, POSTS, lake)
+    base = score_night(spark, config, run_date, interactions, links, posts, None).scores.select("person_id", "raw_score", "score").localCheckpoint()
+
+    total = interactions.count()
+    accounts = [r.account for r in interactions.select(F.col("actor").alias("account")).union(interactions.select("target")).distinct().collect()]
+    rng = random.Random(20120704)
+    added = []
+    for index in range(total // 100):
+        actor, target = rng.sample(accounts, 2)
+        occurred = dt.datetime(2012, 7, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=rng.randrange(7 * 86400))
+        added.append((f"added-{index}", "snap", actor, target, rng.choice(["reshare", "mention", "reply"]),
+                      occurred.replace(tzinfo=None), 1.0, None, None, "snap", "added", index, run_date))
+    extra = spark.createDataFrame(added, interactions.schema)
+    touched = {row[2] for row in added} | {row[3] for row in added}
+    perturbed = score_night(spark, config, run_date, interactions.unionByName(extra), links, posts, None).scores.select(
+        "person_id", F.col("raw_score").alias("raw_after"), F.col("score").alias("score_after")
+    )
+    touched_frame = spark.createDataFrame([(f"snap:{a}",) for a in touched], "person_id string")
+    change = (
+        base.join(perturbed, "person_id").join(touched_frame, "person_id", "left_anti")
+        .select(F.abs(F.col("score_after") - F.col("score")).alias("delta"), F.abs(F.col("raw_after") - F.col("raw_score")).alias("raw_delta"))
+    )
+    row = change.agg(
+        F.count(F.lit(1)).alias("untouched"),
+        F.percentile("delta", 0.5).alias("median"), F.percentile("delta", 0.99).alias("p99"), F.max("delta").alias("max"),
+        F.percentile("raw_delta", 0.5).alias("raw_median"), F.percentile("raw_delta", 0.99).alias("raw_p99"),
+    ).first().asDict()
+    row.update(interactions=total, added=len(added), touched=len(touched))
+    out.write_text(json.dumps(row, indent=2))
+    spark.stop()
+    return row
+
+
+def report(work: Path, lake: Path, stable: dict) -> None:
+    from deltalake import DeltaTable
+
+    scores = DeltaTable(str(lake / "gold" / "influence_scores")).to_pandas(
+        columns=["run_date", "person_id", "score", "raw_score", "pagerank", "relative_rank", "reach_score",
+                 "amplification_score", "network_score", "engagers", "explanation"]
+    )
+    scores["run_date"] = scores["run_date"].astype(str)
+    last = scores[scores.run_date == DAYS[-1].isoformat()]
+    lines = [f"# Higgs week report ({len(last):,} persons on {DAYS[-1]})", "", "## Score histogram, 2012-07-07", "",
+             "| score | persons | share |", "|---|---:|---:|"]
+    bins = [(1, 10), (11, 20), (21, 30), (31, 40), (41, 50), (51, 60), (61, 70), (71, 80), (81, 90), (91, 100)]
+    for low, high in bins:
+        count = int(((last.score >= low) & (last.score <= high)).sum())
+        lines.append(f"| {low}-{high} | {count:,} | {count / len(last):.2%} |")
+    lines += ["", "## Top 20, 2012-07-07", "",
+              "| # | person | score | reach | amplif. | network | engagers | by kind | top engagers (share) |",
+              "|---:|---|---:|---:|---:|---:|---:|---|---|"]
+    top = last.sort_values(["score", "pagerank"], ascending=False).head(20)
+    for position, row in enumerate(top.itertuples(), 1):
+        kinds = ", ".join(f"{k} {v:.0%}" for k, v in sorted(dict(row.explanation["by_kind"]).items(), key=lambda kv: -kv[1]))
+        engagers = ", ".join(f"{e['person_id']} ({e['share']:.0%})" for e in row.explanation["top_engagers"][:3])
+        lines.append(f"| {position} | {row.person_id} | {row.score} | {row.reach_score} | {row.amplification_score} | "
+                     f"{row.network_score} | {row.engagers:,} | {kinds} | {engagers} |")
+    lines += ["", "## Day over day (persons scored on both days)", "",
+              "| from | to | persons | mean change | median abs change | p90 abs | p99 abs | max abs |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for before, after in zip(DAYS, DAYS[1:]):
+        a = scores[scores.run_date == before.isoformat()].set_index("person_id").score
+        b = scores[scores.run_date == after.isoformat()].set_index("person_id").score
+        delta = (b - a).dropna()
+        lines.append(f"| {before} | {after} | {len(delta):,} | {delta.mean():+.2f} | {delta.abs().median():.0f} | "
+                     f"{delta.abs().quantile(0.9):.0f} | {delta.abs().quantile(0.99):.0f} | {delta.abs().max():.0f} |")
+    lines += ["", "## Stability: 1% random new interactions on 2012-07-07", "", "```", json.dumps(stable, indent=2), "```"]
+    (work / "report.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--work", required=True, type=Path)
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    split(args.work)
+    reference = calibrate(args.work)
+    config = config_file(args.work, reference)
+    lake = week(args.work, config)
+    stable = stability(args.work, config, lake)
+    report(args.work, lake, stable)
+
+
+if __name__ == "__main__":
+    main()
