@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-import decimal
+import datetime as dt
 import math
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+import pytest
+
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.testing import assertDataFrameEqual
 
 from influence.tables import PERSON_ACCOUNTS
-from transforms.scoring import with_engagement, with_percentile, with_primary_account, with_score
+from transforms.scoring import (
+    calibrated,
+    to_previous_scores,
+    with_calibrated_scores,
+    with_engagement,
+    with_percentile,
+    with_primary_account,
+    with_smoothed_score,
+)
 
 # PageRank joined with the vertices: a person id, its accounts (most engaged-with first) and its rank.
 RANKED_SCHEMA = T.StructType([
@@ -19,7 +28,6 @@ RANKED_SCHEMA = T.StructType([
     T.StructField("accounts", PERSON_ACCOUNTS, True),
     T.StructField("pagerank", T.DoubleType(), False),
 ])
-SCORED_SCHEMA = T.StructType([*RANKED_SCHEMA.fields, T.StructField("score", T.IntegerType(), True)])
 PERCENTILE_SCHEMA = T.StructType([*RANKED_SCHEMA.fields, T.StructField("percentile", T.DoubleType(), True)])
 EDGE_SCHEMA = "src string, dst string, weight double, interactions long"
 
@@ -41,73 +49,49 @@ def with_expected(spark, pageranks, values, schema):
     return spark.createDataFrame(rows, schema)
 
 
-# with_score
+# calibrated score and smoothing
 
-def test_scores_are_log_scaled_between_1_and_100(spark):
-    # ln spread over 1e-6 .. 1e-3 is 3 ln 10; 1e-5 sits at 1/3 (1 + 33 = 34), 1e-4 at 2/3 (1 + 66 = 67).
-    pageranks = [1e-6, 1e-5, 1e-4, 1e-3, 1e-5]
-    assertDataFrameEqual(
-        with_score(ranked(spark, pageranks)),
-        with_expected(spark, pageranks, [1, 34, 67, 100, 34], SCORED_SCHEMA),
+ANCHORS = {"relative_rank": (-1.0, 9.0), "engagers": (0.0, 10.0), "amplification": (0.0, 5.0), "engager_rank": (0.0, 2.0)}
+MEASURE_SCHEMA = "id string, relative_rank double, engagers long, amplification double, engager_rank double"
+
+
+def test_calibrated_scores_by_hand(spark):
+    rows = [
+        # ln 1 = 0 sits at 1/10 of [-1, 9]: 1 + 9.9; ln(1 + 147) on [0, 10] and ln(1 + e - 1) = 1 on [0, 5]
+        ("middle", 1.0, int(round(math.e ** 5)) - 1, math.e - 1, 0.0),
+        ("below", math.exp(-3), 0, 0.0, 0.0),        # under the lower anchor: clamped to 1
+        ("above", math.exp(12), 10**6, 1e6, 1e6),     # over the upper anchor: clamped to 100
+    ]
+    got = {row.id: row for row in with_calibrated_scores(spark.createDataFrame(rows, MEASURE_SCHEMA), ANCHORS).collect()}
+    assert got["middle"].raw_score == pytest.approx(1 + 99 * 0.1)
+    assert got["middle"].reach_score == round(1 + 99 * math.log(round(math.e ** 5)) / 10)
+    assert got["middle"].amplification_score == round(1 + 99 * 1 / 5)  # ln(1 + e - 1) = 1
+    assert got["middle"].network_score == 1
+    assert (got["below"].raw_score, got["below"].reach_score) == (1.0, 1)
+    assert (got["above"].raw_score, got["above"].reach_score, got["above"].amplification_score, got["above"].network_score) == (100.0, 100, 100, 100)
+
+
+def test_anchors_must_be_ordered():
+    with pytest.raises(ValueError, match="lower < upper"):
+        calibrated(F.lit(1.0), 2.0, 2.0)
+
+
+def test_smoothing_blends_with_the_previous_score_and_the_latest_earlier_date_counts(spark):
+    history = spark.createDataFrame(
+        [
+            (dt.date(2024, 3, 8), "a", 10), (dt.date(2024, 3, 9), "a", 40),  # the 9th is the latest earlier date
+            (dt.date(2024, 3, 10), "a", 99),                                 # tonight's own rows (a rerun) do not count
+            (dt.date(2024, 3, 8), "b", 70),                                  # b missed the 9th: no previous score
+        ],
+        "run_date date, person_id string, score int",
     )
-
-
-def test_score_positions_round_to_the_nearest_integer(spark):
-    # ln pr = 0, 1, 3, 10 (times a constant factor): positions 0, 0.1, 0.3, 1 -> 1, 10.9 -> 11, 30.7 -> 31, 100.
-    pageranks = [0.001 * math.exp(x) for x in (0, 1, 3, 10)]
-    assertDataFrameEqual(
-        with_score(ranked(spark, pageranks)),
-        with_expected(spark, pageranks, [1, 11, 31, 100], SCORED_SCHEMA),
-    )
-
-
-def test_when_every_rank_is_equal_everyone_scores_1(spark):
-    pageranks = [0.25, 0.25, 0.25, 0.25]
-    assertDataFrameEqual(
-        with_score(ranked(spark, pageranks)),
-        with_expected(spark, pageranks, [1, 1, 1, 1], SCORED_SCHEMA),
-    )
-
-
-def test_a_single_account_scores_1(spark):
-    assertDataFrameEqual(
-        with_score(ranked(spark, [1.0])),
-        with_expected(spark, [1.0], [1], SCORED_SCHEMA),
-    )
-
-
-def reference_position(pagerank, low, high):
-    """99 * (ln pr - ln min) / (ln max - ln min), worked out in Python."""
-    spread = math.log(high) - math.log(low)
-    return 99 * (math.log(pagerank) - math.log(low)) / spread if spread > 0 else 0.0
-
-
-POSITIVE_FLOATS = st.floats(min_value=0.0, exclude_min=True, allow_nan=False, allow_infinity=False)
-
-
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(pageranks=st.lists(st.one_of(POSITIVE_FLOATS, st.floats(1e-9, 1.0)), min_size=1, max_size=30))
-def test_score_is_monotone_in_pagerank_and_follows_the_formula(spark, pageranks):
-    rows = sorted(((row.pagerank, row.score) for row in with_score(ranked(spark, pageranks)).collect()))
-
-    assert [pr for pr, _ in rows] == sorted(pageranks)
-    scores = [score for _, score in rows]
-    assert all(1 <= score <= 100 for score in scores)
-    assert scores == sorted(scores), "score must not decrease as pagerank grows"
-    low, high = min(pageranks), max(pageranks)
-    assert scores[0] == 1
-    assert scores[-1] == (100 if math.log(high) > math.log(low) else 1)
-    ln_low, ln_high = math.log(low), math.log(high)
-    if ln_high - ln_low < 1e-9 * max(1.0, abs(ln_low), abs(ln_high)):
-        return  # a spread of a few ulps: a last-bit difference between two ln implementations moves positions
-    for pagerank, score in rows:
-        position = reference_position(pagerank, low, high)
-        # Spark's and Python's ln may differ in the last bit: near a .5 boundary either neighbour is right.
-        if abs(position % 1 - 0.5) > 1e-6:
-            half_up = int(decimal.Decimal(1 + position).quantize(decimal.Decimal(1), rounding=decimal.ROUND_HALF_UP))
-            assert score == half_up, (pagerank, position)
-        else:
-            assert abs(score - (1 + position)) <= 0.5 + 1e-6
+    previous = to_previous_scores(history, dt.date(2024, 3, 10))
+    assert sorted(tuple(row) for row in previous.collect()) == [("a", 40)]
+    tonight = spark.createDataFrame([("a", 61.0), ("b", 20.4)], "id string, raw_score double")
+    got = {row.id: row.score for row in with_smoothed_score(tonight, previous, 0.5).collect()}
+    assert got == {"a": round(0.5 * 61 + 0.5 * 40 + 1e-9), "b": 20}  # 50.5 rounds half up to 51
+    unsmoothed = {row.id: row.score for row in with_smoothed_score(tonight, previous, 1.0).collect()}
+    assert unsmoothed == {"a": 61, "b": 20}
 
 
 # with_percentile

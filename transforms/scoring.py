@@ -123,16 +123,6 @@ def to_previous_scores(history: DataFrame, run_date: dt.date) -> DataFrame:
     )
 
 
-def with_score(ranked: DataFrame) -> DataFrame:
-    """The night-relative score of the first model version: 1 + round(99 * (ln pr - ln min) / (ln max - ln min)).
-    Kept for comparison in docs/model.md; published scores are calibrated (with_calibrated_scores)."""
-    bounds = ranked.agg(F.ln(F.min("pagerank")).alias("ln_min"), F.ln(F.max("pagerank")).alias("ln_max"))
-    spread = F.col("ln_max") - F.col("ln_min")
-    position = F.when(spread > 0, (F.ln("pagerank") - F.col("ln_min")) / spread).otherwise(F.lit(0.0))
-    score = F.least(F.greatest(F.round(F.lit(MIN_SCORE) + (MAX_SCORE - MIN_SCORE) * position), F.lit(MIN_SCORE)), F.lit(MAX_SCORE))
-    return ranked.crossJoin(F.broadcast(bounds)).withColumn("score", score.cast("int")).drop("ln_min", "ln_max")
-
-
 def with_percentile(scored: DataFrame) -> DataFrame:
     """percentile: share of persons with a strictly lower pagerank, 0-100 (ties share a percentile)."""
     return scored.withColumn("percentile", F.round(F.percent_rank().over(Window.orderBy("pagerank")) * 100, 4))
