@@ -22,6 +22,9 @@ from transforms.feed import to_feed_changes
 CONTRACT_COLUMNS = [
     "network", "account_id", "pagerank", "score", "percentile", "engagers", "interactions_received", "as_of_date",
     "person_id", "accounts",
+    # added by the influence model (contract schema_version 1 allows added columns)
+    "relative_rank", "raw_score", "reach_score", "amplification_score", "network_score", "amplification",
+    "engager_rank", "explanation", "topics", "moments", "model_version", "config_hash",
 ]
 
 
