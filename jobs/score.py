@@ -23,7 +23,7 @@ from influence.config import Config
 from influence.model import config_hash, load_reference, load_taxonomy
 from influence.pagerank import PageRankResult, TrustResult, trust_votes, weighted_pagerank
 from influence.tables import MOMENTS, TOPICS
-from transforms.graph import to_edges, to_vertices, with_persons
+from transforms.graph import edges_of, vertices_of, with_persons
 from transforms.scoring import (
     baseline_rank,
     to_engagement_flows,
@@ -87,8 +87,9 @@ def score_night(
     )
     with stage("graph") as counts:
         persons = with_persons(interactions, links).persist(StorageLevel.MEMORY_AND_DISK)
-        vertices = to_vertices(interactions, links).persist(StorageLevel.MEMORY_AND_DISK)
-        edges = to_edges(interactions, links).persist(StorageLevel.MEMORY_AND_DISK)
+        # persons is joined with the identity links once; vertices and edges are built from it
+        vertices = vertices_of(persons).persist(StorageLevel.MEMORY_AND_DISK)
+        edges = edges_of(persons).persist(StorageLevel.MEMORY_AND_DISK)
         counts["vertices"] = vertices.count()
         counts["edges"] = edges.count()
     with stage("trust") as counts:

@@ -39,7 +39,11 @@ def with_persons(interactions: DataFrame, links: DataFrame | None = None) -> Dat
 def to_vertices(interactions: DataFrame, links: DataFrame | None = None) -> DataFrame:
     """One vertex per person seen as actor or target (self-loop-only persons included), with its
     accounts, the most engaged-with first (ties by network, account_id): id, accounts."""
-    persons = with_persons(interactions, links)
+    return vertices_of(with_persons(interactions, links))
+
+
+def vertices_of(persons: DataFrame) -> DataFrame:
+    """to_vertices from with_persons output (when the caller already has it)."""
     sides = [
         persons.select(
             F.col(f"{side}_person").alias("id"), "network", F.col(side).alias("account_id"),
@@ -57,8 +61,13 @@ def to_vertices(interactions: DataFrame, links: DataFrame | None = None) -> Data
 def to_edges(interactions: DataFrame, links: DataFrame | None = None) -> DataFrame:
     """Self-loops (a person engaging with themselves, on any of their accounts) dropped; repeated
     (actor, target) person pairs aggregated into one weighted edge."""
+    return edges_of(with_persons(interactions, links))
+
+
+def edges_of(persons: DataFrame) -> DataFrame:
+    """to_edges from with_persons output (when the caller already has it)."""
     return (
-        with_persons(interactions, links)
+        persons
         .filter(F.col("actor_person") != F.col("target_person"))
         .groupBy(F.col("actor_person").alias("src"), F.col("target_person").alias("dst"))
         .agg(F.sum("weight").alias("weight"), F.count(F.lit(1)).alias("interactions"))
