@@ -49,5 +49,6 @@ def test_every_interaction_kind_has_a_configured_weight():
 
 
 def test_a_kind_without_weight_is_an_error_not_a_default(spark):
-    with pytest.raises(Exception, match="no kind weight for kind reshare"):
+    # which unweighted row a task meets first depends on partitioning: any of them names its kind
+    with pytest.raises(Exception, match="no kind weight for kind (reshare|like|reply|quote)"):
         weights(spark, window_days=0, half_life_days=0.0, kind_weights={"mention": 1.0})
