@@ -121,6 +121,19 @@ class ValidationConfig:
 
 
 @dataclass(frozen=True)
+class PrivacyConfig:
+    """docs/privacy.md. Governance requests are stored by a keyed hash (HMAC-SHA256) of the identifier."""
+
+    # The secret key of those hashes: 32+ random bytes, created on first use (mode 0600). Empty: the file
+    # <lake>/governance/_key. Keep it out of the lake in production; the INFLUENCE_PRIVACY_KEY environment
+    # variable, when set, wins over both.
+    key_file: str = ""
+    # Raw bronze lines (and quarantined lines) of run dates older than this many days are deleted and
+    # vacuumed nightly; 0 = the scoring window plus 30 days.
+    retention_days: int = 0
+
+
+@dataclass(frozen=True)
 class Config:
     lake: str = "./lakehouse"
     spark: SparkConfig = field(default_factory=SparkConfig)
@@ -128,6 +141,7 @@ class Config:
     pagerank: PageRankConfig = field(default_factory=PageRankConfig)
     validation: ValidationConfig = field(default_factory=ValidationConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
 
     @property
     def lake_path(self) -> Path:
@@ -138,6 +152,19 @@ class Config:
         if self.spark.checkpoint_dir:
             return Path(self.spark.checkpoint_dir).expanduser().resolve()
         return self.lake_path / "_checkpoints"
+
+    @property
+    def privacy_key_path(self) -> Path:
+        if self.privacy.key_file:
+            return Path(self.privacy.key_file).expanduser().resolve()
+        return self.lake_path / "governance" / "_key"
+
+    @property
+    def bronze_retention_days(self) -> int:
+        """0 in the config: the scoring window plus 30 days (the window unbounded: keep everything, 0)."""
+        if self.privacy.retention_days:
+            return self.privacy.retention_days
+        return self.model.window_days + 30 if self.model.window_days else 0
 
     def replace(self, **changes: Any) -> "Config":
         return dataclasses.replace(self, **changes)
@@ -213,6 +240,13 @@ def _check_ranges(config: Config) -> None:
     for name in ("reference_file", "topics_file"):
         if getattr(model, name) and not Path(getattr(model, name)).expanduser().is_file():
             problems.append(f"model.{name}: {getattr(model, name)} does not exist")
+    if config.privacy.retention_days < 0:
+        problems.append(f"privacy.retention_days must be >= 0 (0 = window + 30 days), got {config.privacy.retention_days}")
+    if config.privacy.retention_days and model.window_days and config.privacy.retention_days < model.window_days:
+        problems.append(
+            f"privacy.retention_days ({config.privacy.retention_days}) must cover model.window_days "
+            f"({model.window_days}): the nightly rescoring reads the window's silver, rebuilt from bronze on a rerun"
+        )
     if not config.snap.network:
         problems.append("snap.network must not be empty")
     if problems:

@@ -59,7 +59,8 @@ def discover(input_dir: Path) -> list[LandedFile]:
     if not input_dir.is_dir():
         raise UsageError(f"input {input_dir} is not a folder; expected DIR/<source>/<files> with a source in {sorted(CONNECTORS)}")
     folders = sorted(p for p in input_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
-    unknown = [p.name for p in folders if p.name not in CONNECTORS]
+    # DIR/governance holds privacy requests (influence.governance), not data
+    unknown = [p.name for p in folders if p.name not in CONNECTORS and p.name != "governance"]
     if unknown:
         log.warning("ignoring landing folder(s) with no connector: %s (known: %s)", ", ".join(unknown), ", ".join(sorted(CONNECTORS)))
     landed = [

@@ -20,9 +20,10 @@ def ensure_table(spark: SparkSession, table: Table, lake: Path) -> DeltaTable:
     builder = DeltaTable.createIfNotExists(spark).location(table.path(lake)).addColumns(table.schema)
     if table.partition_by:
         builder = builder.partitionedBy(*table.partition_by)
-    for key, value in table.properties.items():
+    for key, value in table.all_properties.items():
         builder = builder.property(key, value)
     delta_table = builder.execute()
+    _set_missing_properties(spark, table, lake)
     present = set(delta_table.toDF().columns)
     missing = [f for f in table.schema.fields if f.name not in present]
     if not missing:
@@ -36,6 +37,15 @@ def ensure_table(spark: SparkSession, table: Table, lake: Path) -> DeltaTable:
     columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in missing)
     spark.sql(f"ALTER TABLE delta.`{table.path(lake).replace('`', '``')}` ADD COLUMNS ({columns})")
     return DeltaTable.forPath(spark, table.path(lake))
+
+
+def _set_missing_properties(spark: SparkSession, table: Table, lake: Path) -> None:
+    """A table created by an older release gets the properties it lacks (one metadata commit, once)."""
+    current = table_properties(spark, table, lake)
+    missing = {key: value for key, value in table.all_properties.items() if current.get(key) != value}
+    if missing:
+        settings = ", ".join(f"'{key}' = '{value}'" for key, value in sorted(missing.items()))
+        spark.sql(f"ALTER TABLE delta.`{table.path(lake).replace('`', '``')}` SET TBLPROPERTIES ({settings})")
 
 
 def exists(spark: SparkSession, table: Table, lake: Path) -> bool:

@@ -1,7 +1,12 @@
 """Every table of the lake, named once with its explicit schema, layout and key.
 
-Layout (stable): <lake>/bronze/<table>, <lake>/silver/<table>, <lake>/gold/<table>, <lake>/ops/runs;
-candidate gold data is written to <lake>/staging/<table> and validated before it is published.
+Layout (stable): <lake>/bronze/<table>, <lake>/silver/<table>, <lake>/gold/<table>, <lake>/ops/runs,
+<lake>/governance/<table>; candidate gold data is written to <lake>/staging/<table> and validated before
+it is published.
+
+Every table keeps identifiers out of the Delta transaction log (docs/privacy.md#erasure): no column
+statistics (the log would keep min/max values of ids after the rows are erased) and no deletion vectors
+(a delete rewrites the files, so a vacuum leaves no copy of an erased row).
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ NETWORKS = ("snap", "twitter", "reddit", "bluesky", "mastodon")
 INTERACTION_KINDS = ("follow", "mention", "reply", "reshare", "quote", "like", "edge")
 
 
+PRIVATE_PROPERTIES = {"delta.dataSkippingNumIndexedCols": "0", "delta.enableDeletionVectors": "false"}
+
+
 @dataclass(frozen=True)
 class Table:
     layer: str
@@ -25,6 +33,10 @@ class Table:
     partition_by: tuple[str, ...] = ()
     properties: dict[str, str] = field(default_factory=dict)
     description: str = ""
+
+    @property
+    def all_properties(self) -> dict[str, str]:
+        return {**PRIVATE_PROPERTIES, **self.properties}
 
     @property
     def qualified_name(self) -> str:
@@ -309,4 +321,55 @@ RUNS = Table(
     description="One row per run: status, timings, row counts per stage, reconciliation, validation summary.",
 )
 
-ALL_TABLES = (RAW_LINES, INTERACTIONS, ACCOUNTS, POSTS, IDENTITY_LINKS, QUARANTINE, STAGED_SCORES, INFLUENCE_SCORES, PROFILES, RUNS)
+# Governance (docs/privacy.md): identifiers appear only as keyed hashes (HMAC-SHA256 under the lake's
+# privacy key) of subjects 'account:<network>:<account_id>', 'handle:<network>:<handle>', 'person:<person_id>'.
+SUBJECT_KINDS = ("account", "handle", "person")
+GOVERNANCE_ACTIONS = ("opt_out", "opt_in", "erase", "minor")
+SUPPRESSING_STATES = ("opted_out", "erased", "minor")
+
+GOVERNANCE_REQUESTS = Table(
+    "governance", "requests",
+    _schema([
+        ("request_id", T.StringType(), False),
+        ("subject_kind", T.StringType(), False),  # account | person: what the request named
+        ("subject_key", T.StringType(), False),
+        ("action", T.StringType(), False),
+        ("requested_at", T.TimestampType(), False),
+        ("recorded_at", T.TimestampType(), False),
+        ("reference", T.StringType(), True),  # the requester's ticket or case number, as given
+        ("origin", T.StringType(), False),  # cli, or landing:<file>
+        ("outcome", T.StringType(), True),  # what was done: applied, lifted, ignored (<why>)
+    ]),
+    key=("request_id",),
+    description="The audit trail: every opt-out, opt-in, erasure and minor flag received, by keyed hash only.",
+)
+
+CONSENT = Table(
+    "governance", "consent",
+    _schema([
+        ("subject_key", T.StringType(), False),
+        ("subject_kind", T.StringType(), False),  # account | handle | person
+        ("state", T.StringType(), False),  # opted_out | erased | minor
+        ("since", T.TimestampType(), False),
+        ("request_id", T.StringType(), False),
+    ]),
+    key=("subject_key", "state"),
+    description=(
+        "Who is suppressed and why: persons and accounts (and an erased or opted-out account's handle) by keyed hash. "
+        "An opt-in lifts opted_out; erased and minor stay."
+    ),
+)
+
+ERASURES = Table(
+    "governance", "erasures",
+    _schema([
+        ("request_id", T.StringType(), False),
+        ("profile_key", T.StringType(), True),  # the erased profile's published key, for the feed's delete
+        ("erased_at", T.TimestampType(), False),
+        ("profiles_version", T.LongType(), True),  # gold/profiles version after the erasure (history before is purged)
+    ]),
+    key=("request_id",),
+    description="Completed erasures: the next export emits a delete by profile_key; profiles history before profiles_version is gone.",
+)
+
+ALL_TABLES = (RAW_LINES, INTERACTIONS, ACCOUNTS, POSTS, IDENTITY_LINKS, QUARANTINE, STAGED_SCORES, INFLUENCE_SCORES, PROFILES, RUNS, GOVERNANCE_REQUESTS, CONSENT, ERASURES)

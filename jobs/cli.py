@@ -84,6 +84,20 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--config", help="TOML config file")
     calibrate.set_defaults(handler=run_calibrate_command)
 
+    for action, name, help_text in (
+        ("opt_out", "optout", "leave a person out of scoring and publishing from the next run on (docs/privacy.md)"),
+        ("opt_in", "optin", "undo an opt-out: the person is scored again from the next run on"),
+        ("erase", "erase", "remove every record of a person from the lake now, and suppress them in later dumps"),
+    ):
+        request = commands.add_parser(name, help=help_text)
+        subject = request.add_mutually_exclusive_group(required=True)
+        subject.add_argument("--account", metavar="NETWORK:ID", help="an account, e.g. twitter:12345")
+        subject.add_argument("--person", metavar="ID", help="a person id of the identity links")
+        request.add_argument("--reference", help="the request's ticket or case number, kept in the audit table")
+        request.add_argument("--lake", help="lake root (default: ./lakehouse or 'lake' in the config)")
+        request.add_argument("--config", help="TOML config file")
+        request.set_defaults(handler=run_governance_command, action=action)
+
     jars = commands.add_parser("jars", help="download the JVM jars into a folder, for INFLUENCE_JARS_DIR")
     jars.add_argument("--out", required=True, help="folder to copy the jars into")
     jars.set_defaults(handler=run_jars_command)
@@ -97,6 +111,9 @@ def run_nightly_command(args: argparse.Namespace) -> int:
     config = load_config(args.config, lake=args.lake, master=args.master)
     input_dir = Path(args.input).expanduser().resolve() if args.input else bundled_sample()
     landed = discover(input_dir)
+    from influence.governance import read_landed_requests
+
+    requests = read_landed_requests(input_dir)
     lake = config.lake_path
     if lake.exists() and not lake.is_dir():
         raise UsageError(f"lake {lake} exists and is not a folder")
@@ -113,7 +130,7 @@ def run_nightly_command(args: argparse.Namespace) -> int:
     validator = Validator(lake, run_name=record.run_id)
     runlog.start(record)
     try:
-        outcome = run_nightly(spark, config, args.date, landed, record, validator)
+        outcome = run_nightly(spark, config, args.date, landed, record, validator, requests)
     except ValidationFailed as failure:
         record.data_docs = validator.run_page()
         runlog.finish(record, "validation_failed", 1, f"{failure}: " + "; ".join(failure.failures))
@@ -207,6 +224,18 @@ def run_calibrate_command(args: argparse.Namespace) -> int:
     reference = build_reference(scores, args.version, description)
     Path(args.out).expanduser().write_text(json.dumps(reference, indent=2) + "\n", encoding="utf-8")
     print(f"wrote reference {args.version} from {reference['persons']} persons to {args.out}")
+    return 0
+
+
+def run_governance_command(args: argparse.Namespace) -> int:
+    from influence.governance import cli_request, parse_account, parse_person
+
+    subject = parse_account(args.account) if args.account else parse_person(args.person)
+    config = load_config(args.config, lake=args.lake).with_spark(ui_enabled=False)
+    _require_lake(config.lake_path)
+    from jobs.privacy import run_request
+
+    print(run_request(config, cli_request(subject, args.action, args.reference)))
     return 0
 
 

@@ -1,13 +1,15 @@
 """influence nightly: landing -> bronze -> silver -> gold, validated before anything is published.
 
 Stages (each timed and counted in ops/runs):
+  governance  privacy requests landed in DIR/governance (opt-out, opt-in, erase, minor), applied first
   bronze   raw lines of every landed file, appended once per (date, file); a changed file replaces its lines
+  retention   bronze and quarantined raw lines older than the retention horizon deleted and vacuumed
   silver   lines classified by their connector: interactions and accounts, quarantine with reasons
   graph    the window's interactions, model-weighted (kind x decay) -> person edges (self-loops dropped)
   trust    TrustRank from persons with an audience -> each person's vote (anti-gaming)
   pagerank weighted PageRank (networkx semantics, votes applied)
   scores   calibrated score 1-100 (smoothed), sub-scores, explanation, topics, moments -> staging
-  validate the staged scores (influence_scores) and, run over run, against the published profiles
+  validate the staged scores (influence_scores), the profiles they would publish (nobody suppressed) and, run over run, against the published profiles
   publish  score history for the date, then profiles in one MERGE (only if no newer date is published)
 """
 
@@ -26,20 +28,24 @@ from expectations import accounts as accounts_suite
 from expectations import bronze as bronze_suite
 from expectations import influence_scores as scores_suite
 from expectations import posts as posts_suite
+from expectations import profiles as profiles_suite
 from expectations import quarantine as quarantine_suite
 from expectations import reconciliation as reconciliation_suite
 from expectations import run_over_run as run_over_run_suite
 from expectations import silver_interactions as interactions_suite
 from expectations.runner import SuiteResult, Validator
-from influence import storage
+from influence import governance, storage
 from influence.config import Config
 from influence.errors import ValidationFailed
+from influence.governance import Request, privacy_key
 from influence.landing import CONNECTORS, LandedFile, read_lines
 from influence.model import config_hash
+from jobs.privacy import apply_request
 from jobs.score import score_night
 from influence.runlog import RunRecord
 from influence.tables import (
     ACCOUNTS,
+    CONSENT,
     IDENTITY_LINKS,
     INFLUENCE_SCORES,
     INTERACTIONS,
@@ -48,8 +54,17 @@ from influence.tables import (
     QUARANTINE,
     RAW_LINES,
     STAGED_SCORES,
+    SUPPRESSING_STATES,
 )
 from transforms.lines import CONFORMED, reconcile, summarize_classification, with_duplicates_skipped
+from transforms.privacy import (
+    SKIP_ERASED,
+    to_account_keys,
+    to_suppressed_accounts,
+    with_erased_lines_skipped,
+    without_suppressed_interactions,
+    without_suppressed_posts,
+)
 from transforms.quality import to_run_over_run
 from transforms.scoring import to_profiles
 from transforms.silver import (
@@ -253,7 +268,11 @@ def build_silver(
     bronze_lines = storage.read(spark, RAW_LINES, lake).filter(F.col("run_date") == F.lit(run_date))
     # Local checkpoints, not persist(): they cut the (large) connector plans out of every later query,
     # and a cached plan that reads a table is not recomputed each time that table is written.
-    connected = classify_lines(bronze_lines, config).localCheckpoint()
+    connected = classify_lines(bronze_lines, config)
+    erased = governance.consent_table(spark, config).filter(F.col("state") == "erased")
+    if erased.take(1):  # at most one row: later dumps naming an erased person are suppressed at ingest
+        connected = with_erased_lines_skipped(connected, erased, privacy_key(config))
+    connected = connected.localCheckpoint()
 
     stored_interactions = storage.read(spark, INTERACTIONS, lake)
     stored_posts = storage.read(spark, POSTS, lake)
@@ -356,17 +375,65 @@ def build_silver(
     if links.take(1):  # at most one row
         merge_identity_links(spark, lake, links)
     counts["pending_resolved"] = resolve_pending_targets(spark, lake, handles)
+    counts["erased_lines_removed"] = remove_erased_lines(spark, lake, classified, run_date)
+
+
+def remove_erased_lines(spark: SparkSession, lake: Path, classified: DataFrame, run_date: dt.date) -> int:
+    """Raw lines naming an erased person leave bronze too, and the files that held them are vacuumed."""
+    erased_lines = classified.filter(F.col("reason") == SKIP_ERASED).select(
+        F.lit(run_date).alias("run_date"), "source", "file", "line_number"
+    )
+    if not erased_lines.take(1):  # at most one row
+        return 0
+    storage.ensure_table(spark, RAW_LINES, lake).alias("b").merge(
+        erased_lines.alias("e"), " AND ".join(f"b.{k} = e.{k}" for k in RAW_LINES.key)
+    ).whenMatchedDelete().execute()
+    removed = storage.last_commit_metrics(spark, RAW_LINES, lake).get("numTargetRowsDeleted", 0)
+    governance.vacuum_everything(spark, RAW_LINES.path(lake))
+    return removed
+
+
+def apply_retention(spark: SparkSession, config: Config, run_date: dt.date, counts: dict) -> None:
+    """Raw lines (bronze, quarantine) of run dates before the horizon are deleted, then vacuumed now."""
+    days = config.bronze_retention_days
+    if not days:
+        counts["horizon_days"] = 0
+        return
+    oldest_kept = run_date - dt.timedelta(days=days)
+    counts["horizon_days"] = days
+    for table in (RAW_LINES, QUARANTINE):
+        if not storage.exists(spark, table, config.lake_path):
+            continue
+        expired = storage.read(spark, table, config.lake_path).filter(F.col("run_date") < F.lit(oldest_kept))
+        if not expired.take(1):  # at most one row
+            counts[f"{table.name}_expired"] = 0
+            continue
+        storage.ensure_table(spark, table, config.lake_path).delete(F.col("run_date") < F.lit(oldest_kept))
+        counts[f"{table.name}_expired"] = storage.last_commit_metrics(spark, table, config.lake_path).get("numDeletedRows", 0)
+        governance.vacuum_everything(spark, table.path(config.lake_path))
 
 
 def score_graph(spark: SparkSession, config: Config, run_date: dt.date, record: RunRecord) -> None:
     """Graph of the window's interactions, TrustRank, PageRank, scores, explanations, topics -> staging."""
     lake = config.lake_path
     history = storage.read(spark, INFLUENCE_SCORES, lake) if storage.exists(spark, INFLUENCE_SCORES, lake) else None
+    interactions, posts = storage.read(spark, INTERACTIONS, lake), storage.read(spark, POSTS, lake)
+    links = storage.read(spark, IDENTITY_LINKS, lake)
+    with record.stage("consent") as counts:
+        consent = governance.consent_table(spark, config)
+        counts["suppressed_accounts"] = 0
+        if consent.take(1):  # at most one row
+            # Opted out, erased or minor: not a vertex, not an engager, not an author of moments or topics.
+            account_keys = to_account_keys(storage.read(spark, ACCOUNTS, lake), links, privacy_key(config))
+            suppressed = to_suppressed_accounts(account_keys, consent, SUPPRESSING_STATES).localCheckpoint()
+            counts["suppressed_accounts"] = suppressed.count()
+            interactions = without_suppressed_interactions(interactions, suppressed)
+            posts = without_suppressed_posts(posts, suppressed)
     scored = score_night(
         spark, config, run_date,
-        interactions=storage.read(spark, INTERACTIONS, lake),
-        links=storage.read(spark, IDENTITY_LINKS, lake),
-        posts=storage.read(spark, POSTS, lake),
+        interactions=interactions,
+        links=links,
+        posts=posts,
         history=history,
         stage=record.stage,
     )
@@ -399,7 +466,11 @@ def compare_with_published(
         "max_mean_score_shift": settings.max_mean_score_shift,
         "max_quantile_shift": settings.max_quantile_shift,
     }
-    comparison = to_run_over_run(staged, published)
+    # People suppressed since the last publish (opt-out, erasure, minor) leave on purpose: compare without them.
+    expected = profiles_suite.with_suppression_flag(
+        published, governance.consent_table(spark, config), privacy_key(config)
+    ).filter(~F.col("suppressed"))
+    comparison = to_run_over_run(staged, expected)
     return [validator.validate(comparison, run_over_run_suite.build_suite(), parameters)], None
 
 
@@ -451,14 +522,21 @@ def run_nightly(
     landed: list[LandedFile],
     record: RunRecord,
     validator: Validator | None = None,
+    requests: list[Request] | tuple[Request, ...] = (),
 ) -> NightlyOutcome:
-    """`validator` (default: one writing Data Docs under the lake) keeps the night's results and pages."""
+    """`validator` (default: one writing Data Docs under the lake) keeps the night's results and pages;
+    `requests`: the governance requests landed with the night (influence.governance), applied first."""
     lake = config.lake_path
     validator = validator if validator is not None else Validator(lake, run_name=record.run_id)
+    with record.stage("governance") as counts:
+        for request in requests:
+            apply_request(spark, config, request, counts)
     with record.stage("bronze") as counts:
         ingest_bronze(spark, lake, landed, record.run_id, run_date, counts)
         night_lines = storage.read(spark, RAW_LINES, lake).filter(F.col("run_date") == F.lit(run_date))
         check([validator.validate(night_lines, bronze_suite.build_suite())], record, "bronze")
+    with record.stage("retention") as counts:
+        apply_retention(spark, config, run_date, counts)
     with record.stage("silver") as counts:
         build_silver(spark, config, run_date, record, validator, counts)
         log.info(
@@ -485,6 +563,14 @@ def run_nightly(
                         "model_versions": [config.model.version],
                         "config_hashes": [config_hash(config)],
                     },
+                ),
+                validator.validate(
+                    profiles_suite.with_suppression_flag(
+                        to_profiles(staged), storage.read(spark, CONSENT, lake) if storage.exists(spark, CONSENT, lake)
+                        else spark.createDataFrame([], CONSENT.schema), privacy_key(config),
+                    ),
+                    profiles_suite.build_suite(),
+                    {"as_of_dates": [run_date.isoformat()]},
                 ),
             ],
             record,

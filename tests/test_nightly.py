@@ -120,11 +120,12 @@ def test_nightly_publishes_validated_profiles_and_reruns_idempotently(spark, tmp
     assert file["skipped"] == {"blank": 1, "comment": 1}  # reasons with no line are not listed
     assert file["reconciled"] is True
     assert [suite["suite"] for suite in run["validation"]] == [
-        "bronze_lines", "reconciliation", "silver_interactions", "posts", "quarantine", "accounts", "influence_scores"
+        "bronze_lines", "reconciliation", "silver_interactions", "posts", "quarantine", "accounts", "influence_scores", "profiles"
     ]  # no run_over_run: nothing was published before this first night
     assert "run-over-run checks skipped: no published profiles to compare with (first publish)" in run["message"]
     assert {stage["stage"] for stage in run["stages"]} == {
-        "bronze", "silver", "graph", "trust", "pagerank", "enrich", "scores", "validate", "publish"
+        "governance", "bronze", "retention", "silver", "consent", "graph", "trust", "pagerank", "enrich", "scores",
+        "validate", "publish",
     }
 
     before = profiles(spark, lake)

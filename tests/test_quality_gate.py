@@ -136,6 +136,7 @@ def test_corrupted_nights_are_caught_and_readers_keep_the_published_version(spar
     assert {suite["suite"]: suite["success"] for suite in good["validation"]} == {
         "bronze_lines": True, "reconciliation": True, "silver_interactions": True, "quarantine": True,
         "posts": True, "accounts": True, "run_over_run": True, "influence_scores": True,
+        "profiles": True,
     }
     assert "skipped" not in good["message"]
     assert storage.current_version(spark, PROFILES, lake) == published_version + 1

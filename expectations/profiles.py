@@ -1,0 +1,54 @@
+"""The profiles a night would publish (to_profiles of the staged scores), checked before the MERGE.
+
+Besides the published table's own invariants (one row per person and per primary account, scores 1-100,
+percentiles 0-100, one as-of date), it checks that nobody suppressed is in it (docs/privacy.md): the
+column `suppressed` (with_suppression_flag) is true for a person any of whose keys is opted out, erased
+or flagged a minor in governance/consent.
+"""
+
+import great_expectations as gx
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from influence.tables import NETWORKS, SUPPRESSING_STATES
+from transforms.privacy import account_subject, keyed_hash, person_subject
+
+NAME = "profiles"
+SCORE_COLUMNS = ("score", "reach_score", "amplification_score", "network_score")
+
+
+def with_suppression_flag(profiles: DataFrame, consent: DataFrame, key: bytes) -> DataFrame:
+    """`suppressed`: the person or one of their accounts has a suppressing consent state."""
+    subjects = profiles.select(
+        "person_id",
+        F.explode(F.concat(
+            F.array(person_subject(F.col("person_id"))),
+            F.transform("accounts", lambda a: account_subject(a["network"], a["account_id"])),
+        )).alias("subject"),
+    )
+    suppressing = F.broadcast(consent.filter(F.col("state").isin(list(SUPPRESSING_STATES))).select("subject_key"))
+    suppressed = (
+        subjects.select("person_id", keyed_hash(F.col("subject"), key).alias("subject_key"))
+        .join(suppressing, on="subject_key", how="left_semi")
+        .select("person_id").distinct().withColumn("suppressed", F.lit(True))
+    )
+    return profiles.join(suppressed, on="person_id", how="left").withColumn(
+        "suppressed", F.coalesce(F.col("suppressed"), F.lit(False))
+    )
+
+
+def build_suite() -> gx.ExpectationSuite:
+    """Validates with_suppression_flag(profiles). Parameters: as_of_dates ([ISO date]): the night's date."""
+    suite = gx.ExpectationSuite(name=NAME)
+    suite.add_expectation(gx.expectations.ExpectTableRowCountToBeBetween(min_value=1))
+    for column in ("person_id", "network", "account_id", "score", "percentile", "as_of_date"):
+        suite.add_expectation(gx.expectations.ExpectColumnValuesToNotBeNull(column=column))
+    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeUnique(column="person_id"))
+    suite.add_expectation(gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["network", "account_id"]))
+    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeInSet(column="network", value_set=list(NETWORKS)))
+    for column in SCORE_COLUMNS:
+        suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column=column, min_value=1, max_value=100))
+    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column="percentile", min_value=0, max_value=100))
+    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeInSet(column="as_of_date", value_set={"$PARAMETER": "as_of_dates"}))
+    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeInSet(column="suppressed", value_set=[False]))
+    return suite

@@ -1,0 +1,273 @@
+"""Governance requests (docs/privacy.md): opt-out, opt-in, erase, minor.
+
+Requests come from the CLI (`influence optout|optin|erase`) or from the landing folder
+`DIR/governance/*.jsonl`, one JSON object per line:
+
+  {"account": "twitter:12345" | "person": "p-17", "action": "opt_out" | "opt_in" | "erase" | "minor",
+   "requested_at": "2024-03-10T09:00:00Z", "reference": "ticket 4411"}
+
+They are recorded in governance/requests (the audit trail) and governance/consent (who is suppressed),
+both holding the identifier only as a keyed hash. A malformed request stops the job before it writes:
+a person's objection must not be dropped into a quarantine table and forgotten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import secrets
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from influence import storage
+from influence.config import Config
+from influence.errors import UsageError
+from influence.tables import ACCOUNTS, CONSENT, GOVERNANCE_ACTIONS, GOVERNANCE_REQUESTS, IDENTITY_LINKS, NETWORKS
+from transforms.privacy import subject_hash
+
+GOVERNANCE_FOLDER = "governance"
+KEY_ENVIRONMENT = "INFLUENCE_PRIVACY_KEY"
+STATE_OF_ACTION = {"opt_out": "opted_out", "erase": "erased", "minor": "minor"}
+
+
+def privacy_key(config: Config) -> bytes:
+    """The secret of the keyed hashes: INFLUENCE_PRIVACY_KEY (hex), else the key file, created on first use."""
+    from_environment = os.environ.get(KEY_ENVIRONMENT, "").strip()
+    if from_environment:
+        return _decoded_key(from_environment, KEY_ENVIRONMENT)
+    path = config.privacy_key_path
+    if path.is_file():
+        return _decoded_key(path.read_text(encoding="ascii").strip(), str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as stream:
+        stream.write(secrets.token_hex(32) + "\n")
+    return _decoded_key(path.read_text(encoding="ascii").strip(), str(path))
+
+
+def _decoded_key(text: str, where: str) -> bytes:
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        raise UsageError(f"privacy key in {where} is not hex") from None
+    if len(key) < 16:
+        raise UsageError(f"privacy key in {where} is {len(key)} bytes; it needs at least 16")
+    return key
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a request names: an account `network:account_id` or a person id."""
+
+    kind: str  # account | person
+    value: str
+
+    @property
+    def network(self) -> str:
+        return self.value.split(":", 1)[0]
+
+    @property
+    def account_id(self) -> str:
+        return self.value.split(":", 1)[1]
+
+    @property
+    def subject(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+
+def parse_account(text: str) -> Subject:
+    network, _, account_id = text.partition(":")
+    if network not in NETWORKS or not account_id.strip():
+        raise UsageError(f"account {text!r} is not NETWORK:ID with a network in {', '.join(NETWORKS)}")
+    return Subject("account", f"{network}:{account_id}")
+
+
+def parse_person(text: str) -> Subject:
+    if not text.strip():
+        raise UsageError("person id must not be empty")
+    return Subject("person", text)
+
+
+@dataclass(frozen=True)
+class Request:
+    subject: Subject
+    action: str
+    requested_at: dt.datetime
+    reference: str | None
+    origin: str  # cli | landing:<file>
+    request_id: str
+
+
+def cli_request(subject: Subject, action: str, reference: str | None) -> Request:
+    now = dt.datetime.now(dt.timezone.utc)
+    return Request(subject, action, now, reference, "cli", uuid.uuid4().hex)
+
+
+def read_landed_requests(input_dir: Path) -> list[Request]:
+    """Requests of DIR/governance/*.jsonl, in file and line order; UsageError names a bad line."""
+    folder = Path(input_dir) / GOVERNANCE_FOLDER
+    requests = []
+    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            where = f"{path.name}:{number}"
+            # The same line landed again is the same request: recorded once.
+            request_id = hashlib.sha256(f"{digest}:{number}".encode()).hexdigest()[:32]
+            requests.append(_parse_request(line, where, f"landing:{GOVERNANCE_FOLDER}/{path.name}", request_id))
+    return requests
+
+
+def _parse_request(line: str, where: str, origin: str, request_id: str) -> Request:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"governance request {where} is not JSON: {error.msg}") from None
+    if not isinstance(record, dict):
+        raise UsageError(f"governance request {where} is not a JSON object")
+    if ("account" in record) == ("person" in record):
+        raise UsageError(f"governance request {where} must name exactly one of \"account\" or \"person\"")
+    action = record.get("action")
+    if action not in GOVERNANCE_ACTIONS:
+        raise UsageError(f"governance request {where}: action {action!r} is not one of {', '.join(GOVERNANCE_ACTIONS)}")
+    subject = parse_account(str(record["account"])) if "account" in record else parse_person(str(record["person"]))
+    try:
+        requested_at = dt.datetime.fromisoformat(str(record.get("requested_at", "")).replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"governance request {where}: requested_at {record.get('requested_at')!r} is not ISO-8601") from None
+    if requested_at.tzinfo is None:
+        requested_at = requested_at.replace(tzinfo=dt.timezone.utc)
+    reference = record.get("reference")
+    return Request(subject, action, requested_at, None if reference is None else str(reference), origin, request_id)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Everything the lake knows a subject by (the raw identifiers never leave the process)."""
+
+    person_id: str
+    accounts: tuple[tuple[str, str], ...]  # (network, account_id)
+    handles: tuple[tuple[str, str], ...]  # (network, handle)
+
+    def subjects(self) -> list[tuple[str, str]]:
+        """(subject_kind, subject) of every key this identity answers to."""
+        found = [("person", f"person:{self.person_id}")]
+        found += [("account", f"account:{network}:{account_id}") for network, account_id in self.accounts]
+        found += [("handle", f"handle:{network}:{handle.lstrip('@').lower()}") for network, handle in self.handles]
+        return found
+
+    def identifiers(self) -> list[str]:
+        """The strings that name this identity in raw data: account ids, handles (with and without @), person id."""
+        named = {self.person_id}
+        for _, account_id in self.accounts:
+            named.add(account_id)
+            named.add(account_id.lstrip("@"))
+        for _, handle in self.handles:
+            named.add(handle.lstrip("@"))
+        return sorted(n for n in named if n)
+
+
+def resolve(spark: SparkSession, config: Config, subject: Subject) -> Identity:
+    """The person behind `subject`, their linked accounts and known handles (a few rows)."""
+    lake = config.lake_path
+    links = storage.read(spark, IDENTITY_LINKS, lake) if storage.exists(spark, IDENTITY_LINKS, lake) else None
+    if subject.kind == "account":
+        person_id = f"{subject.network}:{subject.account_id}"
+        if links is not None:
+            linked = links.filter((F.col("network") == subject.network) & (F.col("account_id") == subject.account_id))
+            found = linked.select("person_id").limit(1).collect()  # one row
+            person_id = found[0].person_id if found else person_id
+        accounts = {(subject.network, subject.account_id)}
+    else:
+        person_id = subject.value
+        accounts = set()
+        network, _, account_id = person_id.partition(":")
+        if network in NETWORKS and account_id:
+            accounts.add((network, account_id))  # an unlinked account is its own person
+    if links is not None:
+        accounts |= {
+            (row.network, row.account_id)
+            for row in links.filter(F.col("person_id") == person_id).select("network", "account_id").collect()
+        }  # a person's few accounts
+    handles: set[tuple[str, str]] = set()
+    if storage.exists(spark, ACCOUNTS, lake) and accounts:
+        wanted = spark.createDataFrame(sorted(accounts), "network string, account_id string")
+        handles = {
+            (row.network, row.handle)
+            for row in storage.read(spark, ACCOUNTS, lake).join(wanted, on=["network", "account_id"], how="left_semi")
+            .filter(F.col("handle").isNotNull()).select("network", "handle").collect()
+        }  # a person's few accounts
+    handles |= {(network, account_id) for network, account_id in accounts if account_id.startswith("@")}
+    return Identity(person_id, tuple(sorted(accounts)), tuple(sorted(handles)))
+
+
+def consent_table(spark: SparkSession, config: Config) -> DataFrame:
+    return storage.read(spark, CONSENT, config.lake_path) if storage.exists(spark, CONSENT, config.lake_path) else (
+        spark.createDataFrame([], CONSENT.schema)
+    )
+
+
+def record(spark: SparkSession, config: Config, request: Request, identity: Identity, outcome: str) -> None:
+    """The audit row of `request` (once per request_id) and the consent rows it sets or lifts."""
+    key = privacy_key(config)
+    lake = config.lake_path
+    now = dt.datetime.now(dt.timezone.utc)
+    audit = spark.createDataFrame([{
+        "request_id": request.request_id,
+        "subject_kind": request.subject.kind,
+        "subject_key": subject_hash(key, request.subject.subject),
+        "action": request.action,
+        "requested_at": request.requested_at,
+        "recorded_at": now,
+        "reference": request.reference,
+        "origin": request.origin,
+        "outcome": outcome,
+    }], GOVERNANCE_REQUESTS.schema)
+    storage.ensure_table(spark, GOVERNANCE_REQUESTS, lake).alias("r").merge(
+        audit.alias("n"), "r.request_id = n.request_id"
+    ).whenNotMatchedInsertAll().execute()
+    consent = storage.ensure_table(spark, CONSENT, lake)
+    rows = [
+        {"subject_key": subject_hash(key, subject), "subject_kind": kind, "state": STATE_OF_ACTION.get(request.action, "opted_out"),
+         "since": request.requested_at, "request_id": request.request_id}
+        for kind, subject in identity.subjects()
+    ]
+    changes = spark.createDataFrame(rows, CONSENT.schema).alias("n")
+    merge = consent.alias("c").merge(changes, "c.subject_key = n.subject_key AND c.state = n.state")
+    if request.action == "opt_in":
+        merge.whenMatchedDelete().execute()
+    else:
+        merge.whenNotMatchedInsertAll().execute()
+
+
+def is_recorded(spark: SparkSession, config: Config, request_id: str) -> bool:
+    lake = config.lake_path
+    if not storage.exists(spark, GOVERNANCE_REQUESTS, lake):
+        return False
+    return bool(storage.read(spark, GOVERNANCE_REQUESTS, lake).filter(F.col("request_id") == request_id).take(1))
+
+
+def states_of(spark: SparkSession, config: Config, identity: Identity) -> list[str]:
+    """The suppressing states recorded for any key of `identity` (sorted, distinct)."""
+    key = privacy_key(config)
+    keys = [subject_hash(key, subject) for _, subject in identity.subjects()]
+    rows = consent_table(spark, config).filter(F.col("subject_key").isin(keys)).select("state").distinct().collect()
+    return sorted(row.state for row in rows)
+
+
+def vacuum_everything(spark: SparkSession, table_path: str) -> None:
+    """VACUUM RETAIN 0 HOURS: every file the current version does not use is deleted now (erasure, retention)."""
+    previous = spark.conf.get("spark.databricks.delta.retentionDurationCheck.enabled", "true")
+    spark.conf.set("spark.databricks.delta.retentionDurationCheck.enabled", "false")
+    try:
+        DeltaTable.forPath(spark, table_path).vacuum(0.0)
+    finally:
+        spark.conf.set("spark.databricks.delta.retentionDurationCheck.enabled", previous)

@@ -1,0 +1,201 @@
+"""Privacy transforms (docs/privacy.md): keyed hashes of subjects, who is suppressed, and redaction.
+
+A subject is written 'account:<network>:<account_id>', 'handle:<network>:<handle lower case>' or
+'person:<person_id>', and stored only as HMAC-SHA256(key, subject) in hex: the governance tables can
+match a dump's accounts against a request without holding the identifier.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Iterable
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from transforms.graph import person_of_account
+from transforms.lines import SKIPPED
+
+REDACTED = "[erased]"
+_BLOCK = 64  # SHA-256 block size: HMAC pads the key to it
+# A token boundary: identifiers are matched whole, so erasing id 12 leaves 123 alone.
+_WORD = r"[\p{L}\p{N}_]"
+
+
+def subject_hash(key: bytes, subject: str) -> str:
+    """HMAC-SHA256 of one subject in hex, as the CLI records a request."""
+    return hmac.new(key, subject.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def keyed_hash(subject: Column, key: bytes) -> Column:
+    """HMAC-SHA256(key, subject) in hex with Spark built-ins (RFC 2104), equal to subject_hash."""
+    block = hashlib.sha256(key).digest() if len(key) > _BLOCK else key
+    block = block.ljust(_BLOCK, b"\0")
+    inner_pad = bytes(b ^ 0x36 for b in block)
+    outer_pad = bytes(b ^ 0x5C for b in block)
+    inner = F.unhex(F.sha2(F.concat(F.lit(inner_pad), F.encode(subject, "UTF-8")), 256))
+    return F.sha2(F.concat(F.lit(outer_pad), inner), 256)
+
+
+def account_subject(network: Column, account_id: Column) -> Column:
+    return F.concat(F.lit("account:"), network, F.lit(":"), account_id)
+
+
+def handle_subject(network: Column, handle: Column) -> Column:
+    """Handles compare without '@' and case (an account known only by handle has the id '@<handle>')."""
+    return F.concat(F.lit("handle:"), network, F.lit(":"), F.lower(F.regexp_replace(handle, "^@", "")))
+
+
+def person_subject(person_id: Column) -> Column:
+    return F.concat(F.lit("person:"), person_id)
+
+
+def to_account_keys(accounts: DataFrame, links: DataFrame | None, key: bytes) -> DataFrame:
+    """(network, account_id, handle) -> (network, account_id, person_id, subject_key): one row per key
+    an account answers to: its id, its handle (also for an '@handle' id) and its person."""
+    linked = accounts.select("network", "account_id", "handle")
+    if links is not None:
+        linked = linked.join(links.select("network", "account_id", "person_id"), on=["network", "account_id"], how="left")
+    else:
+        linked = linked.withColumn("person_id", F.lit(None).cast("string"))
+    linked = linked.withColumn(
+        "person_id", F.coalesce(F.col("person_id"), person_of_account(F.col("network"), F.col("account_id")))
+    )
+    handle = F.coalesce(
+        F.col("handle"), F.when(F.col("account_id").startswith("@"), F.col("account_id"))
+    )
+    subjects = F.array(
+        account_subject(F.col("network"), F.col("account_id")),
+        F.when(handle.isNotNull(), handle_subject(F.col("network"), handle)),
+        person_subject(F.col("person_id")),
+    )
+    return (
+        linked.select("network", "account_id", "person_id", F.explode(subjects).alias("subject"))
+        .filter(F.col("subject").isNotNull())
+        .select("network", "account_id", "person_id", keyed_hash(F.col("subject"), key).alias("subject_key"))
+    )
+
+
+def to_suppressed_accounts(account_keys: DataFrame, consent: DataFrame, states: Iterable[str]) -> DataFrame:
+    """Accounts (network, account_id, person_id) whose person is suppressed in one of `states`: every
+    account of a person any of whose keys is suppressed."""
+    suppressing = consent.filter(F.col("state").isin(list(states))).select("subject_key")
+    persons = account_keys.join(F.broadcast(suppressing), on="subject_key", how="left_semi").select("person_id").distinct()
+    return account_keys.select("network", "account_id", "person_id").distinct().join(persons, on="person_id", how="left_semi")
+
+
+def without_suppressed_interactions(interactions: DataFrame, suppressed: DataFrame) -> DataFrame:
+    """Interactions in which no suppressed account takes part, as actor or as target."""
+    accounts = F.broadcast(suppressed.select("network", "account_id"))
+    as_actor = accounts.withColumnRenamed("account_id", "actor")
+    as_target = accounts.withColumnRenamed("account_id", "target")
+    return (
+        interactions.join(as_actor, on=["network", "actor"], how="left_anti")
+        .join(as_target, on=["network", "target"], how="left_anti")
+    )
+
+
+def without_suppressed_posts(posts: DataFrame, suppressed: DataFrame) -> DataFrame:
+    authors = F.broadcast(suppressed.select("network", F.col("account_id").alias("author")))
+    return posts.join(authors, on=["network", "author"], how="left_anti")
+
+
+def token_pattern(identifiers: Iterable[str]) -> str:
+    """A regex (Java and Python alike) matching any of `identifiers` as a whole token, case-insensitively."""
+    alternatives = sorted({i for i in identifiers if i}, key=len, reverse=True)
+    if not alternatives:
+        raise ValueError("no identifiers to match")
+    quoted = "|".join(re.escape(i) for i in alternatives)
+    return rf"(?i)(?<!{_WORD})(?:{quoted})(?!{_WORD})"
+
+
+def python_pattern(pattern: str) -> re.Pattern:
+    """token_pattern for Python's re, which spells the letter and digit classes differently."""
+    return re.compile(pattern.replace(_WORD, r"\w"))
+
+
+def names_any(row_json: Column, pattern: str) -> Column:
+    return row_json.rlike(pattern)
+
+
+def redacted(column: Column, dtype: T.DataType, pattern: str) -> Column:
+    """`column` with every match of `pattern` in any string inside it (nested too) replaced by REDACTED."""
+    if isinstance(dtype, T.StringType):
+        return F.regexp_replace(column, pattern, REDACTED)
+    if isinstance(dtype, T.ArrayType):
+        return F.transform(column, lambda element: redacted(element, dtype.elementType, pattern))
+    if isinstance(dtype, T.MapType):
+        keyed = F.transform_keys(column, lambda k, _: redacted(k, dtype.keyType, pattern))
+        return F.transform_values(keyed, lambda _, v: redacted(v, dtype.valueType, pattern))
+    if isinstance(dtype, T.StructType):
+        return F.when(
+            column.isNotNull(),
+            F.struct(*[redacted(column[f.name], f.dataType, pattern).alias(f.name) for f in dtype.fields]),
+        )
+    return column
+
+
+def with_redacted_columns(frame: DataFrame, pattern: str, keep: Iterable[str] = ()) -> DataFrame:
+    """Every column but `keep` redacted (the key columns stay as they are, to merge the rows back)."""
+    kept = set(keep)
+    return frame.select(*[
+        F.col(f.name) if f.name in kept else redacted(F.col(f.name), f.dataType, pattern).alias(f.name)
+        for f in frame.schema.fields
+    ])
+
+
+SKIP_ERASED = "erased_subject"
+
+
+def _account_subject_of(network: Column, account_id: Column) -> Column:
+    """An '@handle' account id is the handle's subject; any other id the account's."""
+    return F.when(account_id.startswith("@"), handle_subject(network, account_id)).otherwise(
+        account_subject(network, account_id)
+    )
+
+
+def to_line_subjects(classified: DataFrame) -> DataFrame:
+    """(source, file, line_number, subject) for every account a classified line names: profiles (id and
+    handle), post authors, replied-to and mentioned accounts, interaction actors and targets."""
+    no_strings = F.array().cast("array<string>")
+
+    def each(column: str, subjects) -> Column:
+        return F.coalesce(F.flatten(F.transform(F.col(column), subjects)), no_strings)
+
+    named = F.concat(
+        each("accounts", lambda a: F.array(
+            _account_subject_of(a["network"], a["account_id"]), handle_subject(a["network"], a["handle"])
+        )),
+        each("posts", lambda p: F.concat(
+            F.array(_account_subject_of(p["network"], p["author"]), _account_subject_of(p["network"], p["reply_to_account"])),
+            F.transform(F.coalesce(p["mentions"], no_strings), lambda m: _account_subject_of(p["network"], m)),
+        )),
+        each("interactions", lambda i: F.array(
+            _account_subject_of(i["network"], i["actor"]), _account_subject_of(i["network"], i["target"])
+        )),
+    )
+    return (
+        classified.select("source", "file", "line_number", F.explode(named).alias("subject"))
+        .filter(F.col("subject").isNotNull())
+        .distinct()
+    )
+
+
+def with_erased_lines_skipped(classified: DataFrame, erased_keys: DataFrame, key: bytes) -> DataFrame:
+    """Lines naming an erased subject are skipped (reason erased_subject): nothing of them reaches silver."""
+    hashed = to_line_subjects(classified).select(
+        "source", "file", "line_number", keyed_hash(F.col("subject"), key).alias("subject_key")
+    )
+    erased_lines = (
+        hashed.join(F.broadcast(erased_keys.select("subject_key")), on="subject_key", how="left_semi")
+        .select("source", "file", "line_number").distinct().withColumn("_erased", F.lit(True))
+    )
+    marked = classified.join(erased_lines, on=["source", "file", "line_number"], how="left")
+    is_erased = F.coalesce(F.col("_erased"), F.lit(False))
+    return marked.withColumns({
+        "status": F.when(is_erased, F.lit(SKIPPED)).otherwise(F.col("status")),
+        "reason": F.when(is_erased, F.lit(SKIP_ERASED)).otherwise(F.col("reason")),
+    }).drop("_erased")
