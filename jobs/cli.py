@@ -98,6 +98,15 @@ def build_parser() -> argparse.ArgumentParser:
         request.add_argument("--config", help="TOML config file")
         request.set_defaults(handler=run_governance_command, action=action)
 
+    access = commands.add_parser("access", help="write what the lake holds about a person to a JSON file (docs/privacy.md)")
+    subject = access.add_mutually_exclusive_group(required=True)
+    subject.add_argument("--account", metavar="NETWORK:ID", help="an account, e.g. twitter:12345")
+    subject.add_argument("--person", metavar="ID", help="a person id of the identity links")
+    access.add_argument("--out", required=True, metavar="FILE", help="the JSON file to write (replaced if it exists)")
+    access.add_argument("--lake", help="lake root (default: ./lakehouse or 'lake' in the config)")
+    access.add_argument("--config", help="TOML config file")
+    access.set_defaults(handler=run_access_command)
+
     jars = commands.add_parser("jars", help="download the JVM jars into a folder, for INFLUENCE_JARS_DIR")
     jars.add_argument("--out", required=True, help="folder to copy the jars into")
     jars.set_defaults(handler=run_jars_command)
@@ -236,6 +245,20 @@ def run_governance_command(args: argparse.Namespace) -> int:
     from jobs.privacy import run_request
 
     print(run_request(config, cli_request(subject, args.action, args.reference)))
+    return 0
+
+
+def run_access_command(args: argparse.Namespace) -> int:
+    # Refusals (bad subject, --out a folder, no lake) come before Spark starts; see jobs/access.py.
+    from influence.governance import parse_account, parse_person
+
+    subject = parse_account(args.account) if args.account else parse_person(args.person)
+    config = load_config(args.config, lake=args.lake).with_spark(ui_enabled=False)
+    _require_lake(config.lake_path)
+    from jobs.access import check_out, run_access
+
+    out = check_out(args.out)
+    print(run_access(config, subject, out))
     return 0
 
 
