@@ -2,10 +2,11 @@
 
 import great_expectations as gx
 
+from transforms.lines import QUARANTINE_REASON_CODES
+
 NAME = "quarantine"
-# transforms/snap.py writes "<prefix>: <detail>"; a new connector's reasons are added here.
-REASON_PREFIXES = ("wrong_field_count", "bad_timestamp", "unknown_kind", "bad_weight")
-REASON_PATTERN = rf"^({'|'.join(REASON_PREFIXES)})(:|$)"
+# Connectors write "<code>: <detail>" (transforms/records.py)
+REASON_PATTERN = rf"^({'|'.join(QUARANTINE_REASON_CODES)})(:|$)"
 
 
 def build_suite() -> gx.ExpectationSuite:

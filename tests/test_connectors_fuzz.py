@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyspark.sql import functions as F
 
+from expectations.quarantine import REASON_PATTERN
 from influence.config import load_config
 from influence.landing import CONNECTORS
 from influence.tables import INTERACTION_KINDS
@@ -121,6 +123,8 @@ def check_every_line_accounted_for(spark, source, lines):
     for row in rows:
         assert row.status in (CONFORMED, QUARANTINED, SKIPPED), row
         assert (row.reason is None) == (row.status == CONFORMED), row
+        if row.status == QUARANTINED:  # a code the quarantine suite knows, or the night would fail validation
+            assert re.match(REASON_PATTERN, row.reason), row
         assert row.line == lines[row.line_number - 1]
         if row.status == CONFORMED:
             for interaction in row.interactions:

@@ -5,6 +5,12 @@ from pyspark.sql import functions as F
 
 CONFORMED, QUARANTINED, SKIPPED = "conformed", "quarantined", "skipped"
 SKIP_BLANK, SKIP_COMMENT, SKIP_DUPLICATE = "blank", "comment", "duplicate"
+# Every code a connector may put before ": <detail>" in a quarantined line's reason; the quarantine suite
+# refuses any other, so a connector's new code is added here.
+QUARANTINE_REASON_CODES = (
+    "wrong_field_count", "bad_timestamp", "unknown_kind", "bad_weight",  # SNAP edge lists
+    "invalid_json", "missing_field", "bad_value", "unknown_event_type",  # JSON connectors
+)
 
 
 def clean_line(line: Column) -> Column:
