@@ -41,9 +41,11 @@ def build_suite() -> gx.ExpectationSuite:
     """Validates with_suppression_flag(profiles). Parameters: as_of_dates ([ISO date]): the night's date."""
     suite = gx.ExpectationSuite(name=NAME)
     suite.add_expectation(gx.expectations.ExpectTableRowCountToBeBetween(min_value=1))
-    for column in ("person_id", "network", "account_id", "score", "percentile", "as_of_date"):
+    for column in ("person_id", "network", "account_id", "score", "percentile", "as_of_date", "profile_key"):
         suite.add_expectation(gx.expectations.ExpectColumnValuesToNotBeNull(column=column))
     suite.add_expectation(gx.expectations.ExpectColumnValuesToBeUnique(column="person_id"))
+    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeUnique(column="profile_key"))
+    suite.add_expectation(gx.expectations.ExpectColumnValueLengthsToEqual(column="profile_key", value=64))  # HMAC-SHA256 hex
     suite.add_expectation(gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["network", "account_id"]))
     suite.add_expectation(gx.expectations.ExpectColumnValuesToBeInSet(column="network", value_set=list(NETWORKS)))
     for column in SCORE_COLUMNS:

@@ -262,7 +262,8 @@ STAGED_SCORES = Table(
 
 PROFILES = Table(
     "gold", "profiles",
-    _schema([*_SCORE_FIELDS, ("as_of_date", T.DateType(), False)]),
+    # profile_key is nullable only so that a table published before it existed gains the column (ALTER TABLE).
+    _schema([*_SCORE_FIELDS, ("as_of_date", T.DateType(), False), ("profile_key", T.StringType(), True)]),
     key=("person_id",),
     # Change Data Feed: `influence export --since-version` reads it. influence.schema_version: the version of
     # contracts/profiles.json this schema honours (tests/test_contract.py). Neither needs a reader feature:

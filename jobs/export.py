@@ -1,7 +1,9 @@
 """influence export: the enrichment feed of gold/profiles for one published date, as files a search team loads.
 
 Without --since-version: a snapshot of every current profile. With --since-version N: the net change of
-each profile after version N (insert, update or delete), read from the table's Change Data Feed.
+each profile after version N (insert, update or delete), read from the table's Change Data Feed; when an
+erasure has purged that history since N, a resync instead: every current profile (upsert) and a delete
+naming the profile_key of each person erased since (docs/feed.md, docs/privacy.md).
 Only the contract's columns (contracts/profiles.json) are exported. Layout of the folder DIR:
 
   DIR/data/part-00000.jsonl.gz | part-00000.parquet ...   one profile per line / row
@@ -32,8 +34,8 @@ from influence.config import Config
 from influence.contract import Contract, load_contract, require
 from influence.errors import InfluenceError, UsageError, ValidationFailed
 from influence.session import build_spark
-from influence.tables import PROFILES, RUNS
-from transforms.feed import CHANGE_TYPES, to_feed_changes, to_feed_snapshot
+from influence.tables import ERASURES, PROFILES, RUNS
+from transforms.feed import CHANGE_TYPES, RESYNC_CHANGE_TYPES, to_feed_changes, to_feed_resync, to_feed_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +87,7 @@ def export(config: Config, request: ExportRequest) -> str:
     what = (
         f"{manifest['rows']} profile(s)"
         if counts is None
-        else f"{manifest['rows']} change(s) ({', '.join(f'{counts[t]} {t}' for t in CHANGE_TYPES)})"
+        else f"{manifest['rows']} change(s) ({', '.join(f'{n} {t}' for t, n in counts.items())})"
     )
     starting, ending = manifest["version_range"]["starting_version"], manifest["version_range"]["ending_version"]
     if starting is None:
@@ -110,26 +112,36 @@ def run_export(spark: SparkSession, lake: Path, request: ExportRequest, contract
     run_id = publishing_run(spark, lake, request.run_date)
 
     columns = contract.column_names
+    erased = erased_since(spark, lake, request.since_version)
     if request.since_version is None:
+        kind, change_types = "snapshot", None
         feed = published.transform(to_feed_snapshot, columns)
+    elif erased is not None:
+        kind, change_types = "resync", RESYNC_CHANGE_TYPES
+        log.warning(
+            "export: an erasure purged the change history after version %d; exporting a resync "
+            "(every current profile, and a delete per erased profile_key)", request.since_version,
+        )
+        feed = published.transform(to_feed_resync, erased, columns)
     else:
+        kind, change_types = "changes", CHANGE_TYPES
         feed = read_changes(spark, lake, published, request.since_version + 1, version).transform(
-            # a delete names the person and their primary account, so a consumer keyed either way can apply it
-            to_feed_changes, columns, PROFILES.key, contract.key
+            # a delete names the person, their primary account and profile_key, so a consumer keyed any way can apply it
+            to_feed_changes, columns, PROFILES.key, (*contract.key, "profile_key")
         )
     feed = feed.persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        if request.since_version is None:
+        if change_types is None:
             by_type, rows = None, feed.count()
         else:
             found = {row.change_type: row["count"] for row in feed.groupBy("change_type").count().collect()}  # <= 3 rows
-            by_type = {change_type: found.get(change_type, 0) for change_type in CHANGE_TYPES}
+            by_type = {change_type: found.get(change_type, 0) for change_type in change_types}
             rows = sum(by_type.values())
         manifest = {
             "table": contract.table,
             "as_of_date": request.run_date.isoformat(),
             "run_id": run_id,
-            "kind": "snapshot" if request.since_version is None else "changes",
+            "kind": kind,
             "format": request.format,
             "schema_version": contract.schema_version,
             "columns": feed.columns,
@@ -197,6 +209,20 @@ def publishing_run(spark: SparkSession, lake: Path, run_date: dt.date) -> str:
     if not latest:
         raise InfluenceError(f"the run log of lake {lake} has no run that published {run_date}")
     return latest[0].run_id
+
+
+def erased_since(spark: SparkSession, lake: Path, since_version: int | None) -> DataFrame | None:
+    """The profile_keys of persons erased after version `since_version`, or None when there are none.
+
+    An erasure vacuums the history of gold/profiles (docs/privacy.md), so the changes since an earlier
+    version can no longer be read: such an export becomes a resync.
+    """
+    if since_version is None or not storage.exists(spark, ERASURES, lake):
+        return None
+    erased = storage.read(spark, ERASURES, lake).filter(
+        F.col("profiles_version").isNull() | (F.col("profiles_version") > F.lit(since_version))
+    )
+    return erased if erased.take(1) else None  # at most one row
 
 
 def read_changes(

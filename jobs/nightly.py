@@ -57,6 +57,7 @@ from influence.tables import (
     SUPPRESSING_STATES,
 )
 from transforms.lines import CONFORMED, reconcile, summarize_classification, with_duplicates_skipped
+from transforms.pii import with_scrubbed_profile_text
 from transforms.privacy import (
     SKIP_ERASED,
     to_account_keys,
@@ -328,7 +329,8 @@ def build_silver(
     )
 
     posts = stored_posts.select("network", "post_id", "author").unionByName(night_posts.select("network", "post_id", "author"))
-    profiles = to_account_profiles(classified)
+    # bios and display names are scrubbed of e-mails, phones and token links before they are stored
+    profiles = to_account_profiles(classified).transform(with_scrubbed_profile_text)
     stored_accounts = storage.read(spark, ACCOUNTS, lake).select("network", "account_id", "handle", "profile_observed_at")
     handles = handle_directory(stored_accounts.unionByName(profiles.select(*stored_accounts.columns)))
     earlier_nights = stored_interactions.filter(F.col("run_date") != F.lit(run_date))
@@ -474,8 +476,9 @@ def compare_with_published(
     return [validator.validate(comparison, run_over_run_suite.build_suite(), parameters)], None
 
 
-def publish(spark: SparkSession, lake: Path, run_date: dt.date, counts: dict) -> NightlyOutcome:
+def publish(spark: SparkSession, config: Config, run_date: dt.date, counts: dict) -> NightlyOutcome:
     """Score history for the date, then the profiles table in one MERGE (inserts, changes, removals)."""
+    lake = config.lake_path
     staged = storage.read(spark, STAGED_SCORES, lake).filter(F.col("run_date") == F.lit(run_date))
     storage.ensure_table(spark, INFLUENCE_SCORES, lake)
     storage.replace_where(staged, INFLUENCE_SCORES, lake, date_predicate(run_date))
@@ -487,7 +490,7 @@ def publish(spark: SparkSession, lake: Path, run_date: dt.date, counts: dict) ->
         log.warning("publish: %s", message)
         return NightlyOutcome(False, 0, None, message)
 
-    candidate = to_profiles(staged)
+    candidate = to_profiles(staged, privacy_key(config))
     value_columns = [name for name in PROFILES.columns if name not in PROFILES.key]
     # maps are not comparable in SQL; their JSON is (entries are kept sorted, see with_explanation)
     comparable = {f.name for f in PROFILES.schema.fields if "map<" not in f.dataType.simpleString()}
@@ -566,7 +569,7 @@ def run_nightly(
                 ),
                 validator.validate(
                     profiles_suite.with_suppression_flag(
-                        to_profiles(staged), storage.read(spark, CONSENT, lake) if storage.exists(spark, CONSENT, lake)
+                        to_profiles(staged, privacy_key(config)), storage.read(spark, CONSENT, lake) if storage.exists(spark, CONSENT, lake)
                         else spark.createDataFrame([], CONSENT.schema), privacy_key(config),
                     ),
                     profiles_suite.build_suite(),
@@ -578,7 +581,7 @@ def run_nightly(
         )
         counts["suites_passed"] = len(record.validation)
     with record.stage("publish") as counts:
-        outcome = publish(spark, lake, run_date, counts)
+        outcome = publish(spark, config, run_date, counts)
     if skipped:
         outcome = dataclasses.replace(outcome, message=f"{outcome.message}; run-over-run checks skipped: {skipped}")
     return outcome

@@ -38,7 +38,7 @@ from influence.tables import (
     STAGED_SCORES,
     Table,
 )
-from transforms.privacy import python_pattern, subject_hash, token_pattern, with_redacted_columns
+from transforms.privacy import PROFILE_PREFIX, python_pattern, subject_hash, token_pattern, with_redacted_columns
 
 log = logging.getLogger(__name__)
 _ERASE = "_erase"
@@ -159,7 +159,7 @@ def record_erasure(spark: SparkSession, config: Config, request: Request, identi
     version = storage.current_version(spark, PROFILES, lake) if storage.exists(spark, PROFILES, lake) else None
     row = {
         "request_id": request.request_id,
-        "profile_key": subject_hash(privacy_key(config), f"profile:{identity.person_id}"),
+        "profile_key": subject_hash(privacy_key(config), PROFILE_PREFIX + identity.person_id),
         "erased_at": dt.datetime.now(dt.timezone.utc),
         "profiles_version": version,
     }

@@ -92,7 +92,7 @@ def force_publish(config: Config, run_date: dt.date, reason: str) -> str:
     record = RunRecord(new_run_id(run_date), "publish", run_date, None, config.spark.master)
     with _logged_run(runlog, record):
         with record.stage("publish") as counts:
-            outcome = publish(spark, lake, run_date, counts)
+            outcome = publish(spark, config, run_date, counts)
         status = "published_forced" if outcome.profiles_published else "history_only_forced"
         message = f"{outcome.message}; forced past the failed validation of run {held['run_id']}; reason: {reason}"
         runlog.finish(record, status, 0, message)

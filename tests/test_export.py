@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import hmac
 import json
 from pathlib import Path
 
@@ -19,12 +20,19 @@ from tests.test_nightly import expected_pagerank
 from tests.two_nights import ADDED, KEPT, NIGHT_TWO, NIGHT_TWO_ACCOUNTS, REMOVED, RUN_DATE, two_nights
 from transforms.feed import to_feed_changes
 
+def profile_key(lake: Path, person_id: str) -> str:
+    """HMAC-SHA256 under the lake's privacy key, computed here with hmac, not with the lake's code."""
+    key = bytes.fromhex((lake / "governance" / "_key").read_text().strip())
+    return hmac.new(key, f"profile:{person_id}".encode(), hashlib.sha256).hexdigest()
+
+
 CONTRACT_COLUMNS = [
     "network", "account_id", "pagerank", "score", "percentile", "engagers", "interactions_received", "as_of_date",
     "person_id", "accounts",
     # added by the influence model (contract schema_version 1 allows added columns)
     "relative_rank", "raw_score", "reach_score", "amplification_score", "network_score", "amplification",
     "engager_rank", "explanation", "topics", "moments", "model_version", "config_hash",
+    "profile_key",  # added for erasures' feed deletes (docs/privacy.md)
 ]
 
 
@@ -123,9 +131,12 @@ def test_incremental_export_carries_inserts_updates_and_the_deleted_keys(spark, 
     }
     assert manifest["columns"] == [*CONTRACT_COLUMNS, "change_type"]
 
-    # Deletes carry the keys only (person_id, and network + account_id); inserts and updates every published field, as the table now holds it.
-    assert by_type["delete"]["15"] == {"network": "snap", "account_id": "15", "person_id": "snap:15", "change_type": "delete"}
-    assert by_type["delete"]["16"] == {"network": "snap", "account_id": "16", "person_id": "snap:16", "change_type": "delete"}
+    # Deletes carry the keys only (person_id, network + account_id, profile_key); inserts and updates every published field, as the table now holds it.
+    for gone in ("15", "16"):
+        assert by_type["delete"][gone] == {
+            "network": "snap", "account_id": gone, "person_id": f"snap:{gone}",
+            "profile_key": profile_key(nights.lake, f"snap:{gone}"), "change_type": "delete",
+        }
     current = published_rows(spark, nights.lake)
     for change in ("insert", "update"):
         for account, line in by_type[change].items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import hmac
 import io
@@ -14,7 +15,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from influence import storage
-from influence.tables import CONSENT, GOVERNANCE_REQUESTS, PROFILES
+from influence.tables import ACCOUNTS, CONSENT, GOVERNANCE_REQUESTS, PROFILES
 from jobs.cli import main
 from tests.test_ingest import status
 from tests.test_nightly import nightly
@@ -80,6 +81,11 @@ def files_naming(lake: Path, needles: tuple[str, ...]) -> list[str]:
     return hits
 
 
+def exported_lines(export: Path) -> list[dict]:
+    return [json.loads(line) for part in sorted((export / "data").glob("*.jsonl.gz"))
+            for line in gzip.decompress(part.read_bytes()).decode().splitlines()]
+
+
 def test_keyed_hash_in_spark_is_hmac_sha256(spark):
     key = bytes(range(40))
     subjects = ["account:twitter:12", "handle:twitter:alice", "person:é-ü", ""]
@@ -107,6 +113,7 @@ def test_erasure_leaves_no_byte_of_the_person_and_a_new_dump_does_not_bring_them
     assert person in named_in_explanations(published(spark, lake).values())
     assert files_naming(lake, ERASED), "the night must have stored the person, or the scan proves nothing"
     version_before = storage.current_version(spark, PROFILES, lake)
+    assert published(spark, lake)[person].profile_key is not None
 
     code, printed = run("erase", "--account", f"twitter:{ERASED_ID}", "--reference", "case 1", "--lake", str(lake))
     assert code == 0
@@ -131,11 +138,41 @@ def test_erasure_leaves_no_byte_of_the_person_and_a_new_dump_does_not_bring_them
     assert set(after) == {f"twitter:{fan_id}" for fan_id, _ in FANS} - {f"twitter:{FANS[1][0]}"}
     assert files_naming(lake, ERASED) == []
 
+    # The next export for a consumer at version_before is a resync: every current profile, and a delete naming
+    # the erased person by profile_key alone (fan2, gone too, is dropped by the replacement).
+    key = bytes.fromhex((lake / "governance" / "_key").read_text().strip())
+    expected_key = hmac.new(key, f"profile:{person}".encode(), hashlib.sha256).hexdigest()
+    export = tmp_path / "export"
+    code, printed = run("export", "--date", DAY_TWO, "--since-version", str(version_before), "--format", "jsonl",
+                        "--out", str(export), "--lake", str(lake))
+    assert code == 0 and ERASED_ID not in printed
+    manifest = json.loads((export / "manifest.json").read_text())
+    lines = exported_lines(export)
+    assert manifest["kind"] == "resync" and manifest["rows_by_change_type"] == {"upsert": len(after), "delete": 1}
+    deletes = [line for line in lines if line["change_type"] == "delete"]
+    assert deletes == [{"profile_key": expected_key, "change_type": "delete"}]
+    assert {line["person_id"]: line["profile_key"] for line in lines if line["change_type"] == "upsert"} == {
+        person_id: row.profile_key for person_id, row in after.items()
+    }
+    assert not [path for path in export.rglob("*") if path.is_file() and any(
+        needle.encode() in (gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()).lower()
+        for needle in ERASED
+    )]
+
 
 def test_opt_out_removes_a_person_everywhere_until_opt_in_and_minors_stay_out(spark, tmp_path):
     landing, lake = tmp_path / "landing", tmp_path / "lake"
     fan1, fan3 = f"twitter:{FANS[0][0]}", f"twitter:{FANS[2][0]}"
-    assert nightly(DAY_ONE, land(landing, DAY_ONE, "5001"), lake) == 0
+    land(landing, DAY_ONE, "5001")
+    # A bio with an e-mail address and a phone number: silver keeps it scrubbed, nothing past bronze has it raw.
+    press = json.loads(status("5999", ("9900", "press_desk"), "our new issue is out"))
+    press["user"]["description"] = "Press: jane.doe@example.org, tel +34 612 345 678. Opinions mine"
+    (landing / "twitter_v1" / f"press-{DAY_ONE}.jsonl").write_text(json.dumps(press) + "\n")
+    assert nightly(DAY_ONE, landing, lake) == 0
+    [bio] = [row.bio for row in storage.read(spark, ACCOUNTS, lake).filter(F.col("account_id") == "9900").collect()]
+    assert bio == "Press: [email], tel [phone]. Opinions mine"
+    leaks = [path for path in files_naming(lake, ("jane.doe@example.org", "612 345 678")) if not path.startswith("bronze/")]
+    assert leaks == []
     first = published(spark, lake)
     assert fan1 in first and fan1 in named_in_explanations(first.values())
     version_one = storage.current_version(spark, PROFILES, lake)
@@ -149,9 +186,7 @@ def test_opt_out_removes_a_person_everywhere_until_opt_in_and_minors_stay_out(sp
     export = tmp_path / "export"
     assert run("export", "--date", DAY_TWO, "--since-version", str(version_one), "--format", "jsonl", "--out", str(export),
                "--lake", str(lake))[0] == 0
-    import gzip
-    changes = [json.loads(line) for part in sorted((export / "data").glob("*.jsonl.gz"))
-               for line in gzip.decompress(part.read_bytes()).decode().splitlines()]
+    changes = exported_lines(export)
     assert {row["person_id"] for row in changes if row["change_type"] == "delete"} >= {fan1, fan3}
 
     assert run("optin", "--account", f"twitter:{FANS[0][0]}", "--lake", str(lake))[0] == 0

@@ -6,6 +6,9 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 CHANGE_TYPES = ("insert", "update", "delete")
+# A resync (the change history since the consumer's version was purged by an erasure): every current profile
+# is an upsert, every person erased since is a delete naming only their profile_key.
+RESYNC_CHANGE_TYPES = ("upsert", "delete")
 # Delta Change Data Feed metadata columns (readChangeFeed).
 _CHANGE, _VERSION = "_change_type", "_commit_version"
 
@@ -54,3 +57,22 @@ def to_feed_changes(
         )
         .filter(F.col("change_type").isNotNull())
     )
+
+
+def to_feed_resync(profiles: DataFrame, erased_profile_keys: DataFrame, columns: Sequence[str]) -> DataFrame:
+    """Every current profile as an `upsert`, then a `delete` per erased profile_key (its other columns null).
+
+    A key still (or again) published is not deleted: the current row wins.
+    """
+    upserts = profiles.select(*columns, F.lit("upsert").alias("change_type"))
+    erased = erased_profile_keys.select("profile_key").distinct().join(
+        profiles.select("profile_key"), on="profile_key", how="left_anti"
+    )
+    deletes = erased.select(
+        *[
+            F.col(name) if name == "profile_key" else F.lit(None).cast(profiles.schema[name].dataType).alias(name)
+            for name in columns
+        ],
+        F.lit("delete").alias("change_type"),
+    )
+    return upserts.unionByName(deletes)

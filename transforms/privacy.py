@@ -20,6 +20,7 @@ from transforms.graph import person_of_account
 from transforms.lines import SKIPPED
 
 REDACTED = "[erased]"
+PROFILE_PREFIX = "profile:"  # profile_key = HMAC(key, PROFILE_PREFIX + person_id)
 _BLOCK = 64  # SHA-256 block size: HMAC pads the key to it
 # A token boundary: identifiers are matched whole, so erasing id 12 leaves 123 alone.
 _WORD = r"[\p{L}\p{N}_]"
@@ -47,6 +48,11 @@ def account_subject(network: Column, account_id: Column) -> Column:
 def handle_subject(network: Column, handle: Column) -> Column:
     """Handles compare without '@' and case (an account known only by handle has the id '@<handle>')."""
     return F.concat(F.lit("handle:"), network, F.lit(":"), F.lower(F.regexp_replace(handle, "^@", "")))
+
+
+def profile_key(person_id: Column, key: bytes) -> Column:
+    """The published pseudonymous key of a person's profile: an erasure's feed delete names only this."""
+    return keyed_hash(F.concat(F.lit(PROFILE_PREFIX), person_id), key)
 
 
 def person_subject(person_id: Column) -> Column:
@@ -172,6 +178,11 @@ def to_line_subjects(classified: DataFrame) -> DataFrame:
         each("posts", lambda p: F.concat(
             F.array(_account_subject_of(p["network"], p["author"]), _account_subject_of(p["network"], p["reply_to_account"])),
             F.transform(F.coalesce(p["mentions"], no_strings), lambda m: _account_subject_of(p["network"], m)),
+            # a handle written in the text, which a dump's entities may not list
+            F.transform(
+                F.coalesce(F.regexp_extract_all(p["text"], F.lit(r"@([\p{L}\p{N}_]+)"), 1), no_strings),
+                lambda h: handle_subject(p["network"], h),
+            ),
         )),
         each("interactions", lambda i: F.array(
             _account_subject_of(i["network"], i["actor"]), _account_subject_of(i["network"], i["target"])

@@ -13,6 +13,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from influence.tables import INFLUENCE_SCORES, PROFILES
+from transforms.privacy import profile_key
 
 MIN_SCORE, MAX_SCORE = 1, 100
 # Kinds that carry a post further (a reshare or a quote) or answer it (a reply): amplification counts these.
@@ -224,9 +225,13 @@ def to_influence_scores(scored: DataFrame, run_date: dt.date) -> DataFrame:
     return scored.select(F.lit(run_date).alias("run_date"), *[n for n in INFLUENCE_SCORES.columns if n != "run_date"])
 
 
-def to_profiles(scores: DataFrame) -> DataFrame:
-    """One current row per person, from one run date's scores."""
-    return scores.select(*[n for n in PROFILES.columns if n != "as_of_date"], F.col("run_date").alias("as_of_date"))
+def to_profiles(scores: DataFrame, privacy_key: bytes) -> DataFrame:
+    """One current row per person, from one run date's scores, with its pseudonymous profile_key."""
+    return scores.select(
+        *[n for n in PROFILES.columns if n not in ("as_of_date", "profile_key")],
+        F.col("run_date").alias("as_of_date"),
+        profile_key(F.col("person_id"), privacy_key).alias("profile_key"),
+    )
 
 
 def baseline_rank(damping: float, redistributed_mass: float, vertex_count: int) -> float:
