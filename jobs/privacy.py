@@ -1,11 +1,10 @@
-"""influence optout | optin | erase | access (docs/privacy.md).
+"""influence optout | optin | erase (docs/privacy.md; `influence access` is jobs/access.py).
 
 optout / optin   record the request; from the next run on the person is left out of scoring (or back in).
 erase            record the request, then purge the person from every table and layer at once:
                  rows they own are deleted, other rows naming them are redacted, every table is
                  vacuumed (RETAIN 0 HOURS, so no older file keeps a copy), the Data Docs and Great
                  Expectations stores are redacted and the Spark checkpoints removed. Reports counts only.
-access           write everything the lake holds about a person to a JSON file.
 """
 
 from __future__ import annotations
