@@ -43,7 +43,7 @@ from influence.tables import (
     Table,
 )
 from transforms.privacy import subject_hash, token_pattern
-from transforms.weights import age_in_days
+from transforms.weights import in_window
 
 log = logging.getLogger(__name__)
 
@@ -105,12 +105,7 @@ def is_account_of(ids: dict[str, list[str]], column: str) -> Column:
 
 def is_in_window(end: dt.date | None, window_days: int, time: str, landed: str) -> Column:
     """The model's window (transforms.weights): landed by the end date, aged less than window_days at its end."""
-    if end is None:
-        return F.lit(False)
-    condition = F.col(landed) <= F.lit(end)
-    if window_days > 0:
-        condition = condition & (age_in_days(end, time, landed) < F.lit(float(window_days)))
-    return condition
+    return F.lit(False) if end is None else in_window(end, window_days, time, landed)
 
 
 def window_section(end: dt.date | None, window_days: int, end_from: str | None) -> dict:

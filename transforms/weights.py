@@ -31,6 +31,14 @@ def age_in_days(run_date: dt.date, time: str = "occurred_at", landed: str = "run
     return F.greatest(seconds / F.lit(SECONDS_PER_DAY), F.lit(0.0))
 
 
+def in_window(run_date: dt.date, window_days: int, time: str = "occurred_at", landed: str = "run_date") -> Column:
+    """Landed by the run date and, unless the window is unbounded (0), less than window_days old at its end."""
+    condition = F.col(landed) <= F.lit(run_date)
+    if window_days > 0:
+        condition = condition & (age_in_days(run_date, time, landed) < F.lit(float(window_days)))
+    return condition
+
+
 def kind_weight(kind_weights: Mapping[str, float] | None) -> Column:
     if kind_weights is None:
         return F.lit(1.0)
@@ -47,10 +55,9 @@ def decay_factor(age_days: Column, half_life_days: float) -> Column:
 def with_post_decay(posts: DataFrame, run_date: dt.date, window_days: int, half_life_days: float) -> DataFrame:
     """Silver posts created in the window (by created_at, else the night they first landed), with `decay`."""
     aged = posts.withColumn("age_days", age_in_days(run_date, "created_at", "first_run_date"))
-    in_window = F.col("first_run_date") <= F.lit(run_date)
-    if window_days > 0:
-        in_window = in_window & (F.col("age_days") < F.lit(float(window_days)))
-    return aged.filter(in_window).withColumn("decay", decay_factor(F.col("age_days"), half_life_days))
+    return aged.filter(in_window(run_date, window_days, "created_at", "first_run_date")).withColumn(
+        "decay", decay_factor(F.col("age_days"), half_life_days)
+    )
 
 
 def with_model_weights(
@@ -63,9 +70,6 @@ def with_model_weights(
     """The interactions of the window up to the run date, `weight` replaced by the model weight and the
     landed weight kept as `source_weight`. A kind missing from kind_weights is an error, not a default."""
     age = age_in_days(run_date)
-    in_window = F.col("run_date") <= F.lit(run_date)
-    if window_days > 0:
-        in_window = in_window & (F.col("age_days") < F.lit(float(window_days)))
     weight = F.col("source_weight") * kind_weight(kind_weights) * decay_factor(F.col("age_days"), half_life_days)
     if kind_weights is not None:
         known = F.col("kind").isin(list(kind_weights))
@@ -73,6 +77,6 @@ def with_model_weights(
     return (
         interactions.withColumnRenamed("weight", "source_weight")
         .withColumn("age_days", age)
-        .filter(in_window)
+        .filter(in_window(run_date, window_days))
         .withColumn("weight", weight)
     )
