@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 JAVA_HOME := $(shell scripts/find-java.sh 2>/dev/null)
 export JAVA_HOME
 
-.PHONY: run test bench check-tools clean
+.PHONY: run test lint format bench bench-overhead check-tools clean
 
 run: $(VENV)/.installed-run
 	$(VENV)/bin/influence nightly --date $(DATE) --lake $(LAKE)
@@ -19,8 +19,19 @@ run: $(VENV)/.installed-run
 test: $(VENV)/.installed-test
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
 bench: $(VENV)/.installed-test
 	$(VENV)/bin/python bench/pagerank_vs_networkx.py
+
+bench-overhead: $(VENV)/.installed-test
+	$(VENV)/bin/python bench/overhead.py
 
 check-tools:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required but '$(PYTHON)' is not on PATH; install Python 3.11 or run make with PYTHON=/path/to/python3.11."; exit 1; }

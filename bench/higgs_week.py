@@ -101,7 +101,7 @@ def stability(work: Path, config_path: Path, lake: Path) -> dict:
     from influence.config import load_config
     from influence.session import build_spark
     from influence.tables import IDENTITY_LINKS, INTERACTIONS, POSTS
-    from jobs.score import score_night
+    from stages.score import score_night
 
     config = load_config(str(config_path), lake=str(work / "stability-scratch")).with_spark(ui_enabled=False)
     spark = build_spark(config, app_name="higgs-stability")

@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT))
 from influence.config import load_config  # noqa: E402
 from influence.pagerank import weighted_pagerank  # noqa: E402
 from influence.session import build_spark  # noqa: E402
-from transforms.graph import to_edges, to_vertices  # noqa: E402
-from transforms.silver import to_interactions  # noqa: E402
-from transforms.snap import with_snap_fields  # noqa: E402
+from transforms.model.graph import to_edges, to_vertices  # noqa: E402
+from transforms.silver.conform import to_interactions  # noqa: E402
+from transforms.connectors.snap import with_snap_fields  # noqa: E402
 
 HIGGS = ROOT.parent / "shared" / "data" / "higgs-twitter"
 DEFAULT_FILES = ["higgs-retweet_network.edgelist.gz", "higgs-mention_network.edgelist.gz", "higgs-reply_network.edgelist.gz"]

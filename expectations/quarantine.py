@@ -2,7 +2,7 @@
 
 import great_expectations as gx
 
-from transforms.lines import QUARANTINE_REASON_CODES
+from transforms.connectors.lines import QUARANTINE_REASON_CODES
 
 NAME = "quarantine"
 # Connectors write "<code>: <detail>" (transforms/records.py)

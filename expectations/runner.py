@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,12 +19,12 @@ from urllib.request import url2pathname
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 import great_expectations as gx  # noqa: E402  (after the analytics switch)
-from great_expectations.checkpoint import UpdateDataDocsAction  # noqa: E402
 from great_expectations.core.run_identifier import RunIdentifier  # noqa: E402
 from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
 from pyspark.sql import DataFrame  # noqa: E402
 
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
+log = logging.getLogger(__name__)
 
 DATA_DOCS_SITE = "lake"
 # The index page lists the newest validation results only (seven per night: about 140 nights);
@@ -46,9 +47,13 @@ class SuiteResult:
     evaluated: int
     failed: list[str] = field(default_factory=list)
     page: str | None = None  # this validation's Data Docs page (a file path), when the context has a site
+    seconds: float = 0.0
 
     def as_row(self) -> dict[str, Any]:
-        return {"suite": self.suite, "success": self.success, "evaluated": self.evaluated, "failed": list(self.failed)}
+        return {
+            "suite": self.suite, "success": self.success, "evaluated": self.evaluated, "failed": list(self.failed),
+            "seconds": self.seconds,
+        }
 
 
 def _describe_failure(result) -> str:
@@ -101,6 +106,7 @@ class Validator:
         logging.getLogger("great_expectations").setLevel(logging.WARNING)
         self.run_name = run_name
         self.results: list[SuiteResult] = []
+        self._keys: list = []  # validation results not yet rendered into Data Docs
         if lake is None:
             self.context = gx.get_context(mode="ephemeral")
             self.sites: list[str] = []
@@ -120,20 +126,41 @@ class Validator:
         definition = self.context.validation_definitions.add_or_update(
             gx.ValidationDefinition(data=batch, suite=suite, name=f"{suite.name}_validation")
         )
-        actions = [UpdateDataDocsAction(name="update_data_docs", site_names=self.sites)] if self.sites else []
+        started = time.perf_counter()
+        # A passing suite needs only its verdicts: BOOLEAN_ONLY skips the jobs that fetch unexpected values.
+        # A failing one is validated again with SUMMARY, so the failures name what was unexpected, and
+        # only that result is kept. No Data Docs action: the site is built once per run (build_docs).
+        key, outcome = self._run_checkpoint(suite, definition, df, parameters, "BOOLEAN_ONLY")
+        if not outcome.success:
+            self.context.validation_results_store.remove_key(key)
+            key, outcome = self._run_checkpoint(suite, definition, df, parameters, "SUMMARY")
+        failed = [_describe_failure(result) for result in outcome.results if not result.success]
+        self.source.delete_asset(suite.name)
+        seconds = round(time.perf_counter() - started, 3)
+        result = SuiteResult(suite.name, bool(outcome.success), len(outcome.results), failed, self._page(key), seconds)
+        self.results.append(result)
+        self._keys.append(key)
+        log.info("validation %s: %s in %.1fs", suite.name, "passed" if result.success else "FAILED", seconds)
+        return result
+
+    def _run_checkpoint(self, suite, definition, df: DataFrame, parameters: dict[str, Any] | None, result_format: str):
         checkpoint = self.context.checkpoints.add_or_update(
-            gx.Checkpoint(name=f"{suite.name}_checkpoint", validation_definitions=[definition], actions=actions)
+            gx.Checkpoint(
+                name=f"{suite.name}_checkpoint", validation_definitions=[definition], actions=[], result_format=result_format
+            )
         )
         run_id = RunIdentifier(run_name=self.run_name, run_time=dt.datetime.now(dt.timezone.utc))
         checkpoint_result = checkpoint.run(
             batch_parameters={"dataframe": df}, expectation_parameters=parameters or {}, run_id=run_id
         )
         [(key, outcome)] = checkpoint_result.run_results.items()  # one validation definition per checkpoint
-        failed = [_describe_failure(result) for result in outcome.results if not result.success]
-        self.source.delete_asset(suite.name)
-        result = SuiteResult(suite.name, bool(outcome.success), len(outcome.results), failed, self._page(key))
-        self.results.append(result)
-        return result
+        return key, outcome
+
+    def build_docs(self) -> None:
+        """Render this run's validation pages and the site index, once (the run's last step)."""
+        if self.sites and self._keys:
+            self.context.build_data_docs(site_names=self.sites, resource_identifiers=list(self._keys))
+            self._keys.clear()
 
     def _page(self, key) -> str | None:
         if not self.sites:
@@ -141,7 +168,12 @@ class Validator:
         urls = self.context.get_docs_sites_urls(resource_identifier=key, site_names=self.sites)
         return url2pathname(urlparse(urls[0]["site_url"]).path) if urls and urls[0].get("site_url") else None
 
+    def rows(self) -> list[dict[str, Any]]:
+        """Every validation of the run so far, as the run log's `validation` entries."""
+        return [result.as_row() for result in self.results]
+
     def run_page(self) -> str | None:
-        """The Data Docs page a run links to: its first failed validation, else its last one."""
+        """The Data Docs page a run links to: its first failed validation, else its last one (built first)."""
+        self.build_docs()
         pages = [r.page for r in self.results if not r.success] or [r.page for r in self.results[-1:]]
         return pages[0] if pages else None

@@ -37,12 +37,19 @@ class SnapConfig:
     network: str = "snap"
 
 
+PAGERANK_ENGINES = ("auto", "local", "spark")
+
+
 @dataclass(frozen=True)
 class PageRankConfig:
     damping: float = 0.85
     # networkx semantics: stop when the L1 change of the rank vector is below N * tolerance.
     tolerance: float = 1e-6
     max_iterations: int = 100
+    # "local": SciPy sparse power iteration in the driver; "spark": message passing over DataFrames;
+    # "auto": local below local_max_edges edges (the edge and vertex arrays then fit the driver easily).
+    engine: str = "auto"
+    local_max_edges: int = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -206,6 +213,10 @@ def _check_ranges(config: Config) -> None:
         problems.append(f"pagerank.tolerance must be > 0, got {config.pagerank.tolerance}")
     if config.pagerank.max_iterations < 1:
         problems.append(f"pagerank.max_iterations must be >= 1, got {config.pagerank.max_iterations}")
+    if config.pagerank.engine not in PAGERANK_ENGINES:
+        problems.append(f"pagerank.engine must be one of {', '.join(PAGERANK_ENGINES)}, got {config.pagerank.engine!r}")
+    if config.pagerank.local_max_edges < 0:
+        problems.append(f"pagerank.local_max_edges must be >= 0, got {config.pagerank.local_max_edges}")
     if config.spark.shuffle_partitions < 1:
         problems.append(f"spark.shuffle_partitions must be >= 1, got {config.spark.shuffle_partitions}")
     if not 0.0 <= config.validation.max_quarantine_fraction <= 1.0:

@@ -22,7 +22,6 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -261,13 +260,3 @@ def states_of(spark: SparkSession, config: Config, identity: Identity) -> list[s
     keys = [subject_hash(key, subject) for _, subject in identity.subjects()]
     rows = consent_table(spark, config).filter(F.col("subject_key").isin(keys)).select("state").distinct().collect()
     return sorted(row.state for row in rows)
-
-
-def vacuum_everything(spark: SparkSession, table_path: str) -> None:
-    """VACUUM RETAIN 0 HOURS: every file the current version does not use is deleted now (erasure, retention)."""
-    previous = spark.conf.get("spark.databricks.delta.retentionDurationCheck.enabled", "true")
-    spark.conf.set("spark.databricks.delta.retentionDurationCheck.enabled", "false")
-    try:
-        DeltaTable.forPath(spark, table_path).vacuum(0.0)
-    finally:
-        spark.conf.set("spark.databricks.delta.retentionDurationCheck.enabled", previous)

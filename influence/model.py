@@ -16,7 +16,7 @@ from pyspark.sql import functions as F
 
 from influence.config import Config
 from influence.errors import UsageError
-from transforms.scoring import MEASURES
+from transforms.model.scoring import MEASURES
 
 MODEL_DATA = Path(__file__).resolve().parent / "model_data"
 REFERENCE_FILE = MODEL_DATA / "reference.json"
@@ -85,8 +85,10 @@ def config_hash(config: Config) -> str:
     model = dataclasses.asdict(config.model)
     model.pop("reference_file")
     model.pop("topics_file")
+    # The engine decides where ranks are computed, not what they are (both agree to 1e-9).
+    pagerank = {name: value for name, value in dataclasses.asdict(config.pagerank).items() if name not in ("engine", "local_max_edges")}
     identity = {
-        "pagerank": dataclasses.asdict(config.pagerank),
+        "pagerank": pagerank,
         "model": model,
         "reference_sha256": hashlib.sha256(reference_path(config).read_bytes()).hexdigest(),
         "topics_sha256": hashlib.sha256(topics_path(config).read_bytes()).hexdigest(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -9,7 +10,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 from pyspark.sql import SparkSession
 
@@ -17,6 +18,12 @@ from influence import storage
 from influence.tables import RUNS
 
 log = logging.getLogger("influence.progress")
+R = TypeVar("R")
+
+
+def _jobs_of(spark: SparkSession | None, group: str) -> int:
+    """How many Spark jobs ran under the stage's job group (the status tracker keeps the recent ones)."""
+    return len(spark.sparkContext.statusTracker().getJobIdsForGroup(group)) if spark is not None else 0
 
 
 def new_run_id(run_date: dt.date | None) -> str:
@@ -37,22 +44,47 @@ class RunRecord:
     validation: list[dict] = field(default_factory=list)
     data_docs: str | None = None  # the run's Data Docs page, once validation has run
 
+    def run(self, name: str, stage: Callable[..., R], *args, **kwargs) -> R:
+        """Run one stage: its result (a StageResult) is timed, its Spark jobs counted, and it is logged
+        and kept for the run log; a stage that raises is kept with its seconds and the error's type."""
+        spark = SparkSession.getActiveSession()
+        group = f"{self.run_id}/{name}"
+        if spark is not None:
+            spark.sparkContext.setJobGroup(group, name)
+        started = time.perf_counter()
+        log.info("%s: started", name)
+        try:
+            result = stage(*args, **kwargs)
+        except BaseException as error:
+            self._keep(name, round(time.perf_counter() - started, 3), _jobs_of(spark, group), {}, failed=type(error).__name__)
+            raise
+        finally:
+            if spark is not None:
+                spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+        result = dataclasses.replace(
+            result, seconds=round(time.perf_counter() - started, 3), spark_jobs=_jobs_of(spark, group)
+        )
+        self._keep(name, result.seconds, result.spark_jobs, result.counts())
+        return result
+
     @contextmanager
     def stage(self, name: str) -> Iterator[dict[str, int]]:
-        """Time a stage; the caller fills the yielded dict with row counts."""
+        """A one-stage command (access, publish, optout ...): the caller fills the yielded dict with counts."""
         counts: dict[str, int] = {}
         started = time.perf_counter()
         log.info("%s: started", name)
         try:
             yield counts
         finally:
-            seconds = round(time.perf_counter() - started, 3)
-            self.stages.append({
-                "stage": name,
-                "seconds": seconds,
-                "counts": {key: int(value) for key, value in counts.items()},
-            })
-            summary = ", ".join(f"{key}={value:,}" for key, value in sorted(counts.items()))
+            self._keep(name, round(time.perf_counter() - started, 3), 0, counts)
+
+    def _keep(self, name: str, seconds: float, spark_jobs: int, counts: dict[str, int], failed: str | None = None) -> None:
+        entry = {"stage": name, "seconds": seconds, "spark_jobs": spark_jobs, "counts": {k: int(v) for k, v in counts.items()}}
+        self.stages.append(entry)
+        summary = ", ".join(f"{key}={value:,}" for key, value in sorted(counts.items()))
+        if failed:
+            log.info("%s: failed after %.1fs (%s)", name, seconds, failed)
+        else:
             log.info("%s: done in %.1fs%s", name, seconds, f" ({summary})" if summary else "")
 
     def row(self, status: str, exit_code: int | None, message: str | None, ended: bool) -> dict:

@@ -43,12 +43,16 @@ def build_spark(config: Config, app_name: str = "influence-lakehouse") -> SparkS
             # Delta rebuilds table state with 50 partitions by default: pure overhead on a laptop.
             .config("spark.databricks.delta.snapshotPartitions", partitions)
             .config("spark.sql.session.timeZone", "UTC")
+            # Frames to and from pandas (the local PageRank engine) go through Arrow, not row by row.
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .config("spark.ui.enabled", str(config.spark.ui_enabled).lower())
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.debug.maxToStringFields", "200")
             .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={LOG4J_CONFIG.as_uri()}")
             # Checkpoint files of PageRank iterations are removed once nothing references them.
             .config("spark.cleaner.referenceTracking.cleanCheckpoints", "true")
+            # VACUUM is recorded in each table's history, so an erasure can tell which tables hold unused files.
+            .config("spark.databricks.delta.vacuum.logging.enabled", "true")
         )
         try:
             active = builder.getOrCreate()

@@ -15,14 +15,18 @@ def ensure_table(spark: SparkSession, table: Table, lake: Path) -> DeltaTable:
     """The table at its path, created empty with its registered schema the first time.
 
     A table created by an older release gets the registered columns it lacks, when they are nullable
-    (top-level columns only; Delta's createIfNotExists alone would keep the old schema silently).
+    (top-level columns only; Delta's createIfNotExists alone would keep the old schema silently), and
+    the registered properties it lacks. Only metadata is read: no Spark job for an existing table.
     """
-    builder = DeltaTable.createIfNotExists(spark).location(table.path(lake)).addColumns(table.schema)
-    if table.partition_by:
-        builder = builder.partitionedBy(*table.partition_by)
-    for key, value in table.all_properties.items():
-        builder = builder.property(key, value)
-    delta_table = builder.execute()
+    path = table.path(lake)
+    if not DeltaTable.isDeltaTable(spark, path):
+        builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(table.schema)
+        if table.partition_by:
+            builder = builder.partitionedBy(*table.partition_by)
+        for key, value in table.all_properties.items():
+            builder = builder.property(key, value)
+        return builder.execute()
+    delta_table = DeltaTable.forPath(spark, path)
     _set_missing_properties(spark, table, lake)
     present = set(delta_table.toDF().columns)
     missing = [f for f in table.schema.fields if f.name not in present]
@@ -31,12 +35,16 @@ def ensure_table(spark: SparkSession, table: Table, lake: Path) -> DeltaTable:
     required = [f.name for f in missing if not f.nullable]
     if required:
         raise ValueError(
-            f"{table.qualified_name} at {table.path(lake)} lacks NOT NULL column(s) {required}, which cannot be "
+            f"{table.qualified_name} at {path} lacks NOT NULL column(s) {required}, which cannot be "
             f"added to existing rows; it has {sorted(present)}"
         )
     columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in missing)
-    spark.sql(f"ALTER TABLE delta.`{table.path(lake).replace('`', '``')}` ADD COLUMNS ({columns})")
-    return DeltaTable.forPath(spark, table.path(lake))
+    spark.sql(f"ALTER TABLE {_sql_path(path)} ADD COLUMNS ({columns})")
+    return DeltaTable.forPath(spark, path)
+
+
+def _sql_path(path: str) -> str:
+    return "delta.`" + path.replace("`", "``") + "`"
 
 
 def _set_missing_properties(spark: SparkSession, table: Table, lake: Path) -> None:
@@ -45,7 +53,30 @@ def _set_missing_properties(spark: SparkSession, table: Table, lake: Path) -> No
     missing = {key: value for key, value in table.all_properties.items() if current.get(key) != value}
     if missing:
         settings = ", ".join(f"'{key}' = '{value}'" for key, value in sorted(missing.items()))
-        spark.sql(f"ALTER TABLE delta.`{table.path(lake).replace('`', '``')}` SET TBLPROPERTIES ({settings})")
+        spark.sql(f"ALTER TABLE {_sql_path(table.path(lake))} SET TBLPROPERTIES ({settings})")
+
+
+def vacuum_now(spark: SparkSession, table_path: str) -> None:
+    """VACUUM RETAIN 0 HOURS: every file the current version does not use is deleted now (erasure, retention)."""
+    previous = spark.conf.get("spark.databricks.delta.retentionDurationCheck.enabled", "true")
+    spark.conf.set("spark.databricks.delta.retentionDurationCheck.enabled", "false")
+    try:
+        DeltaTable.forPath(spark, table_path).vacuum(0.0)
+    finally:
+        spark.conf.set("spark.databricks.delta.retentionDurationCheck.enabled", previous)
+
+
+def removed_files_since_vacuum(spark: SparkSession, table: Table, lake: Path) -> bool:
+    """Whether a commit since the table's last VACUUM removed files, which then stay on disk until a vacuum
+    (the commit history is driver-side metadata)."""
+    commits = DeltaTable.forPath(spark, table.path(lake)).history().select("operation", "operationMetrics").collect()
+    for commit in commits:  # newest first
+        if commit.operation.startswith("VACUUM"):
+            return False
+        metrics = commit.operationMetrics or {}
+        if any("Removed" in name and "Files" in name and value not in ("0", "") for name, value in metrics.items()):
+            return True
+    return False
 
 
 def exists(spark: SparkSession, table: Table, lake: Path) -> bool:
@@ -119,5 +150,56 @@ def read_changes(spark: SparkSession, table: Table, lake: Path, starting_version
 
 
 def table_properties(spark: SparkSession, table: Table, lake: Path) -> dict[str, str]:
-    """The table's Delta properties (one-row metadata)."""
-    return DeltaTable.forPath(spark, table.path(lake)).detail().select("properties").first().properties or {}
+    """The table's Delta properties, from its snapshot's metadata (SHOW TBLPROPERTIES runs no Spark job,
+    unlike DESCRIBE DETAIL, which sizes every file)."""
+    rows = spark.sql(f"SHOW TBLPROPERTIES {_sql_path(table.path(lake))}").collect()  # a few rows
+    return {row.key: row.value for row in rows}
+
+
+class Lake:
+    """One command's handle on the lake: each table is opened (and created when missing) once per run,
+    so a night pays for Delta's createIfNotExists, property and schema checks once per table."""
+
+    def __init__(self, spark: SparkSession, root: Path) -> None:
+        self.spark, self.root = spark, Path(root)
+        self._opened: dict[str, DeltaTable] = {}
+
+    def table(self, table: Table) -> DeltaTable:
+        """The table's DeltaTable, created empty with its registered schema the first time."""
+        if table.qualified_name not in self._opened:
+            self._opened[table.qualified_name] = ensure_table(self.spark, table, self.root)
+        return self._opened[table.qualified_name]
+
+    def exists(self, table: Table) -> bool:
+        return table.qualified_name in self._opened or exists(self.spark, table, self.root)
+
+    def read(self, table: Table, version: int | None = None) -> DataFrame:
+        """The table's current rows (created empty first when missing)."""
+        self.table(table)
+        return read(self.spark, table, self.root, version)
+
+    def read_if_exists(self, table: Table) -> DataFrame | None:
+        return read(self.spark, table, self.root) if self.exists(table) else None
+
+    def append(self, df: DataFrame, table: Table) -> None:
+        self.table(table)
+        append(df, table, self.root)
+
+    def replace_where(self, df: DataFrame, table: Table, condition: str) -> None:
+        self.table(table)
+        replace_where(df, table, self.root, condition)
+
+    def overwrite(self, df: DataFrame, table: Table) -> None:
+        self.table(table)
+        overwrite(df, table, self.root)
+
+    def last_commit_metrics(self, table: Table) -> dict[str, int]:
+        history = self.table(table).history(1).select("operationMetrics").first()
+        metrics = (history.operationMetrics if history else None) or {}
+        return {name: int(value) for name, value in metrics.items() if value.isdigit()}
+
+    def current_version(self, table: Table) -> int:
+        return self.table(table).history(1).select("version").first().version
+
+    def path(self, table: Table) -> str:
+        return table.path(self.root)

@@ -281,6 +281,7 @@ _STAGE = T.StructType([
     T.StructField("stage", T.StringType(), True),
     T.StructField("seconds", T.DoubleType(), True),
     T.StructField("counts", T.MapType(T.StringType(), T.LongType()), True),
+    T.StructField("spark_jobs", T.LongType(), True),  # Spark jobs the stage ran (its job group)
 ])
 _RECONCILIATION = T.StructType([
     T.StructField("source", T.StringType(), True),
@@ -297,6 +298,7 @@ _VALIDATION = T.StructType([
     T.StructField("success", T.BooleanType(), True),
     T.StructField("evaluated", T.IntegerType(), True),
     T.StructField("failed", T.ArrayType(T.StringType()), True),
+    T.StructField("seconds", T.DoubleType(), True),
 ])
 
 RUNS = Table(

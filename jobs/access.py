@@ -43,7 +43,7 @@ from influence.tables import (
     Table,
 )
 from transforms.privacy import subject_hash, token_pattern
-from transforms.weights import in_window
+from transforms.model.weights import in_window
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def is_account_of(ids: dict[str, list[str]], column: str) -> Column:
 
 
 def is_in_window(end: dt.date | None, window_days: int, time: str, landed: str) -> Column:
-    """The model's window (transforms.weights): landed by the end date, aged less than window_days at its end."""
+    """The model's window (transforms.model.weights): landed by the end date, aged less than window_days at its end."""
     return F.lit(False) if end is None else in_window(end, window_days, time, landed)
 
 

@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_nightly_command(args: argparse.Namespace) -> int:
     # Everything that can be wrong with the arguments is checked before Spark starts or anything is written.
-    from influence.landing import bundled_sample, discover
+    from stages.landing import bundled_sample, discover
 
     config = load_config(args.config, lake=args.lake, master=args.master)
     input_dir = Path(args.input).expanduser().resolve() if args.input else bundled_sample()
@@ -141,7 +141,7 @@ def run_nightly_command(args: argparse.Namespace) -> int:
     try:
         outcome = run_nightly(spark, config, args.date, landed, record, validator, requests)
     except ValidationFailed as failure:
-        record.data_docs = validator.run_page()
+        record.validation, record.data_docs = validator.rows(), validator.run_page()
         runlog.finish(record, "validation_failed", 1, f"{failure}: " + "; ".join(failure.failures))
         log.error("%s (run %s). Failed expectations:", failure, record.run_id)
         for line in failure.failures:
@@ -149,11 +149,11 @@ def run_nightly_command(args: argparse.Namespace) -> int:
         log.error("Data Docs: %s", validator.run_page())
         return 1
     except BaseException as error:
-        record.data_docs = validator.run_page()
+        record.validation, record.data_docs = validator.rows(), validator.run_page()
         runlog.finish(record, "failed", 3, f"{type(error).__name__}: {error}")
         raise
     status = "published" if outcome.profiles_published else "history_only"
-    record.data_docs = validator.run_page()
+    record.validation, record.data_docs = validator.rows(), validator.run_page()
     runlog.finish(record, status, 0, outcome.message)
     print(f"run {record.run_id}: {outcome.message}; lake {lake}")
     return 0

@@ -1,7 +1,7 @@
 """influence publish / rollback: an operator overrides the quality gate on purpose, or undoes a publish.
 
 publish   --date D --force --reason TEXT: publish the staged candidate of a night whose gold suite
-          failed (staged, not published), through jobs.nightly.publish. Nights that failed at the
+          failed (staged, not published), through stages.publish. Nights that failed at the
           silver stage staged nothing of their own and are refused.
 rollback  --to-version N: gold/profiles back to Delta version N in one commit (RESTORE).
 
@@ -21,12 +21,13 @@ from pyspark.sql import functions as F
 from expectations import influence_scores as scores_suite
 from expectations import run_over_run as run_over_run_suite
 from influence import storage
+from influence.storage import Lake
 from influence.config import Config
 from influence.errors import UsageError
 from influence.runlog import RunLog, RunRecord, new_run_id
 from influence.session import build_spark
 from influence.tables import PROFILES, RUNS, STAGED_SCORES
-from jobs.nightly import publish
+from stages.publish import publish
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +92,7 @@ def force_publish(config: Config, run_date: dt.date, reason: str) -> str:
     runlog = RunLog(spark, lake)
     record = RunRecord(new_run_id(run_date), "publish", run_date, None, config.spark.master)
     with _logged_run(runlog, record):
-        with record.stage("publish") as counts:
-            outcome = publish(spark, config, run_date, counts)
+        outcome = record.run("publish", publish, Lake(spark, lake), config, run_date)
         status = "published_forced" if outcome.profiles_published else "history_only_forced"
         message = f"{outcome.message}; forced past the failed validation of run {held['run_id']}; reason: {reason}"
         runlog.finish(record, status, 0, message)

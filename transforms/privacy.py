@@ -16,8 +16,8 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from transforms.graph import person_of_account
-from transforms.lines import SKIPPED
+from transforms.model.graph import person_of_account
+from transforms.connectors.lines import SKIPPED
 
 REDACTED = "[erased]"
 PROFILE_PREFIX = "profile:"  # profile_key = HMAC(key, PROFILE_PREFIX + person_id)

@@ -16,9 +16,9 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from influence.tables import NETWORKS
-from transforms.json_lines import field, json_kind, parsed_json, quoted
-from transforms.lines import SKIP_BLANK, clean_line
-from transforms.records import classified, status_of, typed_records
+from transforms.connectors.json_lines import field, json_kind, parsed_json, quoted
+from transforms.connectors.lines import SKIP_BLANK, clean_line
+from transforms.connectors.records import classified, status_of, typed_records
 
 SOURCE = "identity_links"
 SKIP_HEADER = "header"

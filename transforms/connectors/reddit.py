@@ -54,9 +54,9 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from transforms.json_lines import base_reason, field, handle_account_id, json_kind, missing, parsed_json, quoted
-from transforms.lines import SKIP_BLANK
-from transforms.records import classified, status_of, typed_records
+from transforms.connectors.json_lines import base_reason, field, handle_account_id, json_kind, missing, parsed_json, quoted
+from transforms.connectors.lines import SKIP_BLANK
+from transforms.connectors.records import classified, status_of, typed_records
 
 NETWORK = "reddit"
 SKIP_AUTHOR_DELETED = "author_deleted"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-from transforms.lines import SKIP_BLANK, clean_line
+from transforms.connectors.lines import SKIP_BLANK, clean_line
 
 MAX_REASON_VALUE = 40
 

@@ -5,7 +5,7 @@ A connector is a pure transform `(lines, config) -> classified`:
   out: source, file, line_number, line, status, reason, event_key,
        accounts, posts, interactions, deletes, links          (exactly one row per input line)
 
-- status: conformed | quarantined | skipped (transforms.lines). reason: null when conformed; for a
+- status: conformed | quarantined | skipped (transforms.connectors.lines). reason: null when conformed; for a
   quarantined line `<code>: <detail>` (invalid_json, missing_field, bad_timestamp, unknown_event_type, ...);
   for a skipped line the skip reason (blank, comment, duplicate, ...), counted per reason in the run log.
 - event_key: the line's natural key (a tweet id, a Jetstream commit...). Lines repeating an earlier
@@ -26,7 +26,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from influence.tables import INTERACTION_KINDS  # noqa: F401  (the kinds an interaction record may carry)
-from transforms.lines import CONFORMED, QUARANTINED, SKIPPED
+from transforms.connectors.lines import CONFORMED, QUARANTINED, SKIPPED
 
 
 def _struct(*fields: tuple[str, T.DataType]) -> T.StructType:

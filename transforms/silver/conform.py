@@ -1,4 +1,4 @@
-"""Classified lines (transforms.records) -> the conformed silver tables: one record per key.
+"""Classified lines (transforms.connectors.records) -> the conformed silver tables: one record per key.
 
 Every connector fills the same record arrays; this module is the only one that turns them into
 interactions, posts, accounts, identity links and deletes, so a new source needs no change here.
@@ -10,8 +10,8 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from influence.tables import ACCOUNTS, IDENTITY_LINKS, INTERACTIONS, POSTS
-from transforms.lines import CONFORMED, QUARANTINED, SKIPPED
-from transforms.records import ACCOUNT_RECORD, POST_RECORD
+from transforms.connectors.lines import CONFORMED, QUARANTINED, SKIPPED
+from transforms.connectors.records import ACCOUNT_RECORD, POST_RECORD
 
 SKIP_UNKNOWN_DELETE = "delete_of_unknown_record"
 _PROFILE_FIELDS = ("handle", "display_name", "bio", "lang", "followers_count")

@@ -1,4 +1,4 @@
-"""The landing folder `DIR/<source>/<files>`: which connector reads which file, and reading raw lines."""
+"""Landing: the folder `DIR/<source>/<files>`: which connector reads which file, and reading raw lines."""
 
 from __future__ import annotations
 
@@ -7,30 +7,15 @@ import logging
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Callable
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from influence.config import Config
 from influence.errors import UsageError
-from transforms import bluesky, identity_links, mastodon, reddit, twitter_v1, twitter_v2
-from transforms.snap import with_snap_fields
+from transforms.connectors.registry import CONNECTORS
 
 log = logging.getLogger(__name__)
 
-# A connector turns bronze lines (source, file, line_number, line) into classified lines carrying
-# canonical records (transforms/records.py). A new source is one module plus one entry here.
-Connector = Callable[[DataFrame, Config], DataFrame]
-CONNECTORS: dict[str, Connector] = {
-    "snap": lambda lines, config: with_snap_fields(lines, config.snap.network),
-    "twitter_v1": lambda lines, config: twitter_v1.to_classified(lines),
-    "twitter_v2": lambda lines, config: twitter_v2.to_classified(lines),
-    "reddit": lambda lines, config: reddit.to_classified(lines),
-    "bluesky": lambda lines, config: bluesky.to_classified(lines),
-    "mastodon": lambda lines, config: mastodon.to_classified(lines),
-    identity_links.SOURCE: lambda lines, config: identity_links.to_classified(lines),
-}
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ created_at among the line's `data` tweets):
                                            (accounts.lang: null, v2 users have none)
 "The author of" a tweet id: the author_id of the tweet with that id among data and includes.tweets, or the
 author_id written in the referenced_tweets entry itself (twarc2 flattened tweets).
-Interactions of T (rules in transforms.twitter: a retweet carries only its reshare):
+Interactions of T (rules in transforms.connectors.twitter: a retweet carries only its reshare):
   reshare  target = author of the retweeted tweet, else the `RT @handle:` prefix of the text (resolved through
            includes.users, else '@handle'); target_post_id = the retweeted id
   reply    target = reply_to_account (null when unknown: the generic layer fills it from the stored post
@@ -62,8 +62,8 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from transforms import twitter as tw
-from transforms.json_lines import (
+from transforms.connectors import twitter as tw
+from transforms.connectors.json_lines import (
     base_reason,
     field,
     handle_account_id,
@@ -72,8 +72,8 @@ from transforms.json_lines import (
     parsed_json,
     quoted,
 )
-from transforms.lines import SKIP_BLANK
-from transforms.records import classified, status_of, typed_records
+from transforms.connectors.lines import SKIP_BLANK
+from transforms.connectors.records import classified, status_of, typed_records
 
 SKIP_EMPTY_PAGE = "empty_page"
 MISSING_DATA = "missing_field: data is absent, null or not an array of tweets (nor is the line one tweet)"

@@ -22,7 +22,7 @@ Field mapping (per status X, its author U = X.user; "time" = the line's own S.cr
   X.quoted_status.id_str, else X.quoted_status_id_str -> posts.quote_of_post_id
   X.favorite_count / retweet_count / reply_count / quote_count (the last two only in some archives)
                                         -> posts.like_count / reshare_count / reply_count / quote_count
-Interactions of X (rules in transforms.twitter; actor = X's author, post_id = X's id, occurred_at = X.created_at):
+Interactions of X (rules in transforms.connectors.twitter; actor = X's author, post_id = X's id, occurred_at = X.created_at):
   reshare  X has retweeted_status: target = retweeted_status.user.id_str, target_post_id = retweeted_status.id_str.
            A retweet carries nothing else: the mentions in its entities are the original tweet's and are
            emitted once, from R (actor = the original author), not from the retweeter.
@@ -60,8 +60,8 @@ from functools import reduce
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from transforms import twitter as tw
-from transforms.json_lines import (
+from transforms.connectors import twitter as tw
+from transforms.connectors.json_lines import (
     base_reason,
     field,
     handle_account_id,
@@ -70,8 +70,8 @@ from transforms.json_lines import (
     parsed_json,
     quoted,
 )
-from transforms.lines import SKIP_BLANK, clean_line
-from transforms.records import classified, status_of, typed_records
+from transforms.connectors.lines import SKIP_BLANK, clean_line
+from transforms.connectors.records import classified, status_of, typed_records
 
 SKIP_STREAM_NOTICE = "stream_notice"
 STREAM_NOTICE_KEYS = (

@@ -8,8 +8,8 @@ Two line formats, fields separated by spaces or tabs:
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from transforms.lines import SKIP_BLANK, SKIP_COMMENT, clean_line
-from transforms.records import classified, status_of, typed_records
+from transforms.connectors.lines import SKIP_BLANK, SKIP_COMMENT, clean_line
+from transforms.connectors.records import classified, status_of, typed_records
 
 ACTIVITY_KINDS = {"RT": "reshare", "MT": "mention", "RE": "reply"}
 EDGE_KIND = "edge"
@@ -27,7 +27,7 @@ def _quoted(value: Column) -> Column:
 def with_snap_fields(lines: DataFrame, network: str) -> DataFrame:
     """Classify raw SNAP lines and parse the conformed ones.
 
-    In: source, file, line_number, line. Out: the classified lines of transforms.records, each
+    In: source, file, line_number, line. Out: the classified lines of transforms.connectors.records, each
     conformed line carrying one interaction (accounts are known only by id, so no account records).
     """
     text = clean_line(F.col("line"))

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from transforms.graph import person_of_account
+from transforms.model.graph import person_of_account
 
 # Accent folding for the taxonomy's four languages (and neighbours): same-length strings for translate().
 _ACCENTED = "àáâãäåāăąçćčďèéêëēėęěìíîïīįłñńňòóôõöøōőœùúûüūůűųýÿžźżšśşßğ"

@@ -1,0 +1,164 @@
+"""The fixed cost of a night: seconds, Spark jobs and Delta commits per stage, seconds per GX suite,
+and the time to erase one person. Every figure comes from a real `influence` command run in a fresh
+process, as a scheduler would run it.
+
+Scenarios (all from the bundled sample: the first 50,000 lines of the SNAP Higgs activity stream):
+- `small`:  a 1,000-line night (the sample's first 1,000 lines);
+- `sample`: the bundled 50,000-line night (what `make run` ingests);
+- `erase`:  `influence erase --account snap:<id>` on the `sample` lake, then a byte scan of the lake for the id.
+
+    .venv/bin/python bench/overhead.py [--scenarios small,sample,erase] [--json] [--work DIR]
+
+Job time is the run log's stage seconds summed (JVM start and jar loading excluded, as in `influence runs`);
+`wall_s` is the whole command. Spark jobs are counted per stage through its job group; Delta commits are
+the `_delta_log/*.json` files the command added under the lake.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "influence" / "sample" / "snap" / "higgs-activity_time.first50k.txt.gz"
+RUN_DATE = "2012-07-03"
+ERASED_ACCOUNT = "74354"  # a SNAP account of the sample with both given and received interactions
+
+
+def influence(*args: str) -> subprocess.CompletedProcess:
+    command = [str(Path(sys.executable).with_name("influence")), *args]
+    return subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYARROW_IGNORE_TIMEZONE": "1"})
+
+
+def delta_commits(lake: Path) -> int:
+    return sum(1 for _ in lake.rglob("_delta_log/*.json")) if lake.is_dir() else 0
+
+
+def last_run(lake: Path) -> dict:
+    listed = influence("runs", "--lake", str(lake), "--json", "--limit", "1")
+    if listed.returncode != 0:
+        raise SystemExit(f"influence runs failed: {listed.stderr[-2000:]}")
+    return json.loads(listed.stdout)[0]
+
+
+def night(landing: Path, lake: Path) -> dict:
+    before = delta_commits(lake)
+    started = time.perf_counter()
+    done = influence("nightly", "--date", RUN_DATE, "--input", str(landing), "--lake", str(lake))
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"nightly exited {done.returncode}: {done.stderr[-3000:]}")
+    run = last_run(lake)
+    return {
+        "wall_s": round(wall, 1),
+        "job_s": round(sum(stage["seconds"] for stage in run["stages"]), 1),
+        "spark_jobs": sum(stage.get("spark_jobs") or 0 for stage in run["stages"]),
+        "delta_commits": delta_commits(lake) - before,
+        "stages": [
+            {"stage": stage["stage"], "seconds": stage["seconds"], "spark_jobs": stage.get("spark_jobs") or 0}
+            for stage in run["stages"]
+        ],
+        "suites": [{"suite": suite["suite"], "seconds": suite.get("seconds")} for suite in run["validation"]],
+    }
+
+
+def landing_of(work: Path, name: str, lines: int | None) -> Path:
+    folder = work / f"landing-{name}" / "snap"
+    folder.mkdir(parents=True, exist_ok=True)
+    if lines is None:
+        shutil.copy(SAMPLE, folder / SAMPLE.name)
+    else:
+        with gzip.open(SAMPLE, "rt") as source, (folder / f"first{lines}.txt").open("w") as target:
+            for number, line in enumerate(source):
+                if number == lines:
+                    break
+                target.write(line)
+    return folder.parent
+
+
+def files_naming(lake: Path, needle: bytes) -> list[str]:
+    """Files under the lake whose raw bytes hold the id as a token (Parquet pages are plain-encoded here)."""
+    hits = []
+    for path in lake.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            at = data.find(needle)
+            while at != -1:
+                before = data[at - 1:at] if at else b""
+                after = data[at + len(needle):at + len(needle) + 1]
+                if not before.isdigit() and not after.isdigit():
+                    hits.append(str(path.relative_to(lake)))
+                    break
+                at = data.find(needle, at + 1)
+    return hits
+
+
+def erase(lake: Path) -> dict:
+    before = delta_commits(lake)
+    started = time.perf_counter()
+    done = influence("erase", "--account", f"snap:{ERASED_ACCOUNT}", "--lake", str(lake))
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"erase exited {done.returncode}: {done.stderr[-3000:]}")
+    run = last_run(lake)
+    return {
+        "wall_s": round(wall, 1),
+        "job_s": round(sum(stage["seconds"] for stage in run["stages"]), 1),
+        "delta_commits": delta_commits(lake) - before,
+        "files_naming_the_id": len(files_naming(lake, ERASED_ACCOUNT.encode())),
+        "tables_vacuumed": run["stages"][0]["counts"].get("tables_vacuumed"),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scenarios", default="small,sample,erase")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--work", help="folder for landings and lakes (default: a temporary folder)")
+    args = parser.parse_args(argv)
+    wanted = args.scenarios.split(",")
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="influence-overhead-"))
+    results: dict[str, dict] = {}
+    if "small" in wanted:
+        results["small"] = {"lines": 1000, **night(landing_of(work, "small", 1000), work / "lake-small")}
+    if "sample" in wanted or "erase" in wanted:
+        sample_lake = work / "lake-sample"
+        results["sample"] = {"lines": 50_000, **night(landing_of(work, "sample", None), sample_lake)}
+        if "erase" in wanted:
+            results["erase"] = erase(sample_lake)
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    for name in ("small", "sample"):
+        if name not in results:
+            continue
+        result = results[name]
+        print(f"\n{name}: {result['lines']:,} lines, job {result['job_s']} s (wall {result['wall_s']} s), "
+              f"{result['spark_jobs']} Spark jobs, {result['delta_commits']} Delta commits")
+        print(f"  {'stage':<12}{'seconds':>9}{'jobs':>7}")
+        for stage in result["stages"]:
+            print(f"  {stage['stage']:<12}{stage['seconds']:>9.1f}{stage['spark_jobs']:>7}")
+        print(f"  {'suite':<22}{'seconds':>9}")
+        for suite in result["suites"]:
+            print(f"  {suite['suite']:<22}{suite['seconds'] or 0:>9.1f}")
+    if "small" in results and "sample" in results:
+        ratio = results["sample"]["job_s"] / results["small"]["job_s"]
+        print(f"\nsample / small job time: {ratio:.2f}x for 50x the lines")
+    if "erase" in results:
+        erased = results["erase"]
+        print(f"\nerase snap:{ERASED_ACCOUNT}: job {erased['job_s']} s (wall {erased['wall_s']} s), "
+              f"{erased['delta_commits']} Delta commits, {erased['tables_vacuumed']} tables vacuumed, "
+              f"{erased['files_naming_the_id']} files still naming the id")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

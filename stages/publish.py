@@ -1,0 +1,75 @@
+"""Publish: the night's staged scores become the score history for its date, then gold/profiles in one
+MERGE (inserts, changes, removals: one Delta commit), unless a newer date is already published."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from pyspark.sql import functions as F
+
+from influence.config import Config
+from influence.governance import privacy_key
+from influence.storage import Lake
+from influence.tables import INFLUENCE_SCORES, PROFILES, STAGED_SCORES
+from stages.bronze import date_predicate
+from stages.result import StageResult
+from transforms.model.scoring import to_profiles
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PublishResult(StageResult):
+    profiles_published: bool
+    profiles: int
+    profiles_inserted: int
+    profiles_updated: int
+    profiles_deleted: int
+    profiles_version: int | None
+    message: str
+
+
+def publish(lake: Lake, config: Config, run_date: dt.date) -> PublishResult:
+    """Score history for the date, then the profiles table in one MERGE (inserts, changes, removals)."""
+    staged = lake.read(STAGED_SCORES).filter(F.col("run_date") == F.lit(run_date))
+    lake.replace_where(staged, INFLUENCE_SCORES, date_predicate(run_date))
+
+    profiles = lake.table(PROFILES)
+    published_date = lake.read(PROFILES).agg(F.max("as_of_date")).first()[0]  # one row
+    if published_date is not None and published_date > run_date:
+        message = f"profiles keep the newer date {published_date}; scores for {run_date} were added to the history"
+        log.warning("publish: %s", message)
+        return PublishResult(
+            profiles_published=False, profiles=0, profiles_inserted=0, profiles_updated=0, profiles_deleted=0,
+            profiles_version=None, message=message,
+        )
+
+    candidate = to_profiles(staged, privacy_key(config))
+    value_columns = [name for name in PROFILES.columns if name not in PROFILES.key]
+    # maps are not comparable in SQL; their JSON is (entries are kept sorted, see with_explanation)
+    comparable = {f.name for f in PROFILES.schema.fields if "map<" not in f.dataType.simpleString()}
+    unchanged = " AND ".join(
+        f"p.{name} <=> c.{name}" if name in comparable else f"to_json(p.{name}) <=> to_json(c.{name})"
+        for name in value_columns
+    )
+    (
+        profiles.alias("p")
+        .merge(candidate.alias("c"), " AND ".join(f"p.{k} = c.{k}" for k in PROFILES.key))
+        .whenMatchedUpdateAll(condition=f"NOT ({unchanged})")
+        .whenNotMatchedInsertAll()
+        .whenNotMatchedBySourceDelete()
+        .execute()
+    )
+    metrics = lake.last_commit_metrics(PROFILES)
+    inserted, updated, deleted = (
+        metrics.get("numTargetRowsInserted", 0), metrics.get("numTargetRowsUpdated", 0), metrics.get("numTargetRowsDeleted", 0)
+    )
+    version = lake.current_version(PROFILES)
+    total = lake.read(PROFILES).count()
+    return PublishResult(
+        profiles_published=True, profiles=total, profiles_inserted=inserted, profiles_updated=updated,
+        profiles_deleted=deleted, profiles_version=version,
+        message=f"published {total} profiles as of {run_date} (profiles version {version})",
+    )

@@ -1,0 +1,260 @@
+"""Score: the window's interactions -> influence_scores rows (docs/model.md).
+
+graph (model weights, persons) -> TrustRank votes -> weighted PageRank -> calibrated, smoothed score,
+sub-scores, explanation, topics and moments. Reads nothing itself: the nightly job passes the lake's
+silver tables, tests and benchmarks pass frames they built.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from influence import governance
+from influence.config import Config
+from influence.governance import privacy_key
+from influence.storage import Lake
+from influence.model import config_hash, load_reference, load_taxonomy
+from influence.pagerank import Engine, PageRankResult, TrustResult, trust_votes, weighted_pagerank
+from influence.tables import ACCOUNTS, IDENTITY_LINKS, INFLUENCE_SCORES, INTERACTIONS, MOMENTS, POSTS, STAGED_SCORES, SUPPRESSING_STATES, TOPICS
+from stages.result import StageResult
+from transforms.model.graph import edges_of, vertices_of, with_persons
+from transforms.model.scoring import (
+    baseline_rank,
+    to_engagement_flows,
+    to_influence_scores,
+    to_previous_scores,
+    with_calibrated_scores,
+    with_engagement,
+    with_explanation,
+    with_model_stamp,
+    with_percentile,
+    with_primary_account,
+    with_relative_rank,
+    with_smoothed_score,
+    with_sub_measures,
+)
+from transforms.privacy import to_account_keys, to_suppressed_accounts, without_suppressed_interactions, without_suppressed_posts
+from transforms.model.topics import to_moments, to_person_topics, to_post_engagement, to_post_topics, to_topic_keys
+from transforms.model.weights import with_model_weights, with_post_decay
+
+log = logging.getLogger(__name__)
+
+
+Runner = Callable[..., StageResult]
+
+
+def run_untimed(name: str, stage: Callable[..., StageResult], *args, **kwargs) -> StageResult:
+    return stage(*args, **kwargs)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SilverInputs(StageResult):
+    """The silver frames a night scores, with opted-out, erased and minor persons already left out."""
+
+    suppressed_accounts: int
+    interactions: DataFrame
+    posts: DataFrame
+    links: DataFrame
+    history: DataFrame | None
+
+
+def read_consented(lake: Lake, config: Config) -> SilverInputs:
+    """Silver as the model may see it: a suppressed person is not a vertex, not an engager, not an
+    author of moments or topics."""
+    interactions, posts, links = lake.read(INTERACTIONS), lake.read(POSTS), lake.read(IDENTITY_LINKS)
+    history = lake.read_if_exists(INFLUENCE_SCORES)
+    consent = governance.consent_table(lake.spark, config)
+    suppressed_count = 0
+    if not consent.isEmpty():
+        account_keys = to_account_keys(lake.read(ACCOUNTS), links, privacy_key(config))
+        suppressed = to_suppressed_accounts(account_keys, consent, SUPPRESSING_STATES).localCheckpoint()
+        suppressed_count = suppressed.count()
+        interactions = without_suppressed_interactions(interactions, suppressed)
+        posts = without_suppressed_posts(posts, suppressed)
+    return SilverInputs(
+        suppressed_accounts=suppressed_count, interactions=interactions, posts=posts, links=links, history=history
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class GraphResult(StageResult):
+    vertices: int
+    edges: int
+    persons: DataFrame  # interactions with actor_person / target_person
+    vertex_frame: DataFrame  # id, primary account
+    edge_frame: DataFrame  # src, dst, weight
+
+    def release(self) -> None:
+        for frame in (self.persons, self.vertex_frame, self.edge_frame):
+            frame.unpersist()
+
+
+def build_graph(interactions: DataFrame, links: DataFrame | None) -> GraphResult:
+    # persons is joined with the identity links once; vertices and edges are built from it
+    persons = with_persons(interactions, links).persist(StorageLevel.MEMORY_AND_DISK)
+    vertices = vertices_of(persons).persist(StorageLevel.MEMORY_AND_DISK)
+    edges = edges_of(persons).persist(StorageLevel.MEMORY_AND_DISK)
+    return GraphResult(
+        vertices=vertices.count(), edges=edges.count(), persons=persons, vertex_frame=vertices, edge_frame=edges
+    )
+
+
+def pick_engine(config: Config, graph: GraphResult) -> str:
+    settings = config.pagerank
+    engine = Engine(settings.engine, settings.local_max_edges).pick(graph.edges)
+    if settings.engine == "auto":
+        relation = "<=" if engine == "local" else ">"
+        log.info("centrality engine %s: %d edges %s pagerank.local_max_edges %d", engine, graph.edges, relation, settings.local_max_edges)
+    return engine
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrustStage(StageResult):
+    readers: int
+    iterations: int
+    local_engine: bool
+    trust: TrustResult
+
+
+def compute_trust(config: Config, graph: GraphResult) -> TrustStage:
+    model, settings = config.model, config.pagerank
+    engine = pick_engine(config, graph)
+    trust = TrustResult(None, 0, 0)
+    if model.trust.enabled:
+        trust = trust_votes(
+            graph.vertex_frame, graph.edge_frame, settings.damping, settings.tolerance, settings.max_iterations,
+            model.trust.full_vote_trust, model.trust.untrusted_vote, model.trust.reader_vote, engine=engine,
+        )
+    return TrustStage(readers=trust.readers, iterations=trust.iterations, local_engine=engine == "local", trust=trust)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PageRankStage(StageResult):
+    iterations: int
+    converged: bool
+    local_engine: bool
+    result: PageRankResult
+
+
+def compute_pagerank(config: Config, graph: GraphResult, trust: TrustResult) -> PageRankStage:
+    settings = config.pagerank
+    engine = pick_engine(config, graph)
+    result = weighted_pagerank(
+        graph.vertex_frame, graph.edge_frame, settings.damping, settings.tolerance, settings.max_iterations,
+        votes=trust.votes, engine=engine,
+    )
+    log.info(
+        "pagerank (%s engine): %d iterations, L1 change %.2e, converged=%s",
+        engine, result.iterations, result.l1_change, result.converged,
+    )
+    return PageRankStage(iterations=result.iterations, converged=result.converged, local_engine=engine == "local", result=result)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnrichResult(StageResult):
+    persons: int
+    scores: DataFrame  # influence_scores schema
+
+
+def enrich(
+    spark: SparkSession, config: Config, run_date: dt.date, graph: GraphResult, trust: TrustResult,
+    pagerank: PageRankResult, posts: DataFrame, links: DataFrame | None, history: DataFrame | None,
+) -> EnrichResult:
+    """Calibrated, smoothed score, sub-scores, explanation, topics and moments of every vertex."""
+    model, settings = config.model, config.pagerank
+    reference = load_reference(config)
+    _, taxonomy = load_taxonomy(spark, config)
+    kind_weights = dataclasses.asdict(model.kind_weights) if model.use_kind_weights else None
+    persons, vertices, edges = graph.persons, graph.vertex_frame, graph.edge_frame
+    ranked = (
+        pagerank.ranks.join(vertices, on="id", how="inner")
+        .transform(with_relative_rank, pagerank.vertex_count)
+        .transform(with_engagement, edges)
+        .localCheckpoint()
+    )
+    previous = (
+        to_previous_scores(history, run_date) if history is not None
+        else spark.createDataFrame([], "person_id string, previous_score int")
+    )
+    flows = to_engagement_flows(persons, ranked, trust.votes, settings.damping)
+    posts = with_post_decay(posts, run_date, model.window_days, model.half_life_days)
+    post_engagement = to_post_engagement(posts, persons, ranked, kind_weights, links).localCheckpoint()
+    post_topics = to_post_topics(
+        posts.join(post_engagement.select("network", "post_id"), on=["network", "post_id"], how="left_semi"),
+        to_topic_keys(taxonomy),
+    )
+    topic_names = taxonomy.select("topic_id", "name").distinct()
+    baseline = baseline_rank(settings.damping, pagerank.redistributed_mass, pagerank.vertex_count)
+    scored = (
+        ranked.transform(with_sub_measures, persons, edges)
+        .transform(with_calibrated_scores, reference.anchors)
+        .transform(with_smoothed_score, previous, model.smoothing)
+        .transform(with_percentile)
+        .transform(with_primary_account)
+        .transform(with_explanation, flows, baseline, model.top_engagers)
+        .join(to_person_topics(post_engagement, post_topics, topic_names, model.top_topics), on="id", how="left")
+        .join(to_moments(post_engagement, model.top_moments), on="id", how="left")
+        .withColumns({
+            "topics": F.coalesce(F.col("topics"), F.array().cast(TOPICS)),
+            "moments": F.coalesce(F.col("moments"), F.array().cast(MOMENTS)),
+        })
+        .transform(with_model_stamp, model.version, config_hash(config))
+    )
+    return EnrichResult(persons=pagerank.vertex_count, scores=to_influence_scores(scored, run_date))
+
+
+@dataclass(frozen=True)
+class ScoredNight:
+    scores: DataFrame  # influence_scores schema
+    pagerank: PageRankResult
+    trust: TrustResult
+    graph: GraphResult
+
+    def release(self) -> None:
+        self.graph.release()
+
+
+def score_night(
+    spark: SparkSession,
+    config: Config,
+    run_date: dt.date,
+    interactions: DataFrame,
+    links: DataFrame | None,
+    posts: DataFrame,
+    history: DataFrame | None,
+    run: Runner = run_untimed,
+) -> ScoredNight:
+    """influence_scores rows of run_date from silver frames (read from the lake, or built by a test).
+
+    interactions, links, posts: silver schemas; history: earlier influence_scores (smoothing), or None.
+    `run(name, stage, *args)` runs each step (the run log's RunRecord.run times and counts it).
+    """
+    model = config.model
+    kind_weights = dataclasses.asdict(model.kind_weights) if model.use_kind_weights else None
+    weighted = with_model_weights(interactions, run_date, model.window_days, model.half_life_days, kind_weights)
+    graph = run("graph", build_graph, weighted, links)
+    trust = run("trust", compute_trust, config, graph).trust
+    pagerank = run("pagerank", compute_pagerank, config, graph, trust).result
+    enriched = run("enrich", enrich, spark, config, run_date, graph, trust, pagerank, posts, links, history)
+    return ScoredNight(enriched.scores, pagerank, trust, graph)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StagedResult(StageResult):
+    staged: int
+
+
+def stage_scores(lake: Lake, scored: ScoredNight) -> StagedResult:
+    """The night's candidate rows -> staging/influence_scores (replaced whole), for validation."""
+    lake.overwrite(scored.scores, STAGED_SCORES)
+    staged = lake.last_commit_metrics(STAGED_SCORES).get("numOutputRows", 0)
+    scored.release()
+    return StagedResult(staged=staged)
