@@ -39,9 +39,14 @@ def build_spark(config: Config, app_name: str = "influence-lakehouse") -> SparkS
             .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
             .config("spark.driver.memory", config.spark.driver_memory)
             .config("spark.sql.shuffle.partitions", partitions)
+            # Adaptive execution sizes each shuffle to its data: a small night's joins run in one or two tasks.
+            .config("spark.sql.adaptive.enabled", "true")
+            .config("spark.sql.adaptive.coalescePartitions.enabled", "true")
             .config("spark.default.parallelism", partitions)
             # Delta rebuilds table state with 50 partitions by default: pure overhead on a laptop.
             .config("spark.databricks.delta.snapshotPartitions", partitions)
+            # VACUUM lists a table's files in a job of this many tasks (10,000 by default): minutes per small table.
+            .config("spark.sql.sources.parallelPartitionDiscovery.parallelism", partitions)
             .config("spark.sql.session.timeZone", "UTC")
             # Frames to and from pandas (the local PageRank engine) go through Arrow, not row by row.
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")

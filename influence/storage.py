@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from delta.tables import DeltaTable
@@ -56,12 +57,17 @@ def _set_missing_properties(spark: SparkSession, table: Table, lake: Path) -> No
         spark.sql(f"ALTER TABLE {_sql_path(table.path(lake))} SET TBLPROPERTIES ({settings})")
 
 
-def vacuum_now(spark: SparkSession, table_path: str) -> None:
-    """VACUUM RETAIN 0 HOURS: every file the current version does not use is deleted now (erasure, retention)."""
+def vacuum_now(spark: SparkSession, *table_paths: str) -> None:
+    """VACUUM RETAIN 0 HOURS: every file the current version does not use is deleted now (erasure, retention).
+
+    Several tables are vacuumed side by side: each vacuum is mostly file listing and small jobs, so
+    their latencies overlap instead of adding up."""
     previous = spark.conf.get("spark.databricks.delta.retentionDurationCheck.enabled", "true")
     spark.conf.set("spark.databricks.delta.retentionDurationCheck.enabled", "false")
     try:
-        DeltaTable.forPath(spark, table_path).vacuum(0.0)
+        with ThreadPoolExecutor(max_workers=min(4, max(1, len(table_paths)))) as pool:
+            for done in pool.map(lambda path: DeltaTable.forPath(spark, path).vacuum(0.0), table_paths):
+                del done
     finally:
         spark.conf.set("spark.databricks.delta.retentionDurationCheck.enabled", previous)
 

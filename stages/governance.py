@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import shutil
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,7 +86,7 @@ def purge_table(spark: SparkSession, table: Table, lake: Path, identity: Identit
     owned = owned_rows(table, identity, pattern)
     names = F.to_json(F.struct(*[F.col(name) for name in frame.columns])).rlike(pattern)
     affected = frame.filter(owned | names).withColumn(_ERASE, owned)
-    if not affected.take(1):  # at most one row
+    if affected.isEmpty():
         return {"deleted": 0, "redacted": 0}
     replacement = with_redacted_columns(affected, pattern, keep=(*table.key, _ERASE))
     (
@@ -124,19 +125,20 @@ def purge(spark: SparkSession, config: Config, identity: Identity) -> dict[str, 
     pattern = token_pattern(identity.identifiers())
     counts: dict[str, int] = {}
     present = [table for table in ALL_TABLES if storage.exists(spark, table, lake)]
+    purged = [table for table in present if table.layer != "governance"]
+    # Tables are independent: their scans and MERGEs run side by side (small jobs, mostly latency).
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        removals = pool.map(lambda table: purge_table(spark, table, lake, identity, pattern), purged)
+        removed_by_table = {table.qualified_name: removed for table, removed in zip(purged, removals)}
     to_vacuum = []
     for table in present:
-        if table.layer != "governance":
-            removed = purge_table(spark, table, lake, identity, pattern)
+        removed = removed_by_table.get(table.qualified_name)
+        if removed is not None:
             counts[f"{table.layer}_{table.name}_deleted"] = removed["deleted"]
             counts[f"{table.layer}_{table.name}_redacted"] = removed["redacted"]
-            if removed["deleted"] or removed["redacted"]:
-                to_vacuum.append(table)
-                continue
-        if storage.removed_files_since_vacuum(spark, table, lake):
+        if (removed and (removed["deleted"] or removed["redacted"])) or storage.removed_files_since_vacuum(spark, table, lake):
             to_vacuum.append(table)
-    for table in to_vacuum:
-        storage.vacuum_now(spark, table.path(lake))
+    storage.vacuum_now(spark, *(table.path(lake) for table in to_vacuum))
     counts["tables_vacuumed"] = len(to_vacuum)
     counts["files_redacted"] = redact_files(data_docs_dir(lake), pattern) + redact_files(gx_dir(lake), pattern)
     checkpoints = config.checkpoint_path

@@ -23,7 +23,7 @@ def expire_raw_lines(lake: Lake, config: Config, run_date: dt.date) -> Retention
     if not days:
         return RetentionResult(horizon_days=0)
     oldest_kept = run_date - dt.timedelta(days=days)
-    expired_counts = {}
+    expired_counts, changed = {}, []
     for table in (RAW_LINES, QUARANTINE):
         if not lake.exists(table):
             continue
@@ -33,5 +33,6 @@ def expire_raw_lines(lake: Lake, config: Config, run_date: dt.date) -> Retention
             continue
         lake.table(table).delete(F.col("run_date") < F.lit(oldest_kept))
         expired_counts[f"{table.name}_expired"] = lake.last_commit_metrics(table).get("numDeletedRows", 0)
-        vacuum_now(lake.spark, lake.path(table))
+        changed.append(lake.path(table))
+    vacuum_now(lake.spark, *changed)
     return RetentionResult(horizon_days=days, extra=expired_counts)
