@@ -45,7 +45,7 @@ def split(work: Path) -> None:
     handles = {}
     with gzip.open(HIGGS, "rt") as stream:
         for line in stream:
-            day = dt.datetime.fromtimestamp(int(line.split()[2]), dt.timezone.utc).date()
+            day = dt.datetime.fromtimestamp(int(line.split()[2]), dt.UTC).date()
             if day not in handles:
                 folder = landing / day.isoformat() / "snap"
                 folder.mkdir(parents=True, exist_ok=True)
@@ -67,8 +67,20 @@ def calibrate(work: Path) -> Path:
         os.symlink(HIGGS, whole / HIGGS.name)
     lake = work / "calibration-lake"
     run(*INFLUENCE, "nightly", "--date", "2012-07-07", "--input", str(whole.parent), "--lake", str(lake))
-    run(*INFLUENCE, "calibrate", "--date", "2012-07-07", "--lake", str(lake), "--out", str(reference), "--version", "1",
-        "--description", "SNAP Higgs activity stream (563,069 interactions, 1-7 July 2012), one night on 2012-07-07, model v1 defaults")
+    run(
+        *INFLUENCE,
+        "calibrate",
+        "--date",
+        "2012-07-07",
+        "--lake",
+        str(lake),
+        "--out",
+        str(reference),
+        "--version",
+        "1",
+        "--description",
+        "SNAP Higgs activity stream (563,069 interactions, 1-7 July 2012), one night on 2012-07-07, model v1 defaults",
+    )
     return reference
 
 
@@ -85,8 +97,18 @@ def week(work: Path, config: Path) -> Path:
         marker = work / f"night-{day.isoformat()}.done"
         if marker.exists():
             continue
-        run(*INFLUENCE, "nightly", "--date", day.isoformat(), "--input", str(work / "landing" / day.isoformat()),
-            "--lake", str(lake), "--config", str(config))
+        run(
+            *INFLUENCE,
+            "nightly",
+            "--date",
+            day.isoformat(),
+            "--input",
+            str(work / "landing" / day.isoformat()),
+            "--lake",
+            str(lake),
+            "--config",
+            str(config),
+        )
         marker.write_text("")
     return lake
 
@@ -108,17 +130,39 @@ def stability(work: Path, config_path: Path, lake: Path) -> dict:
     run_date = DAYS[-1]
     interactions = storage.read(spark, INTERACTIONS, lake).localCheckpoint()
     links, posts = storage.read(spark, IDENTITY_LINKS, lake), storage.read(spark, POSTS, lake)
-    base = score_night(spark, config, run_date, interactions, links, posts, None).scores.select("person_id", "raw_score", "score").localCheckpoint()
+    base = (
+        score_night(spark, config, run_date, interactions, links, posts, None)
+        .scores.select("person_id", "raw_score", "score")
+        .localCheckpoint()
+    )
 
     total = interactions.count()
-    accounts = [r.account for r in interactions.select(F.col("actor").alias("account")).union(interactions.select("target")).distinct().collect()]
+    accounts = [
+        r.account
+        for r in interactions.select(F.col("actor").alias("account")).union(interactions.select("target")).distinct().collect()
+    ]
     rng = random.Random(20120704)
     added = []
     for index in range(total // 100):
         actor, target = rng.sample(accounts, 2)
-        occurred = dt.datetime(2012, 7, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=rng.randrange(7 * 86400))
-        added.append((f"added-{index}", "snap", actor, target, rng.choice(["reshare", "mention", "reply"]),
-                      occurred.replace(tzinfo=None), 1.0, None, None, "snap", "added", index, run_date))
+        occurred = dt.datetime(2012, 7, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=rng.randrange(7 * 86400))
+        added.append(
+            (
+                f"added-{index}",
+                "snap",
+                actor,
+                target,
+                rng.choice(["reshare", "mention", "reply"]),
+                occurred.replace(tzinfo=None),
+                1.0,
+                None,
+                None,
+                "snap",
+                "added",
+                index,
+                run_date,
+            )
+        )
     extra = spark.createDataFrame(added, interactions.schema)
     touched = {row[2] for row in added} | {row[3] for row in added}
     perturbed = score_night(spark, config, run_date, interactions.unionByName(extra), links, posts, None).scores.select(
@@ -126,14 +170,25 @@ def stability(work: Path, config_path: Path, lake: Path) -> dict:
     )
     touched_frame = spark.createDataFrame([(f"snap:{a}",) for a in touched], "person_id string")
     change = (
-        base.join(perturbed, "person_id").join(touched_frame, "person_id", "left_anti")
-        .select(F.abs(F.col("score_after") - F.col("score")).alias("delta"), F.abs(F.col("raw_after") - F.col("raw_score")).alias("raw_delta"))
+        base.join(perturbed, "person_id")
+        .join(touched_frame, "person_id", "left_anti")
+        .select(
+            F.abs(F.col("score_after") - F.col("score")).alias("delta"),
+            F.abs(F.col("raw_after") - F.col("raw_score")).alias("raw_delta"),
+        )
     )
-    row = change.agg(
-        F.count(F.lit(1)).alias("untouched"),
-        F.percentile("delta", 0.5).alias("median"), F.percentile("delta", 0.99).alias("p99"), F.max("delta").alias("max"),
-        F.percentile("raw_delta", 0.5).alias("raw_median"), F.percentile("raw_delta", 0.99).alias("raw_p99"),
-    ).first().asDict()
+    row = (
+        change.agg(
+            F.count(F.lit(1)).alias("untouched"),
+            F.percentile("delta", 0.5).alias("median"),
+            F.percentile("delta", 0.99).alias("p99"),
+            F.max("delta").alias("max"),
+            F.percentile("raw_delta", 0.5).alias("raw_median"),
+            F.percentile("raw_delta", 0.99).alias("raw_p99"),
+        )
+        .first()
+        .asDict()
+    )
     row.update(interactions=total, added=len(added), touched=len(touched))
     out.write_text(json.dumps(row, indent=2))
     spark.stop()
@@ -144,34 +199,64 @@ def report(work: Path, lake: Path, stable: dict) -> None:
     from deltalake import DeltaTable
 
     scores = DeltaTable(str(lake / "gold" / "influence_scores")).to_pandas(
-        columns=["run_date", "person_id", "score", "raw_score", "pagerank", "relative_rank", "reach_score",
-                 "amplification_score", "network_score", "engagers", "explanation"]
+        columns=[
+            "run_date",
+            "person_id",
+            "score",
+            "raw_score",
+            "pagerank",
+            "relative_rank",
+            "reach_score",
+            "amplification_score",
+            "network_score",
+            "engagers",
+            "explanation",
+        ]
     )
     scores["run_date"] = scores["run_date"].astype(str)
     last = scores[scores.run_date == DAYS[-1].isoformat()]
-    lines = [f"# Higgs week report ({len(last):,} persons on {DAYS[-1]})", "", "## Score histogram, 2012-07-07", "",
-             "| score | persons | share |", "|---|---:|---:|"]
+    lines = [
+        f"# Higgs week report ({len(last):,} persons on {DAYS[-1]})",
+        "",
+        "## Score histogram, 2012-07-07",
+        "",
+        "| score | persons | share |",
+        "|---|---:|---:|",
+    ]
     bins = [(1, 10), (11, 20), (21, 30), (31, 40), (41, 50), (51, 60), (61, 70), (71, 80), (81, 90), (91, 100)]
     for low, high in bins:
         count = int(((last.score >= low) & (last.score <= high)).sum())
         lines.append(f"| {low}-{high} | {count:,} | {count / len(last):.2%} |")
-    lines += ["", "## Top 20, 2012-07-07", "",
-              "| # | person | score | reach | amplif. | network | engagers | by kind | top engagers (share) |",
-              "|---:|---|---:|---:|---:|---:|---:|---|---|"]
+    lines += [
+        "",
+        "## Top 20, 2012-07-07",
+        "",
+        "| # | person | score | reach | amplif. | network | engagers | by kind | top engagers (share) |",
+        "|---:|---|---:|---:|---:|---:|---:|---|---|",
+    ]
     top = last.sort_values(["score", "pagerank"], ascending=False).head(20)
     for position, row in enumerate(top.itertuples(), 1):
         kinds = ", ".join(f"{k} {v:.0%}" for k, v in sorted(dict(row.explanation["by_kind"]).items(), key=lambda kv: -kv[1]))
         engagers = ", ".join(f"{e['person_id']} ({e['share']:.0%})" for e in row.explanation["top_engagers"][:3])
-        lines.append(f"| {position} | {row.person_id} | {row.score} | {row.reach_score} | {row.amplification_score} | "
-                     f"{row.network_score} | {row.engagers:,} | {kinds} | {engagers} |")
-    lines += ["", "## Day over day (persons scored on both days)", "",
-              "| from | to | persons | mean change | median abs change | p90 abs | p99 abs | max abs |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+        lines.append(
+            f"| {position} | {row.person_id} | {row.score} | {row.reach_score} | {row.amplification_score} | "
+            f"{row.network_score} | {row.engagers:,} | {kinds} | {engagers} |"
+        )
+    lines += [
+        "",
+        "## Day over day (persons scored on both days)",
+        "",
+        "| from | to | persons | mean change | median abs change | p90 abs | p99 abs | max abs |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for before, after in zip(DAYS, DAYS[1:]):
         a = scores[scores.run_date == before.isoformat()].set_index("person_id").score
         b = scores[scores.run_date == after.isoformat()].set_index("person_id").score
         delta = (b - a).dropna()
-        lines.append(f"| {before} | {after} | {len(delta):,} | {delta.mean():+.2f} | {delta.abs().median():.0f} | "
-                     f"{delta.abs().quantile(0.9):.0f} | {delta.abs().quantile(0.99):.0f} | {delta.abs().max():.0f} |")
+        lines.append(
+            f"| {before} | {after} | {len(delta):,} | {delta.mean():+.2f} | {delta.abs().median():.0f} | "
+            f"{delta.abs().quantile(0.9):.0f} | {delta.abs().quantile(0.99):.0f} | {delta.abs().max():.0f} |"
+        )
     lines += ["", "## Stability: 1% random new interactions on 2012-07-07", "", "```", json.dumps(stable, indent=2), "```"]
     (work / "report.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -92,8 +92,8 @@ def files_naming(lake: Path, needle: bytes) -> list[str]:
             data = path.read_bytes()
             at = data.find(needle)
             while at != -1:
-                before = data[at - 1:at] if at else b""
-                after = data[at + len(needle):at + len(needle) + 1]
+                before = data[at - 1 : at] if at else b""
+                after = data[at + len(needle) : at + len(needle) + 1]
                 if not before.isdigit() and not after.isdigit():
                     hits.append(str(path.relative_to(lake)))
                     break
@@ -141,8 +141,10 @@ def main(argv: list[str] | None = None) -> int:
         if name not in results:
             continue
         result = results[name]
-        print(f"\n{name}: {result['lines']:,} lines, job {result['job_s']} s (wall {result['wall_s']} s), "
-              f"{result['spark_jobs']} Spark jobs, {result['delta_commits']} Delta commits")
+        print(
+            f"\n{name}: {result['lines']:,} lines, job {result['job_s']} s (wall {result['wall_s']} s), "
+            f"{result['spark_jobs']} Spark jobs, {result['delta_commits']} Delta commits"
+        )
         print(f"  {'stage':<12}{'seconds':>9}{'jobs':>7}")
         for stage in result["stages"]:
             print(f"  {stage['stage']:<12}{stage['seconds']:>9.1f}{stage['spark_jobs']:>7}")
@@ -154,9 +156,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nsample / small job time: {ratio:.2f}x for 50x the lines")
     if "erase" in results:
         erased = results["erase"]
-        print(f"\nerase snap:{ERASED_ACCOUNT}: job {erased['job_s']} s (wall {erased['wall_s']} s), "
-              f"{erased['delta_commits']} Delta commits, {erased['tables_vacuumed']} tables vacuumed, "
-              f"{erased['files_naming_the_id']} files still naming the id")
+        print(
+            f"\nerase snap:{ERASED_ACCOUNT}: job {erased['job_s']} s (wall {erased['wall_s']} s), "
+            f"{erased['delta_commits']} Delta commits, {erased['tables_vacuumed']} tables vacuumed, "
+            f"{erased['files_naming_the_id']} files still naming the id"
+        )
     return 0
 
 

@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT))
 from influence.config import load_config  # noqa: E402
 from influence.pagerank import weighted_pagerank  # noqa: E402
 from influence.session import build_spark  # noqa: E402
+from transforms.connectors.snap import with_snap_fields  # noqa: E402
 from transforms.model.graph import to_edges, to_vertices  # noqa: E402
 from transforms.silver.conform import to_interactions  # noqa: E402
-from transforms.connectors.snap import with_snap_fields  # noqa: E402
 
 HIGGS = ROOT.parent / "shared" / "data" / "higgs-twitter"
 DEFAULT_FILES = ["higgs-retweet_network.edgelist.gz", "higgs-mention_network.edgelist.gz", "higgs-reply_network.edgelist.gz"]
@@ -49,8 +49,10 @@ def networkx_pagerank(path: Path, tolerance: float) -> tuple[dict[str, float], f
 
 def spark_pagerank(spark, path: Path, tolerance: float):
     lines = spark.read.text(str(path)).select(
-        F.lit("snap").alias("source"), F.lit(path.name).alias("file"),
-        F.monotonically_increasing_id().alias("line_number"), F.col("value").alias("line"),
+        F.lit("snap").alias("source"),
+        F.lit(path.name).alias("file"),
+        F.monotonically_increasing_id().alias("line_number"),
+        F.col("value").alias("line"),
     )
     interactions = to_interactions(with_snap_fields(lines, "snap"), None).cache()
     vertices, edges = to_vertices(interactions).cache(), to_edges(interactions).cache()
@@ -79,11 +81,20 @@ def main() -> None:
             l1 = sum(abs(expected[v] - ours[v]) for v in nodes)
             rho = spearmanr([expected[v] for v in nodes], [ours[v] for v in nodes]).statistic
             top = len(set(sorted(expected, key=expected.get)[-100:]) & set(sorted(ours, key=ours.get)[-100:]))
-            rows.append((
-                name.split("_network")[0], str(result.vertex_count), str(edge_count), str(result.iterations),
-                f"{spark_seconds:.1f}", f"{nx_seconds:.1f}", f"{spark_seconds / nx_seconds:.0f}x",
-                f"{l1:.2e}", f"{rho:.6f}", f"{top}/100",
-            ))
+            rows.append(
+                (
+                    name.split("_network")[0],
+                    str(result.vertex_count),
+                    str(edge_count),
+                    str(result.iterations),
+                    f"{spark_seconds:.1f}",
+                    f"{nx_seconds:.1f}",
+                    f"{spark_seconds / nx_seconds:.0f}x",
+                    f"{l1:.2e}",
+                    f"{rho:.6f}",
+                    f"{top}/100",
+                )
+            )
         widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
         for row in rows:
             print("  ".join(value.rjust(width) for value, width in zip(row, widths)))

@@ -1,8 +1,7 @@
 """The night's candidate scores (staging), checked before they are published as profiles."""
 
 import great_expectations as gx
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame, functions as F
 
 from influence.tables import NETWORKS
 
@@ -15,6 +14,7 @@ SCORE_COLUMNS = ("score", "reach_score", "amplification_score", "network_score")
 def with_checked_columns(scores: DataFrame) -> DataFrame:
     """Row-level facts the suite checks as columns: each explanation map's total, and whether the topic and
     moment lists are well formed (ids present, authority 0-100, engagement positive)."""
+
     def total(column):
         return F.aggregate(F.map_values(F.col("explanation")[column]), F.lit(0.0), lambda acc, value: acc + value)
 
@@ -26,11 +26,13 @@ def with_checked_columns(scores: DataFrame) -> DataFrame:
         "moments", lambda m: m["post_id"].isNotNull() & (m["engagements"] >= 1) & (m["weighted_engagement"] > 0)
     )
     engagers_ok = F.forall("explanation.top_engagers", lambda e: e["person_id"].isNotNull() & e["share"].between(0, 1))
-    return scores.withColumns({
-        "explanation_network_total": total("by_network"),
-        "explanation_kind_total": total("by_kind"),
-        "lists_well_formed": F.coalesce(topics_ok & moments_ok & engagers_ok, F.lit(False)),
-    })
+    return scores.withColumns(
+        {
+            "explanation_network_total": total("by_network"),
+            "explanation_kind_total": total("by_kind"),
+            "lists_well_formed": F.coalesce(topics_ok & moments_ok & engagers_ok, F.lit(False)),
+        }
+    )
 
 
 def build_suite() -> gx.ExpectationSuite:
@@ -39,9 +41,23 @@ def build_suite() -> gx.ExpectationSuite:
     suite = gx.ExpectationSuite(name=NAME)
     suite.add_expectation(gx.expectations.ExpectTableRowCountToBeBetween(min_value=1))
     for column in (
-        "run_date", "person_id", "network", "account_id", "pagerank", "relative_rank", "score", "raw_score",
-        "percentile", *SCORE_COLUMNS[1:], "amplification", "engager_rank", "explanation", "topics", "moments",
-        "model_version", "config_hash",
+        "run_date",
+        "person_id",
+        "network",
+        "account_id",
+        "pagerank",
+        "relative_rank",
+        "score",
+        "raw_score",
+        "percentile",
+        *SCORE_COLUMNS[1:],
+        "amplification",
+        "engager_rank",
+        "explanation",
+        "topics",
+        "moments",
+        "model_version",
+        "config_hash",
     ):
         suite.add_expectation(gx.expectations.ExpectColumnValuesToNotBeNull(column=column))
     suite.add_expectation(gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["run_date", "person_id"]))
@@ -52,12 +68,18 @@ def build_suite() -> gx.ExpectationSuite:
         suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column=column, min_value=1, max_value=100))
     suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column="raw_score", min_value=1, max_value=100))
     for column in ("explanation_network_total", "explanation_kind_total"):
-        suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(
-            column=column, min_value=1 - SHARE_SUM_TOLERANCE, max_value=1 + SHARE_SUM_TOLERANCE
-        ))
+        suite.add_expectation(
+            gx.expectations.ExpectColumnValuesToBeBetween(
+                column=column, min_value=1 - SHARE_SUM_TOLERANCE, max_value=1 + SHARE_SUM_TOLERANCE
+            )
+        )
     suite.add_expectation(gx.expectations.ExpectColumnValuesToBeInSet(column="lists_well_formed", value_set=[True]))
-    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeInSet(column="model_version", value_set={"$PARAMETER": "model_versions"}))
-    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeInSet(column="config_hash", value_set={"$PARAMETER": "config_hashes"}))
+    suite.add_expectation(
+        gx.expectations.ExpectColumnValuesToBeInSet(column="model_version", value_set={"$PARAMETER": "model_versions"})
+    )
+    suite.add_expectation(
+        gx.expectations.ExpectColumnValuesToBeInSet(column="config_hash", value_set={"$PARAMETER": "config_hashes"})
+    )
     suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column="percentile", min_value=0, max_value=100))
     suite.add_expectation(
         gx.expectations.ExpectColumnValuesToBeBetween(column="pagerank", min_value=0, max_value=1, strict_min=True)

@@ -7,8 +7,7 @@ or flagged a minor in governance/consent.
 """
 
 import great_expectations as gx
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame, functions as F
 
 from influence.tables import NETWORKS, SUPPRESSING_STATES
 from transforms.privacy import account_subject, keyed_hash, person_subject
@@ -21,16 +20,20 @@ def with_suppression_flag(profiles: DataFrame, consent: DataFrame, key: bytes) -
     """`suppressed`: the person or one of their accounts has a suppressing consent state."""
     subjects = profiles.select(
         "person_id",
-        F.explode(F.concat(
-            F.array(person_subject(F.col("person_id"))),
-            F.transform("accounts", lambda a: account_subject(a["network"], a["account_id"])),
-        )).alias("subject"),
+        F.explode(
+            F.concat(
+                F.array(person_subject(F.col("person_id"))),
+                F.transform("accounts", lambda a: account_subject(a["network"], a["account_id"])),
+            )
+        ).alias("subject"),
     )
     suppressing = F.broadcast(consent.filter(F.col("state").isin(list(SUPPRESSING_STATES))).select("subject_key"))
     suppressed = (
         subjects.select("person_id", keyed_hash(F.col("subject"), key).alias("subject_key"))
         .join(suppressing, on="subject_key", how="left_semi")
-        .select("person_id").distinct().withColumn("suppressed", F.lit(True))
+        .select("person_id")
+        .distinct()
+        .withColumn("suppressed", F.lit(True))
     )
     return profiles.join(suppressed, on="person_id", how="left").withColumn(
         "suppressed", F.coalesce(F.col("suppressed"), F.lit(False))
@@ -51,6 +54,8 @@ def build_suite() -> gx.ExpectationSuite:
     for column in SCORE_COLUMNS:
         suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column=column, min_value=1, max_value=100))
     suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column="percentile", min_value=0, max_value=100))
-    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeInSet(column="as_of_date", value_set={"$PARAMETER": "as_of_dates"}))
+    suite.add_expectation(
+        gx.expectations.ExpectColumnValuesToBeInSet(column="as_of_date", value_set={"$PARAMETER": "as_of_dates"})
+    )
     suite.add_expectation(gx.expectations.ExpectColumnValuesToBeInSet(column="suppressed", value_set=[False]))
     return suite

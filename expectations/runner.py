@@ -6,6 +6,7 @@ failing) is rendered into the Data Docs site <lake>/ops/data_docs (start at inde
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -51,7 +52,10 @@ class SuiteResult:
 
     def as_row(self) -> dict[str, Any]:
         return {
-            "suite": self.suite, "success": self.success, "evaluated": self.evaluated, "failed": list(self.failed),
+            "suite": self.suite,
+            "success": self.success,
+            "evaluated": self.evaluated,
+            "failed": list(self.failed),
             "seconds": self.seconds,
         }
 
@@ -71,7 +75,11 @@ def _describe_failure(result) -> str:
     elif "observed_value" in outcome:
         observed = f"observed {outcome['observed_value']}"
     else:
-        observed = "failed" if not result.exception_info.get("raised_exception") else f"error: {result.exception_info.get('exception_message')}"
+        observed = (
+            "failed"
+            if not result.exception_info.get("raised_exception")
+            else f"error: {result.exception_info.get('exception_message')}"
+        )
     bounds = ", ".join(f"{k}={v}" for k, v in arguments.items() if k in ("min_value", "max_value", "value_set"))
     return f"{config.type}({target}{'; ' + bounds if bounds else ''}): {observed}"
 
@@ -107,6 +115,7 @@ class Validator:
         self.run_name = run_name
         self.results: list[SuiteResult] = []
         self._keys: list = []  # validation results not yet rendered into Data Docs
+        self._result_keys: list = []  # the stored result of each entry of self.results
         if lake is None:
             self.context = gx.get_context(mode="ephemeral")
             self.sites: list[str] = []
@@ -137,9 +146,10 @@ class Validator:
         failed = [_describe_failure(result) for result in outcome.results if not result.success]
         self.source.delete_asset(suite.name)
         seconds = round(time.perf_counter() - started, 3)
-        result = SuiteResult(suite.name, bool(outcome.success), len(outcome.results), failed, self._page(key), seconds)
+        result = SuiteResult(suite.name, bool(outcome.success), len(outcome.results), failed, None, seconds)
         self.results.append(result)
         self._keys.append(key)
+        self._result_keys.append(key)
         log.info("validation %s: %s in %.1fs", suite.name, "passed" if result.success else "FAILED", seconds)
         return result
 
@@ -149,7 +159,7 @@ class Validator:
                 name=f"{suite.name}_checkpoint", validation_definitions=[definition], actions=[], result_format=result_format
             )
         )
-        run_id = RunIdentifier(run_name=self.run_name, run_time=dt.datetime.now(dt.timezone.utc))
+        run_id = RunIdentifier(run_name=self.run_name, run_time=dt.datetime.now(dt.UTC))
         checkpoint_result = checkpoint.run(
             batch_parameters={"dataframe": df}, expectation_parameters=parameters or {}, run_id=run_id
         )
@@ -161,6 +171,10 @@ class Validator:
         if self.sites and self._keys:
             self.context.build_data_docs(site_names=self.sites, resource_identifiers=list(self._keys))
             self._keys.clear()
+            # a page's address is known once it is rendered
+            self.results = [
+                dataclasses.replace(result, page=self._page(key)) for result, key in zip(self.results, self._result_keys)
+            ]
 
     def _page(self, key) -> str | None:
         if not self.sites:

@@ -18,8 +18,6 @@ def build_suite() -> gx.ExpectationSuite:
     suite.add_expectation(gx.expectations.ExpectColumnValuesToBeInSet(column="kind", value_set=list(INTERACTION_KINDS)))
     suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column="weight", min_value=0, strict_min=True))
     suite.add_expectation(
-        gx.expectations.ExpectColumnValuesToBeBetween(
-            column="occurred_at", max_value={"$PARAMETER": "latest_plausible_time"}
-        )
+        gx.expectations.ExpectColumnValuesToBeBetween(column="occurred_at", max_value={"$PARAMETER": "latest_plausible_time"})
     )
     return suite

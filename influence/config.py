@@ -173,10 +173,10 @@ class Config:
             return self.privacy.retention_days
         return self.model.window_days + 30 if self.model.window_days else 0
 
-    def replace(self, **changes: Any) -> "Config":
+    def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)
 
-    def with_spark(self, **changes: Any) -> "Config":
+    def with_spark(self, **changes: Any) -> Config:
         return dataclasses.replace(self, spark=dataclasses.replace(self.spark, **changes))
 
 
@@ -198,9 +198,7 @@ def _build(cls: type, values: dict[str, Any], where: str) -> Any:
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-            raise UsageError(
-                f"config: {where + '.' if where else ''}{name} must be {expected.__name__}, got {value!r}"
-            )
+            raise UsageError(f"config: {where + '.' if where else ''}{name} must be {expected.__name__}, got {value!r}")
         kwargs[name] = value
     return cls(**kwargs)
 

@@ -22,8 +22,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame, SparkSession, functions as F
 
 from influence import storage
 from influence.config import Config
@@ -105,7 +104,7 @@ class Request:
 
 
 def cli_request(subject: Subject, action: str, reference: str | None) -> Request:
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     return Request(subject, action, now, reference, "cli", uuid.uuid4().hex)
 
 
@@ -133,7 +132,7 @@ def _parse_request(line: str, where: str, origin: str, request_id: str) -> Reque
     if not isinstance(record, dict):
         raise UsageError(f"governance request {where} is not a JSON object")
     if ("account" in record) == ("person" in record):
-        raise UsageError(f"governance request {where} must name exactly one of \"account\" or \"person\"")
+        raise UsageError(f'governance request {where} must name exactly one of "account" or "person"')
     action = record.get("action")
     if action not in GOVERNANCE_ACTIONS:
         raise UsageError(f"governance request {where}: action {action!r} is not one of {', '.join(GOVERNANCE_ACTIONS)}")
@@ -143,7 +142,7 @@ def _parse_request(line: str, where: str, origin: str, request_id: str) -> Reque
     except ValueError:
         raise UsageError(f"governance request {where}: requested_at {record.get('requested_at')!r} is not ISO-8601") from None
     if requested_at.tzinfo is None:
-        requested_at = requested_at.replace(tzinfo=dt.timezone.utc)
+        requested_at = requested_at.replace(tzinfo=dt.UTC)
     reference = record.get("reference")
     return Request(subject, action, requested_at, None if reference is None else str(reference), origin, request_id)
 
@@ -201,16 +200,21 @@ def resolve(spark: SparkSession, config: Config, subject: Subject) -> Identity:
         wanted = spark.createDataFrame(sorted(accounts), "network string, account_id string")
         handles = {
             (row.network, row.handle)
-            for row in storage.read(spark, ACCOUNTS, lake).join(wanted, on=["network", "account_id"], how="left_semi")
-            .filter(F.col("handle").isNotNull()).select("network", "handle").collect()
+            for row in storage.read(spark, ACCOUNTS, lake)
+            .join(wanted, on=["network", "account_id"], how="left_semi")
+            .filter(F.col("handle").isNotNull())
+            .select("network", "handle")
+            .collect()
         }  # a person's few accounts
     handles |= {(network, account_id) for network, account_id in accounts if account_id.startswith("@")}
     return Identity(person_id, tuple(sorted(accounts)), tuple(sorted(handles)))
 
 
 def consent_table(spark: SparkSession, config: Config) -> DataFrame:
-    return storage.read(spark, CONSENT, config.lake_path) if storage.exists(spark, CONSENT, config.lake_path) else (
-        spark.createDataFrame([], CONSENT.schema)
+    return (
+        storage.read(spark, CONSENT, config.lake_path)
+        if storage.exists(spark, CONSENT, config.lake_path)
+        else (spark.createDataFrame([], CONSENT.schema))
     )
 
 
@@ -218,25 +222,35 @@ def record(spark: SparkSession, config: Config, request: Request, identity: Iden
     """The audit row of `request` (once per request_id) and the consent rows it sets or lifts."""
     key = privacy_key(config)
     lake = config.lake_path
-    now = dt.datetime.now(dt.timezone.utc)
-    audit = spark.createDataFrame([{
-        "request_id": request.request_id,
-        "subject_kind": request.subject.kind,
-        "subject_key": subject_hash(key, request.subject.subject),
-        "action": request.action,
-        "requested_at": request.requested_at,
-        "recorded_at": now,
-        "reference": request.reference,
-        "origin": request.origin,
-        "outcome": outcome,
-    }], GOVERNANCE_REQUESTS.schema)
+    now = dt.datetime.now(dt.UTC)
+    audit = spark.createDataFrame(
+        [
+            {
+                "request_id": request.request_id,
+                "subject_kind": request.subject.kind,
+                "subject_key": subject_hash(key, request.subject.subject),
+                "action": request.action,
+                "requested_at": request.requested_at,
+                "recorded_at": now,
+                "reference": request.reference,
+                "origin": request.origin,
+                "outcome": outcome,
+            }
+        ],
+        GOVERNANCE_REQUESTS.schema,
+    )
     storage.ensure_table(spark, GOVERNANCE_REQUESTS, lake).alias("r").merge(
         audit.alias("n"), "r.request_id = n.request_id"
     ).whenNotMatchedInsertAll().execute()
     consent = storage.ensure_table(spark, CONSENT, lake)
     rows = [
-        {"subject_key": subject_hash(key, subject), "subject_kind": kind, "state": STATE_OF_ACTION.get(request.action, "opted_out"),
-         "since": request.requested_at, "request_id": request.request_id}
+        {
+            "subject_key": subject_hash(key, subject),
+            "subject_kind": kind,
+            "state": STATE_OF_ACTION.get(request.action, "opted_out"),
+            "since": request.requested_at,
+            "request_id": request.request_id,
+        }
         for kind, subject in identity.subjects()
     ]
     changes = spark.createDataFrame(rows, CONSENT.schema).alias("n")

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyspark
@@ -116,8 +116,10 @@ def _resolve_with_ivy(artifact: Artifact, version: str, ivy_dir: Path) -> tuple[
         env = {**os.environ, "SPARK_HOME": str(spark_home), "PYSPARK_PYTHON": sys.executable}
         command = [
             str(spark_home / "bin" / "spark-submit"),
-            "--packages", artifact.coordinate(version),
-            "--conf", f"spark.jars.ivy={ivy_dir}",
+            "--packages",
+            artifact.coordinate(version),
+            "--conf",
+            f"spark.jars.ivy={ivy_dir}",
             str(noop),
         ]
         try:
@@ -169,7 +171,8 @@ def resolve(artifact: Artifact, refresh: bool = False) -> list[Path]:
             if version != artifact.versions[0]:
                 log.warning(
                     "%s is not in the Maven repository; using %s of the same release line",
-                    artifact.coordinate(artifact.versions[0]), version,
+                    artifact.coordinate(artifact.versions[0]),
+                    version,
                 )
             manifest[artifact.key] = {"version": version, "jars": [str(p) for p in jars]}
             _write_manifest(manifest_path, manifest)
@@ -186,11 +189,13 @@ def resolve(artifact: Artifact, refresh: bool = False) -> list[Path]:
         )
     log.warning(
         "optional %s jar not available (%s); continuing without it. To add it later: %s.",
-        artifact.purpose, detail, how_to_fix(artifact),
+        artifact.purpose,
+        detail,
+        how_to_fix(artifact),
     )
     manifest[artifact.key] = {
         "unavailable": detail,
-        "checked_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     _write_manifest(manifest_path, manifest)
     return []

@@ -11,8 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame, SparkSession, functions as F
 
 from influence.config import Config
 from influence.errors import UsageError
@@ -53,7 +52,9 @@ def load_reference(config: Config) -> Reference:
         anchors = {name: (float(data["measures"][name]["lower"]), float(data["measures"][name]["upper"])) for name in MEASURES}
         version = str(data["reference_version"])
     except (KeyError, TypeError, ValueError) as error:
-        raise UsageError(f"reference distribution {path} lacks {error} (needs reference_version and measures {sorted(MEASURES)} with lower and upper)") from None
+        raise UsageError(
+            f"reference distribution {path} lacks {error} (needs reference_version and measures {sorted(MEASURES)} with lower and upper)"
+        ) from None
     bad = [name for name, (lower, upper) in anchors.items() if not upper > lower]
     if bad:
         raise UsageError(f"reference distribution {path}: upper must exceed lower for {bad}")
@@ -86,7 +87,9 @@ def config_hash(config: Config) -> str:
     model.pop("reference_file")
     model.pop("topics_file")
     # The engine decides where ranks are computed, not what they are (both agree to 1e-9).
-    pagerank = {name: value for name, value in dataclasses.asdict(config.pagerank).items() if name not in ("engine", "local_max_edges")}
+    pagerank = {
+        name: value for name, value in dataclasses.asdict(config.pagerank).items() if name not in ("engine", "local_max_edges")
+    }
     identity = {
         "pagerank": pagerank,
         "model": model,

@@ -25,8 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame, functions as F
 from scipy import sparse
 
 from transforms.model.graph import (
@@ -208,7 +207,12 @@ def trust_votes(
         return TrustResult(None, 0, 0)
     trust = weighted_pagerank(vertices, edges, damping, tolerance, max_iterations, teleport=readers, engine=engine)
     votes = to_trust_votes(
-        trust.ranks.withColumnRenamed("pagerank", "trust"), readers, reader_count, damping,
-        full_vote_trust, untrusted_vote, reader_vote,
+        trust.ranks.withColumnRenamed("pagerank", "trust"),
+        readers,
+        reader_count,
+        damping,
+        full_vote_trust,
+        untrusted_vote,
+        reader_vote,
     )
     return TrustResult(votes.localCheckpoint(), reader_count, trust.iterations)

@@ -7,10 +7,11 @@ import datetime as dt
 import logging
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import TypeVar
 
 from pyspark.sql import SparkSession
 
@@ -27,7 +28,7 @@ def _jobs_of(spark: SparkSession | None, group: str) -> int:
 
 
 def new_run_id(run_date: dt.date | None) -> str:
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     return f"{run_date.isoformat() if run_date else 'run'}_{stamp}_{uuid.uuid4().hex[:6]}"
 
 
@@ -38,7 +39,7 @@ class RunRecord:
     run_date: dt.date | None
     input: str | None
     master: str | None
-    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     stages: list[dict] = field(default_factory=list)
     reconciliation: list[dict] = field(default_factory=list)
     validation: list[dict] = field(default_factory=list)
@@ -61,9 +62,7 @@ class RunRecord:
         finally:
             if spark is not None:
                 spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
-        result = dataclasses.replace(
-            result, seconds=round(time.perf_counter() - started, 3), spark_jobs=_jobs_of(spark, group)
-        )
+        result = dataclasses.replace(result, seconds=round(time.perf_counter() - started, 3), spark_jobs=_jobs_of(spark, group))
         self._keep(name, result.seconds, result.spark_jobs, result.counts())
         return result
 
@@ -95,7 +94,7 @@ class RunRecord:
             "status": status,
             "exit_code": exit_code,
             "started_at": self.started_at,
-            "ended_at": dt.datetime.now(dt.timezone.utc) if ended else None,
+            "ended_at": dt.datetime.now(dt.UTC) if ended else None,
             "input": self.input,
             "master": self.master,
             "stages": self.stages,

@@ -6,8 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from delta.tables import DeltaTable
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame, SparkSession, functions as F
 
 from influence.tables import Table
 
@@ -110,12 +109,7 @@ def append(df: DataFrame, table: Table, lake: Path) -> None:
 
 def replace_where(df: DataFrame, table: Table, lake: Path, condition: str) -> None:
     """Atomically replace the rows matching `condition` (a SQL predicate) with `df`: one Delta commit."""
-    (
-        conform(df, table).write.format("delta")
-        .mode("overwrite")
-        .option("replaceWhere", condition)
-        .save(table.path(lake))
-    )
+    (conform(df, table).write.format("delta").mode("overwrite").option("replaceWhere", condition).save(table.path(lake)))
 
 
 def overwrite(df: DataFrame, table: Table, lake: Path) -> None:

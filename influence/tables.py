@@ -55,41 +55,47 @@ def _schema(ddl_fields: list[tuple[str, T.DataType, bool]]) -> T.StructType:
 
 
 RAW_LINES = Table(
-    "bronze", "raw_lines",
-    _schema([
-        ("source", T.StringType(), False),
-        ("file", T.StringType(), False),
-        ("file_sha256", T.StringType(), False),
-        ("line_number", T.LongType(), False),
-        ("line", T.StringType(), True),
-        ("run_id", T.StringType(), False),
-        ("run_date", T.DateType(), False),
-        ("ingested_at", T.TimestampType(), False),
-    ]),
+    "bronze",
+    "raw_lines",
+    _schema(
+        [
+            ("source", T.StringType(), False),
+            ("file", T.StringType(), False),
+            ("file_sha256", T.StringType(), False),
+            ("line_number", T.LongType(), False),
+            ("line", T.StringType(), True),
+            ("run_id", T.StringType(), False),
+            ("run_date", T.DateType(), False),
+            ("ingested_at", T.TimestampType(), False),
+        ]
+    ),
     key=("run_date", "source", "file", "line_number"),
     partition_by=("run_date",),
     description="Every landed line, verbatim, with where it came from. Re-landing a file for a date adds nothing.",
 )
 
 INTERACTIONS = Table(
-    "silver", "interactions",
-    _schema([
-        ("interaction_id", T.StringType(), False),
-        ("network", T.StringType(), False),
-        ("actor", T.StringType(), False),
-        # null while pending: a reply whose parent post (and so its author) the lake has not seen yet;
-        # every night resolves pending targets against the posts stored so far.
-        ("target", T.StringType(), True),
-        ("kind", T.StringType(), False),
-        ("occurred_at", T.TimestampType(), True),
-        ("weight", T.DoubleType(), False),
-        ("post_id", T.StringType(), True),  # the actor's post carrying the interaction (the retweet, the reply)
-        ("target_post_id", T.StringType(), True),  # the target's post engaged with
-        ("source", T.StringType(), False),
-        ("file", T.StringType(), False),
-        ("line_number", T.LongType(), False),
-        ("run_date", T.DateType(), False),
-    ]),
+    "silver",
+    "interactions",
+    _schema(
+        [
+            ("interaction_id", T.StringType(), False),
+            ("network", T.StringType(), False),
+            ("actor", T.StringType(), False),
+            # null while pending: a reply whose parent post (and so its author) the lake has not seen yet;
+            # every night resolves pending targets against the posts stored so far.
+            ("target", T.StringType(), True),
+            ("kind", T.StringType(), False),
+            ("occurred_at", T.TimestampType(), True),
+            ("weight", T.DoubleType(), False),
+            ("post_id", T.StringType(), True),  # the actor's post carrying the interaction (the retweet, the reply)
+            ("target_post_id", T.StringType(), True),  # the target's post engaged with
+            ("source", T.StringType(), False),
+            ("file", T.StringType(), False),
+            ("line_number", T.LongType(), False),
+            ("run_date", T.DateType(), False),
+        ]
+    ),
     key=("interaction_id",),
     partition_by=("run_date",),
     description=(
@@ -99,21 +105,24 @@ INTERACTIONS = Table(
 )
 
 ACCOUNTS = Table(
-    "silver", "accounts",
-    _schema([
-        ("network", T.StringType(), False),
-        ("account_id", T.StringType(), False),
-        ("handle", T.StringType(), True),
-        ("display_name", T.StringType(), True),
-        ("bio", T.StringType(), True),
-        ("lang", T.StringType(), True),
-        ("followers_count", T.LongType(), True),
-        ("profile_observed_at", T.TimestampType(), True),  # when the dump saw the profile fields above
-        ("first_seen_at", T.TimestampType(), True),
-        ("last_seen_at", T.TimestampType(), True),
-        ("first_run_date", T.DateType(), False),
-        ("last_run_date", T.DateType(), False),
-    ]),
+    "silver",
+    "accounts",
+    _schema(
+        [
+            ("network", T.StringType(), False),
+            ("account_id", T.StringType(), False),
+            ("handle", T.StringType(), True),
+            ("display_name", T.StringType(), True),
+            ("bio", T.StringType(), True),
+            ("lang", T.StringType(), True),
+            ("followers_count", T.LongType(), True),
+            ("profile_observed_at", T.TimestampType(), True),  # when the dump saw the profile fields above
+            ("first_seen_at", T.TimestampType(), True),
+            ("last_seen_at", T.TimestampType(), True),
+            ("first_run_date", T.DateType(), False),
+            ("last_run_date", T.DateType(), False),
+        ]
+    ),
     key=("network", "account_id"),
     description=(
         "Every account seen as actor or target or with a profile in a dump; profile fields come from the "
@@ -122,31 +131,34 @@ ACCOUNTS = Table(
 )
 
 POSTS = Table(
-    "silver", "posts",
-    _schema([
-        ("network", T.StringType(), False),
-        ("post_id", T.StringType(), False),
-        ("author", T.StringType(), True),
-        ("created_at", T.TimestampType(), True),
-        ("lang", T.StringType(), True),
-        ("text", T.StringType(), True),
-        ("hashtags", T.ArrayType(T.StringType()), True),
-        ("mentions", T.ArrayType(T.StringType()), True),
-        ("reply_to_post_id", T.StringType(), True),
-        ("reply_to_account", T.StringType(), True),
-        ("reshare_of_post_id", T.StringType(), True),
-        ("quote_of_post_id", T.StringType(), True),
-        ("like_count", T.LongType(), True),
-        ("reshare_count", T.LongType(), True),
-        ("reply_count", T.LongType(), True),
-        ("quote_count", T.LongType(), True),
-        ("observed_at", T.TimestampType(), True),
-        ("source", T.StringType(), False),
-        ("file", T.StringType(), False),
-        ("line_number", T.LongType(), False),
-        ("first_run_date", T.DateType(), False),
-        ("last_run_date", T.DateType(), False),
-    ]),
+    "silver",
+    "posts",
+    _schema(
+        [
+            ("network", T.StringType(), False),
+            ("post_id", T.StringType(), False),
+            ("author", T.StringType(), True),
+            ("created_at", T.TimestampType(), True),
+            ("lang", T.StringType(), True),
+            ("text", T.StringType(), True),
+            ("hashtags", T.ArrayType(T.StringType()), True),
+            ("mentions", T.ArrayType(T.StringType()), True),
+            ("reply_to_post_id", T.StringType(), True),
+            ("reply_to_account", T.StringType(), True),
+            ("reshare_of_post_id", T.StringType(), True),
+            ("quote_of_post_id", T.StringType(), True),
+            ("like_count", T.LongType(), True),
+            ("reshare_count", T.LongType(), True),
+            ("reply_count", T.LongType(), True),
+            ("quote_count", T.LongType(), True),
+            ("observed_at", T.TimestampType(), True),
+            ("source", T.StringType(), False),
+            ("file", T.StringType(), False),
+            ("line_number", T.LongType(), False),
+            ("first_run_date", T.DateType(), False),
+            ("last_run_date", T.DateType(), False),
+        ]
+    ),
     key=("network", "post_id"),
     description=(
         "One row per post (tweet, status, comment, note): text, entities, references and the latest engagement "
@@ -155,16 +167,19 @@ POSTS = Table(
 )
 
 IDENTITY_LINKS = Table(
-    "silver", "identity_links",
-    _schema([
-        ("network", T.StringType(), False),
-        ("account_id", T.StringType(), False),
-        ("person_id", T.StringType(), False),
-        ("source", T.StringType(), False),
-        ("file", T.StringType(), False),
-        ("line_number", T.LongType(), False),
-        ("run_date", T.DateType(), False),
-    ]),
+    "silver",
+    "identity_links",
+    _schema(
+        [
+            ("network", T.StringType(), False),
+            ("account_id", T.StringType(), False),
+            ("person_id", T.StringType(), False),
+            ("source", T.StringType(), False),
+            ("file", T.StringType(), False),
+            ("line_number", T.LongType(), False),
+            ("run_date", T.DateType(), False),
+        ]
+    ),
     key=("network", "account_id"),
     description=(
         "Which person an account belongs to (from the identity_links landing source); the latest link wins. "
@@ -173,52 +188,77 @@ IDENTITY_LINKS = Table(
 )
 
 QUARANTINE = Table(
-    "silver", "quarantine",
-    _schema([
-        ("source", T.StringType(), False),
-        ("file", T.StringType(), False),
-        ("line_number", T.LongType(), False),
-        ("line", T.StringType(), True),
-        ("reason", T.StringType(), False),
-        ("run_id", T.StringType(), False),
-        ("run_date", T.DateType(), False),
-    ]),
+    "silver",
+    "quarantine",
+    _schema(
+        [
+            ("source", T.StringType(), False),
+            ("file", T.StringType(), False),
+            ("line_number", T.LongType(), False),
+            ("line", T.StringType(), True),
+            ("reason", T.StringType(), False),
+            ("run_id", T.StringType(), False),
+            ("run_date", T.DateType(), False),
+        ]
+    ),
     key=("run_date", "source", "file", "line_number"),
     partition_by=("run_date",),
     description="Lines that could not be conformed, with a specific reason.",
 )
 
 # A person's accounts, the most engaged-with first (that one is the person's network and account_id).
-PERSON_ACCOUNTS = T.ArrayType(T.StructType([
-    T.StructField("network", T.StringType(), True),
-    T.StructField("account_id", T.StringType(), True),
-]))
+PERSON_ACCOUNTS = T.ArrayType(
+    T.StructType(
+        [
+            T.StructField("network", T.StringType(), True),
+            T.StructField("account_id", T.StringType(), True),
+        ]
+    )
+)
 
 # Why a score is what it is (docs/model.md#explanation): shares of the night's rank by network and by
 # interaction kind, each summing to 1 with "baseline", and the engagers who contributed most.
-EXPLANATION = T.StructType([
-    T.StructField("by_network", T.MapType(T.StringType(), T.DoubleType()), True),
-    T.StructField("by_kind", T.MapType(T.StringType(), T.DoubleType()), True),
-    T.StructField("top_engagers", T.ArrayType(T.StructType([
-        T.StructField("person_id", T.StringType(), True),
-        T.StructField("network", T.StringType(), True),
-        T.StructField("account_id", T.StringType(), True),
-        T.StructField("share", T.DoubleType(), True),
-    ])), True),
-])
-TOPICS = T.ArrayType(T.StructType([
-    T.StructField("topic_id", T.StringType(), True),
-    T.StructField("name", T.StringType(), True),
-    T.StructField("authority", T.DoubleType(), True),
-    T.StructField("posts", T.LongType(), True),
-]))
-MOMENTS = T.ArrayType(T.StructType([
-    T.StructField("network", T.StringType(), True),
-    T.StructField("post_id", T.StringType(), True),
-    T.StructField("created_at", T.TimestampType(), True),
-    T.StructField("engagements", T.LongType(), True),
-    T.StructField("weighted_engagement", T.DoubleType(), True),
-]))
+EXPLANATION = T.StructType(
+    [
+        T.StructField("by_network", T.MapType(T.StringType(), T.DoubleType()), True),
+        T.StructField("by_kind", T.MapType(T.StringType(), T.DoubleType()), True),
+        T.StructField(
+            "top_engagers",
+            T.ArrayType(
+                T.StructType(
+                    [
+                        T.StructField("person_id", T.StringType(), True),
+                        T.StructField("network", T.StringType(), True),
+                        T.StructField("account_id", T.StringType(), True),
+                        T.StructField("share", T.DoubleType(), True),
+                    ]
+                )
+            ),
+            True,
+        ),
+    ]
+)
+TOPICS = T.ArrayType(
+    T.StructType(
+        [
+            T.StructField("topic_id", T.StringType(), True),
+            T.StructField("name", T.StringType(), True),
+            T.StructField("authority", T.DoubleType(), True),
+            T.StructField("posts", T.LongType(), True),
+        ]
+    )
+)
+MOMENTS = T.ArrayType(
+    T.StructType(
+        [
+            T.StructField("network", T.StringType(), True),
+            T.StructField("post_id", T.StringType(), True),
+            T.StructField("created_at", T.TimestampType(), True),
+            T.StructField("engagements", T.LongType(), True),
+            T.StructField("weighted_engagement", T.DoubleType(), True),
+        ]
+    )
+)
 
 _SCORE_FIELDS = [
     ("person_id", T.StringType(), False),
@@ -245,7 +285,8 @@ _SCORE_FIELDS = [
 ]
 
 INFLUENCE_SCORES = Table(
-    "gold", "influence_scores",
+    "gold",
+    "influence_scores",
     _schema([("run_date", T.DateType(), False), *_SCORE_FIELDS]),
     key=("run_date", "person_id"),
     partition_by=("run_date",),
@@ -253,7 +294,8 @@ INFLUENCE_SCORES = Table(
 )
 
 STAGED_SCORES = Table(
-    "staging", "influence_scores",
+    "staging",
+    "influence_scores",
     INFLUENCE_SCORES.schema,
     key=INFLUENCE_SCORES.key,
     partition_by=("run_date",),
@@ -261,7 +303,8 @@ STAGED_SCORES = Table(
 )
 
 PROFILES = Table(
-    "gold", "profiles",
+    "gold",
+    "profiles",
     # profile_key is nullable only so that a table published before it existed gains the column (ALTER TABLE).
     _schema([*_SCORE_FIELDS, ("as_of_date", T.DateType(), False), ("profile_key", T.StringType(), True)]),
     key=("person_id",),
@@ -277,49 +320,58 @@ PROFILES = Table(
 )
 
 # Delta refuses NOT NULL inside arrays, so nested fields are nullable.
-_STAGE = T.StructType([
-    T.StructField("stage", T.StringType(), True),
-    T.StructField("seconds", T.DoubleType(), True),
-    T.StructField("counts", T.MapType(T.StringType(), T.LongType()), True),
-    T.StructField("spark_jobs", T.LongType(), True),  # Spark jobs the stage ran (its job group)
-])
-_RECONCILIATION = T.StructType([
-    T.StructField("source", T.StringType(), True),
-    T.StructField("file", T.StringType(), True),
-    T.StructField("raw_lines", T.LongType(), True),
-    T.StructField("conformed", T.LongType(), True),
-    T.StructField("quarantined", T.LongType(), True),
-    T.StructField("skipped", T.MapType(T.StringType(), T.LongType()), True),  # lines per skip reason
-    T.StructField("reconciled", T.BooleanType(), True),
-    T.StructField("quarantine_reasons", T.MapType(T.StringType(), T.LongType()), True),  # lines per reason code
-])
-_VALIDATION = T.StructType([
-    T.StructField("suite", T.StringType(), True),
-    T.StructField("success", T.BooleanType(), True),
-    T.StructField("evaluated", T.IntegerType(), True),
-    T.StructField("failed", T.ArrayType(T.StringType()), True),
-    T.StructField("seconds", T.DoubleType(), True),
-])
+_STAGE = T.StructType(
+    [
+        T.StructField("stage", T.StringType(), True),
+        T.StructField("seconds", T.DoubleType(), True),
+        T.StructField("counts", T.MapType(T.StringType(), T.LongType()), True),
+        T.StructField("spark_jobs", T.LongType(), True),  # Spark jobs the stage ran (its job group)
+    ]
+)
+_RECONCILIATION = T.StructType(
+    [
+        T.StructField("source", T.StringType(), True),
+        T.StructField("file", T.StringType(), True),
+        T.StructField("raw_lines", T.LongType(), True),
+        T.StructField("conformed", T.LongType(), True),
+        T.StructField("quarantined", T.LongType(), True),
+        T.StructField("skipped", T.MapType(T.StringType(), T.LongType()), True),  # lines per skip reason
+        T.StructField("reconciled", T.BooleanType(), True),
+        T.StructField("quarantine_reasons", T.MapType(T.StringType(), T.LongType()), True),  # lines per reason code
+    ]
+)
+_VALIDATION = T.StructType(
+    [
+        T.StructField("suite", T.StringType(), True),
+        T.StructField("success", T.BooleanType(), True),
+        T.StructField("evaluated", T.IntegerType(), True),
+        T.StructField("failed", T.ArrayType(T.StringType()), True),
+        T.StructField("seconds", T.DoubleType(), True),
+    ]
+)
 
 RUNS = Table(
-    "ops", "runs",
-    _schema([
-        ("run_id", T.StringType(), False),
-        ("command", T.StringType(), False),
-        ("run_date", T.DateType(), True),
-        ("status", T.StringType(), False),
-        ("exit_code", T.IntegerType(), True),
-        ("started_at", T.TimestampType(), False),
-        ("ended_at", T.TimestampType(), True),
-        ("input", T.StringType(), True),
-        ("master", T.StringType(), True),
-        ("stages", T.ArrayType(_STAGE), True),
-        ("reconciliation", T.ArrayType(_RECONCILIATION), True),
-        ("validation", T.ArrayType(_VALIDATION), True),
-        ("message", T.StringType(), True),
-        # Added after the first release: nullable, so storage.ensure_table adds it to an older run log.
-        ("data_docs", T.StringType(), True),  # the run's Great Expectations Data Docs page, under <lake>/ops/data_docs
-    ]),
+    "ops",
+    "runs",
+    _schema(
+        [
+            ("run_id", T.StringType(), False),
+            ("command", T.StringType(), False),
+            ("run_date", T.DateType(), True),
+            ("status", T.StringType(), False),
+            ("exit_code", T.IntegerType(), True),
+            ("started_at", T.TimestampType(), False),
+            ("ended_at", T.TimestampType(), True),
+            ("input", T.StringType(), True),
+            ("master", T.StringType(), True),
+            ("stages", T.ArrayType(_STAGE), True),
+            ("reconciliation", T.ArrayType(_RECONCILIATION), True),
+            ("validation", T.ArrayType(_VALIDATION), True),
+            ("message", T.StringType(), True),
+            # Added after the first release: nullable, so storage.ensure_table adds it to an older run log.
+            ("data_docs", T.StringType(), True),  # the run's Great Expectations Data Docs page, under <lake>/ops/data_docs
+        ]
+    ),
     key=("run_id",),
     description="One row per run: status, timings, row counts per stage, reconciliation, validation summary.",
 )
@@ -331,31 +383,37 @@ GOVERNANCE_ACTIONS = ("opt_out", "opt_in", "erase", "minor")
 SUPPRESSING_STATES = ("opted_out", "erased", "minor")
 
 GOVERNANCE_REQUESTS = Table(
-    "governance", "requests",
-    _schema([
-        ("request_id", T.StringType(), False),
-        ("subject_kind", T.StringType(), False),  # account | person: what the request named
-        ("subject_key", T.StringType(), False),
-        ("action", T.StringType(), False),
-        ("requested_at", T.TimestampType(), False),
-        ("recorded_at", T.TimestampType(), False),
-        ("reference", T.StringType(), True),  # the requester's ticket or case number, as given
-        ("origin", T.StringType(), False),  # cli, or landing:<file>
-        ("outcome", T.StringType(), True),  # what was done: applied, lifted, ignored (<why>)
-    ]),
+    "governance",
+    "requests",
+    _schema(
+        [
+            ("request_id", T.StringType(), False),
+            ("subject_kind", T.StringType(), False),  # account | person: what the request named
+            ("subject_key", T.StringType(), False),
+            ("action", T.StringType(), False),
+            ("requested_at", T.TimestampType(), False),
+            ("recorded_at", T.TimestampType(), False),
+            ("reference", T.StringType(), True),  # the requester's ticket or case number, as given
+            ("origin", T.StringType(), False),  # cli, or landing:<file>
+            ("outcome", T.StringType(), True),  # what was done: applied, lifted, ignored (<why>)
+        ]
+    ),
     key=("request_id",),
     description="The audit trail: every opt-out, opt-in, erasure and minor flag received, by keyed hash only.",
 )
 
 CONSENT = Table(
-    "governance", "consent",
-    _schema([
-        ("subject_key", T.StringType(), False),
-        ("subject_kind", T.StringType(), False),  # account | handle | person
-        ("state", T.StringType(), False),  # opted_out | erased | minor
-        ("since", T.TimestampType(), False),
-        ("request_id", T.StringType(), False),
-    ]),
+    "governance",
+    "consent",
+    _schema(
+        [
+            ("subject_key", T.StringType(), False),
+            ("subject_kind", T.StringType(), False),  # account | handle | person
+            ("state", T.StringType(), False),  # opted_out | erased | minor
+            ("since", T.TimestampType(), False),
+            ("request_id", T.StringType(), False),
+        ]
+    ),
     key=("subject_key", "state"),
     description=(
         "Who is suppressed and why: persons and accounts (and an erased or opted-out account's handle) by keyed hash. "
@@ -364,15 +422,32 @@ CONSENT = Table(
 )
 
 ERASURES = Table(
-    "governance", "erasures",
-    _schema([
-        ("request_id", T.StringType(), False),
-        ("profile_key", T.StringType(), True),  # the erased profile's published key, for the feed's delete
-        ("erased_at", T.TimestampType(), False),
-        ("profiles_version", T.LongType(), True),  # gold/profiles version after the erasure (history before is purged)
-    ]),
+    "governance",
+    "erasures",
+    _schema(
+        [
+            ("request_id", T.StringType(), False),
+            ("profile_key", T.StringType(), True),  # the erased profile's published key, for the feed's delete
+            ("erased_at", T.TimestampType(), False),
+            ("profiles_version", T.LongType(), True),  # gold/profiles version after the erasure (history before is purged)
+        ]
+    ),
     key=("request_id",),
     description="Completed erasures: the next export emits a delete by profile_key; profiles history before profiles_version is gone.",
 )
 
-ALL_TABLES = (RAW_LINES, INTERACTIONS, ACCOUNTS, POSTS, IDENTITY_LINKS, QUARANTINE, STAGED_SCORES, INFLUENCE_SCORES, PROFILES, RUNS, GOVERNANCE_REQUESTS, CONSENT, ERASURES)
+ALL_TABLES = (
+    RAW_LINES,
+    INTERACTIONS,
+    ACCOUNTS,
+    POSTS,
+    IDENTITY_LINKS,
+    QUARANTINE,
+    STAGED_SCORES,
+    INFLUENCE_SCORES,
+    PROFILES,
+    RUNS,
+    GOVERNANCE_REQUESTS,
+    CONSENT,
+    ERASURES,
+)

@@ -21,8 +21,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from pyspark.sql import Column, DataFrame, SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import Column, DataFrame, SparkSession, functions as F
 
 from influence import governance, storage
 from influence.config import Config
@@ -42,8 +41,8 @@ from influence.tables import (
     QUARANTINE,
     Table,
 )
-from transforms.privacy import subject_hash, token_pattern
 from transforms.model.weights import in_window
+from transforms.privacy import subject_hash, token_pattern
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +50,35 @@ FORMAT_VERSION = 1
 TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSXXX"  # UTC session time zone: ...Z
 
 ACCOUNT_FIELDS = (
-    "network", "account_id", "handle", "display_name", "bio", "lang", "followers_count",
-    "profile_observed_at", "first_seen_at", "last_seen_at", "first_run_date", "last_run_date",
+    "network",
+    "account_id",
+    "handle",
+    "display_name",
+    "bio",
+    "lang",
+    "followers_count",
+    "profile_observed_at",
+    "first_seen_at",
+    "last_seen_at",
+    "first_run_date",
+    "last_run_date",
 )
 POST_FIELDS = ("network", "post_id", "created_at")
 INTERACTION_FIELDS = ("network", "interaction_id", "kind", "occurred_at", "post_id", "target_post_id")
 SCORE_FIELDS = (
-    "run_date", "score", "raw_score", "percentile", "pagerank", "relative_rank", "reach_score",
-    "amplification_score", "network_score", "engagers", "interactions_received", "model_version", "config_hash",
+    "run_date",
+    "score",
+    "raw_score",
+    "percentile",
+    "pagerank",
+    "relative_rank",
+    "reach_score",
+    "amplification_score",
+    "network_score",
+    "engagers",
+    "interactions_received",
+    "model_version",
+    "config_hash",
 )
 REQUEST_FIELDS = ("request_id", "subject_kind", "action", "requested_at", "recorded_at", "reference", "origin", "outcome")
 MODEL_OUTPUT = ("explanation", "topics")  # their own sections, left out of `profile`
@@ -234,31 +254,44 @@ def person_data(spark: SparkSession, config: Config, identity: Identity) -> dict
     sections["accounts"] = account_entries(account_rows, linked)
 
     posts = read_if_exists(spark, config, POSTS)
-    post_rows = [] if posts is None else json_rows(
-        posts.filter(is_account_of(ids, "author") & is_in_window(end, window_days, "created_at", "first_run_date")),
-        POST_FIELDS,
+    post_rows = (
+        []
+        if posts is None
+        else json_rows(
+            posts.filter(is_account_of(ids, "author") & is_in_window(end, window_days, "created_at", "first_run_date")),
+            POST_FIELDS,
+        )
     )
     post_rows.sort(key=lambda row: (row["created_at"] is None, row["created_at"] or "", row["network"], row["post_id"]))
     sections["posts"] = {"count": len(post_rows), "items": post_rows}
 
     interactions = read_if_exists(spark, config, INTERACTIONS)
-    interaction_rows = [] if interactions is None else json_rows(
-        interactions.filter(is_in_window(end, window_days, "occurred_at", "run_date"))
-        .select(*INTERACTION_FIELDS, is_account_of(ids, "actor").alias("is_given"),
-                F.coalesce(is_account_of(ids, "target"), F.lit(False)).alias("is_received"))
-        .filter(F.col("is_given") | F.col("is_received")),
-        (*INTERACTION_FIELDS, "is_given", "is_received"),
+    interaction_rows = (
+        []
+        if interactions is None
+        else json_rows(
+            interactions.filter(is_in_window(end, window_days, "occurred_at", "run_date"))
+            .select(
+                *INTERACTION_FIELDS,
+                is_account_of(ids, "actor").alias("is_given"),
+                F.coalesce(is_account_of(ids, "target"), F.lit(False)).alias("is_received"),
+            )
+            .filter(F.col("is_given") | F.col("is_received")),
+            (*INTERACTION_FIELDS, "is_given", "is_received"),
+        )
     )
     sections["interactions"] = interaction_sections(interaction_rows)
 
     scores = read_if_exists(spark, config, INFLUENCE_SCORES)
-    score_rows = [] if scores is None else json_rows(
-        scores.filter(F.col("person_id") == identity.person_id), (*SCORE_FIELDS, *MODEL_OUTPUT)
+    score_rows = (
+        []
+        if scores is None
+        else json_rows(scores.filter(F.col("person_id") == identity.person_id), (*SCORE_FIELDS, *MODEL_OUTPUT))
     )
     score_rows.sort(key=lambda row: row["run_date"])
     profiles = read_if_exists(spark, config, PROFILES)
-    profile_rows = [] if profiles is None else json_rows(
-        profiles.filter(F.col("person_id") == identity.person_id), tuple(PROFILES.columns)
+    profile_rows = (
+        [] if profiles is None else json_rows(profiles.filter(F.col("person_id") == identity.person_id), tuple(PROFILES.columns))
     )
     profile = profile_rows[0] if profile_rows else None  # person_id is the key: one row at most
     sections.update(model_output(profile, score_rows))
@@ -274,9 +307,15 @@ def person_data(spark: SparkSession, config: Config, identity: Identity) -> dict
 
 def holds_anything(document: dict) -> bool:
     return bool(
-        document["accounts"] or document["posts"]["count"] or document["score_history"] or document["profile"]
-        or document["interactions"]["given"]["count"] or document["interactions"]["received"]["count"]
-        or document["consent"]["states"] or document["consent"]["requests"] or document["quarantine"]["lines"]
+        document["accounts"]
+        or document["posts"]["count"]
+        or document["score_history"]
+        or document["profile"]
+        or document["interactions"]["given"]["count"]
+        or document["interactions"]["received"]["count"]
+        or document["consent"]["states"]
+        or document["consent"]["requests"]
+        or document["quarantine"]["lines"]
     )
 
 
@@ -334,7 +373,7 @@ def run_access(config: Config, subject: Subject, out: Path) -> str:
     runlog.start(record)
     try:
         with record.stage("access") as counts:
-            document = build_document(spark, config, subject, dt.datetime.now(dt.timezone.utc))
+            document = build_document(spark, config, subject, dt.datetime.now(dt.UTC))
             counts.update(section_counts(document))
             write_atomically(out, document)
     except BaseException as error:

@@ -66,9 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="write the enrichment feed of the published date to a folder")
     export.add_argument("--date", type=iso_date, required=True, help="the published run date, YYYY-MM-DD")
-    export.add_argument("--since-version", type=int, metavar="N", help="only the changes after gold/profiles version N (default: a full snapshot)")
+    export.add_argument(
+        "--since-version", type=int, metavar="N", help="only the changes after gold/profiles version N (default: a full snapshot)"
+    )
     export.add_argument("--format", choices=("jsonl", "parquet"), required=True, help="gzip JSON lines or Parquet")
-    export.add_argument("--out", required=True, metavar="DIR", help="folder to write into (refused if it holds a finished export)")
+    export.add_argument(
+        "--out", required=True, metavar="DIR", help="folder to write into (refused if it holds a finished export)"
+    )
     export.add_argument("--lake", help="lake root (default: ./lakehouse or 'lake' in the config)")
     export.add_argument("--config", help="TOML config file")
     export.set_defaults(handler=run_export_command)
@@ -183,9 +187,7 @@ def run_publish_command(args: argparse.Namespace) -> int:
             f"publishing {args.date} overrides its failed validation: add --force and --reason TEXT to do it on purpose"
         )
     if not (args.reason or "").strip():
-        raise UsageError(
-            "--reason must say why the night is published despite its failed validation (it goes into the run log)"
-        )
+        raise UsageError("--reason must say why the night is published despite its failed validation (it goes into the run log)")
     config = load_config(args.config, lake=args.lake)
     _require_lake(config.lake_path)
     from jobs.publish import force_publish

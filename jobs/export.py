@@ -26,8 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame, SparkSession, functions as F
 
 from influence import storage
 from influence.config import Config
@@ -120,14 +119,18 @@ def run_export(spark: SparkSession, lake: Path, request: ExportRequest, contract
         kind, change_types = "resync", RESYNC_CHANGE_TYPES
         log.warning(
             "export: an erasure purged the change history after version %d; exporting a resync "
-            "(every current profile, and a delete per erased profile_key)", request.since_version,
+            "(every current profile, and a delete per erased profile_key)",
+            request.since_version,
         )
         feed = published.transform(to_feed_resync, erased, columns)
     else:
         kind, change_types = "changes", CHANGE_TYPES
         feed = read_changes(spark, lake, published, request.since_version + 1, version).transform(
             # a delete names the person, their primary account and profile_key, so a consumer keyed any way can apply it
-            to_feed_changes, columns, PROFILES.key, (*contract.key, "profile_key")
+            to_feed_changes,
+            columns,
+            PROFILES.key,
+            (*contract.key, "profile_key"),
         )
     feed = feed.persist(StorageLevel.MEMORY_AND_DISK)
     try:
@@ -152,7 +155,7 @@ def run_export(spark: SparkSession, lake: Path, request: ExportRequest, contract
             "rows": rows,
             "rows_by_change_type": by_type,
             "files": [],  # filled in by write_export
-            "exported_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
         manifest = write_export(feed.orderBy(*PROFILES.key), request, manifest)
     finally:
@@ -172,7 +175,8 @@ def check_published(
     if declared is None:
         log.warning(
             "export: %s has no %s property (created before it was set); its schema honours the contract",
-            what, SCHEMA_VERSION_PROPERTY,
+            what,
+            SCHEMA_VERSION_PROPERTY,
         )
     elif declared != str(contract.schema_version):
         message = (
@@ -225,9 +229,7 @@ def erased_since(spark: SparkSession, lake: Path, since_version: int | None) -> 
     return erased if erased.take(1) else None  # at most one row
 
 
-def read_changes(
-    spark: SparkSession, lake: Path, published: DataFrame, starting_version: int, ending_version: int
-) -> DataFrame:
+def read_changes(spark: SparkSession, lake: Path, published: DataFrame, starting_version: int, ending_version: int) -> DataFrame:
     """Change Data Feed rows of commits starting_version..ending_version (none when starting > ending)."""
     if starting_version > ending_version:
         return published.limit(0).select(

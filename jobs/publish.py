@@ -12,20 +12,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
-from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import SparkSession, functions as F
 
-from expectations import influence_scores as scores_suite
-from expectations import run_over_run as run_over_run_suite
+from expectations import influence_scores as scores_suite, run_over_run as run_over_run_suite
 from influence import storage
-from influence.storage import Lake
 from influence.config import Config
 from influence.errors import UsageError
 from influence.runlog import RunLog, RunRecord, new_run_id
 from influence.session import build_spark
+from influence.storage import Lake
 from influence.tables import PROFILES, RUNS, STAGED_SCORES
 from stages.publish import publish
 
@@ -108,9 +106,7 @@ def rollback(config: Config, version: int) -> str:
         raise UsageError(f"no {PROFILES.qualified_name} table in lake {lake}: nothing to roll back")
     oldest, newest = storage.version_range(spark, PROFILES, lake)
     if not oldest <= version <= newest:
-        raise UsageError(
-            f"{PROFILES.qualified_name} has no version {version}: its history holds versions {oldest} to {newest}"
-        )
+        raise UsageError(f"{PROFILES.qualified_name} has no version {version}: its history holds versions {oldest} to {newest}")
     runlog = RunLog(spark, lake)
     record = RunRecord(new_run_id(None), "rollback", None, None, config.spark.master)
     with _logged_run(runlog, record):
@@ -120,9 +116,7 @@ def rollback(config: Config, version: int) -> str:
             else:
                 storage.restore(spark, PROFILES, lake, version)
                 metrics = storage.last_commit_metrics(spark, PROFILES, lake)
-                counts.update(
-                    files_restored=metrics.get("numRestoredFiles", 0), files_removed=metrics.get("numRemovedFiles", 0)
-                )
+                counts.update(files_restored=metrics.get("numRestoredFiles", 0), files_removed=metrics.get("numRemovedFiles", 0))
                 restored = (
                     f"{PROFILES.qualified_name} restored to version {version} "
                     f"(now version {storage.current_version(spark, PROFILES, lake)}, was {newest})"

@@ -27,23 +27,37 @@ def _stage_count(run: dict, stage: str, name: str) -> int | None:
 
 
 def format_runs(runs: list[dict]) -> str:
-    header = ("run_id", "date", "status", "exit", "seconds", "raw_lines", "conformed", "quarantined", "skipped", "reconciled", "profiles")
+    header = (
+        "run_id",
+        "date",
+        "status",
+        "exit",
+        "seconds",
+        "raw_lines",
+        "conformed",
+        "quarantined",
+        "skipped",
+        "reconciled",
+        "profiles",
+    )
     lines = [header]
     for run in runs:
         files = run.get("reconciliation") or []
         seconds = (run["ended_at"] - run["started_at"]).total_seconds() if run.get("ended_at") else None
-        lines.append((
-            run["run_id"],
-            str(run["run_date"] or ""),
-            run["status"],
-            "" if run["exit_code"] is None else str(run["exit_code"]),
-            "" if seconds is None else f"{seconds:.0f}",
-            str(sum(f["raw_lines"] for f in files)) if files else "",
-            str(sum(f["conformed"] for f in files)) if files else "",
-            str(sum(f["quarantined"] for f in files)) if files else "",
-            str(sum(sum(f["skipped"].values()) for f in files)) if files else "",
-            ("yes" if all(f["reconciled"] for f in files) else "NO") if files else "",
-            str(_stage_count(run, "publish", "profiles") or ""),
-        ))
+        lines.append(
+            (
+                run["run_id"],
+                str(run["run_date"] or ""),
+                run["status"],
+                "" if run["exit_code"] is None else str(run["exit_code"]),
+                "" if seconds is None else f"{seconds:.0f}",
+                str(sum(f["raw_lines"] for f in files)) if files else "",
+                str(sum(f["conformed"] for f in files)) if files else "",
+                str(sum(f["quarantined"] for f in files)) if files else "",
+                str(sum(sum(f["skipped"].values()) for f in files)) if files else "",
+                ("yes" if all(f["reconciled"] for f in files) else "NO") if files else "",
+                str(_stage_count(run, "publish", "profiles") or ""),
+            )
+        )
     widths = [max(len(str(line[i])) for line in lines) for i in range(len(header))]
     return "\n".join("  ".join(str(value).ljust(width) for value, width in zip(line, widths)).rstrip() for line in lines)

@@ -7,8 +7,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame, functions as F
 
 from expectations import bronze as bronze_suite
 from expectations.runner import Validator
@@ -75,11 +74,16 @@ def ingest(lake: Lake, landed: list[LandedFile], run_id: str, run_date: dt.date,
             )
             lake.replace_where(lines, RAW_LINES, condition)
             replaced += 1
-            log.warning("bronze: %s changed since it was ingested for %s; its lines were replaced", landed_file.relative, run_date)
+            log.warning(
+                "bronze: %s changed since it was ingested for %s; its lines were replaced", landed_file.relative, run_date
+            )
         log.info("bronze: ingested %s", landed_file.relative)
     night_lines = lake.read(RAW_LINES).filter(F.col("run_date") == F.lit(run_date))
     require_passed([validator.validate(night_lines, bronze_suite.build_suite())], "bronze")
     return BronzeResult(
-        files_landed=len(landed), files_ingested=ingested, files_replaced=replaced, files_unchanged=unchanged,
+        files_landed=len(landed),
+        files_ingested=ingested,
+        files_replaced=replaced,
+        files_unchanged=unchanged,
         night_lines=night_lines,
     )

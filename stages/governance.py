@@ -13,13 +13,12 @@ import datetime as dt
 import logging
 import shutil
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyspark.sql import Column, SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import Column, SparkSession, functions as F
 
 from expectations.runner import data_docs_dir, gx_dir
 from influence import governance, storage
@@ -90,7 +89,8 @@ def purge_table(spark: SparkSession, table: Table, lake: Path, identity: Identit
         return {"deleted": 0, "redacted": 0}
     replacement = with_redacted_columns(affected, pattern, keep=(*table.key, _ERASE))
     (
-        storage.ensure_table(spark, table, lake).alias("t")
+        storage.ensure_table(spark, table, lake)
+        .alias("t")
         .merge(replacement.alias("s"), " AND ".join(f"t.`{k}` = s.`{k}`" for k in table.key))
         .whenMatchedDelete(condition=f"s.{_ERASE}")
         .whenMatchedUpdate(set={f"`{name}`": f"s.`{name}`" for name in table.columns if name not in table.key})
@@ -187,11 +187,9 @@ def record_erasure(spark: SparkSession, config: Config, request: Request, identi
     row = {
         "request_id": request.request_id,
         "profile_key": subject_hash(privacy_key(config), PROFILE_PREFIX + identity.person_id),
-        "erased_at": dt.datetime.now(dt.timezone.utc),
+        "erased_at": dt.datetime.now(dt.UTC),
         "profiles_version": version,
     }
     storage.ensure_table(spark, ERASURES, lake).alias("e").merge(
         spark.createDataFrame([row], ERASURES.schema).alias("n"), "e.request_id = n.request_id"
     ).whenNotMatchedInsertAll().execute()
-
-

@@ -8,14 +8,12 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame, SparkSession, functions as F
 
 from influence.errors import UsageError
 from transforms.connectors.registry import CONNECTORS
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass(frozen=True)
@@ -42,12 +40,16 @@ def discover(input_dir: Path) -> list[LandedFile]:
     if not input_dir.exists():
         raise UsageError(f"input folder {input_dir} does not exist")
     if not input_dir.is_dir():
-        raise UsageError(f"input {input_dir} is not a folder; expected DIR/<source>/<files> with a source in {sorted(CONNECTORS)}")
+        raise UsageError(
+            f"input {input_dir} is not a folder; expected DIR/<source>/<files> with a source in {sorted(CONNECTORS)}"
+        )
     folders = sorted(p for p in input_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
     # DIR/governance holds privacy requests (influence.governance), not data
     unknown = [p.name for p in folders if p.name not in CONNECTORS and p.name != "governance"]
     if unknown:
-        log.warning("ignoring landing folder(s) with no connector: %s (known: %s)", ", ".join(unknown), ", ".join(sorted(CONNECTORS)))
+        log.warning(
+            "ignoring landing folder(s) with no connector: %s (known: %s)", ", ".join(unknown), ", ".join(sorted(CONNECTORS))
+        )
     landed = [
         LandedFile(folder.name, path, path.relative_to(input_dir).as_posix())
         for folder in folders

@@ -42,8 +42,13 @@ def publish(lake: Lake, config: Config, run_date: dt.date) -> PublishResult:
         message = f"profiles keep the newer date {published_date}; scores for {run_date} were added to the history"
         log.warning("publish: %s", message)
         return PublishResult(
-            profiles_published=False, profiles=0, profiles_inserted=0, profiles_updated=0, profiles_deleted=0,
-            profiles_version=None, message=message,
+            profiles_published=False,
+            profiles=0,
+            profiles_inserted=0,
+            profiles_updated=0,
+            profiles_deleted=0,
+            profiles_version=None,
+            message=message,
         )
 
     candidate = to_profiles(staged, privacy_key(config))
@@ -51,8 +56,7 @@ def publish(lake: Lake, config: Config, run_date: dt.date) -> PublishResult:
     # maps are not comparable in SQL; their JSON is (entries are kept sorted, see with_explanation)
     comparable = {f.name for f in PROFILES.schema.fields if "map<" not in f.dataType.simpleString()}
     unchanged = " AND ".join(
-        f"p.{name} <=> c.{name}" if name in comparable else f"to_json(p.{name}) <=> to_json(c.{name})"
-        for name in value_columns
+        f"p.{name} <=> c.{name}" if name in comparable else f"to_json(p.{name}) <=> to_json(c.{name})" for name in value_columns
     )
     (
         profiles.alias("p")
@@ -64,12 +68,18 @@ def publish(lake: Lake, config: Config, run_date: dt.date) -> PublishResult:
     )
     metrics = lake.last_commit_metrics(PROFILES)
     inserted, updated, deleted = (
-        metrics.get("numTargetRowsInserted", 0), metrics.get("numTargetRowsUpdated", 0), metrics.get("numTargetRowsDeleted", 0)
+        metrics.get("numTargetRowsInserted", 0),
+        metrics.get("numTargetRowsUpdated", 0),
+        metrics.get("numTargetRowsDeleted", 0),
     )
     version = lake.current_version(PROFILES)
     total = lake.read(PROFILES).count()
     return PublishResult(
-        profiles_published=True, profiles=total, profiles_inserted=inserted, profiles_updated=updated,
-        profiles_deleted=deleted, profiles_version=version,
+        profiles_published=True,
+        profiles=total,
+        profiles_inserted=inserted,
+        profiles_updated=updated,
+        profiles_deleted=deleted,
+        profiles_version=version,
         message=f"published {total} profiles as of {run_date} (profiles version {version})",
     )

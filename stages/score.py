@@ -14,16 +14,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame, SparkSession, functions as F
 
 from influence import governance
 from influence.config import Config
 from influence.governance import privacy_key
-from influence.storage import Lake
 from influence.model import config_hash, load_reference, load_taxonomy
 from influence.pagerank import Engine, PageRankResult, TrustResult, trust_votes, weighted_pagerank
-from influence.tables import ACCOUNTS, IDENTITY_LINKS, INFLUENCE_SCORES, INTERACTIONS, MOMENTS, POSTS, STAGED_SCORES, SUPPRESSING_STATES, TOPICS
+from influence.storage import Lake
+from influence.tables import (
+    ACCOUNTS,
+    IDENTITY_LINKS,
+    INFLUENCE_SCORES,
+    INTERACTIONS,
+    MOMENTS,
+    POSTS,
+    STAGED_SCORES,
+    SUPPRESSING_STATES,
+    TOPICS,
+)
 from stages.result import StageResult
 from transforms.model.graph import edges_of, vertices_of, with_persons
 from transforms.model.scoring import (
@@ -41,9 +50,9 @@ from transforms.model.scoring import (
     with_smoothed_score,
     with_sub_measures,
 )
-from transforms.privacy import to_account_keys, to_suppressed_accounts, without_suppressed_interactions, without_suppressed_posts
 from transforms.model.topics import to_moments, to_person_topics, to_post_engagement, to_post_topics, to_topic_keys
 from transforms.model.weights import with_model_weights, with_post_decay
+from transforms.privacy import to_account_keys, to_suppressed_accounts, without_suppressed_interactions, without_suppressed_posts
 
 log = logging.getLogger(__name__)
 
@@ -102,9 +111,7 @@ def build_graph(interactions: DataFrame, links: DataFrame | None) -> GraphResult
     persons = with_persons(interactions, links).persist(StorageLevel.MEMORY_AND_DISK)
     vertices = vertices_of(persons).persist(StorageLevel.MEMORY_AND_DISK)
     edges = edges_of(persons).persist(StorageLevel.MEMORY_AND_DISK)
-    return GraphResult(
-        vertices=vertices.count(), edges=edges.count(), persons=persons, vertex_frame=vertices, edge_frame=edges
-    )
+    return GraphResult(vertices=vertices.count(), edges=edges.count(), persons=persons, vertex_frame=vertices, edge_frame=edges)
 
 
 def pick_engine(config: Config, graph: GraphResult) -> str:
@@ -112,7 +119,13 @@ def pick_engine(config: Config, graph: GraphResult) -> str:
     engine = Engine(settings.engine, settings.local_max_edges).pick(graph.edges)
     if settings.engine == "auto":
         relation = "<=" if engine == "local" else ">"
-        log.info("centrality engine %s: %d edges %s pagerank.local_max_edges %d", engine, graph.edges, relation, settings.local_max_edges)
+        log.info(
+            "centrality engine %s: %d edges %s pagerank.local_max_edges %d",
+            engine,
+            graph.edges,
+            relation,
+            settings.local_max_edges,
+        )
     return engine
 
 
@@ -130,8 +143,15 @@ def compute_trust(config: Config, graph: GraphResult) -> TrustStage:
     trust = TrustResult(None, 0, 0)
     if model.trust.enabled:
         trust = trust_votes(
-            graph.vertex_frame, graph.edge_frame, settings.damping, settings.tolerance, settings.max_iterations,
-            model.trust.full_vote_trust, model.trust.untrusted_vote, model.trust.reader_vote, engine=engine,
+            graph.vertex_frame,
+            graph.edge_frame,
+            settings.damping,
+            settings.tolerance,
+            settings.max_iterations,
+            model.trust.full_vote_trust,
+            model.trust.untrusted_vote,
+            model.trust.reader_vote,
+            engine=engine,
         )
     return TrustStage(readers=trust.readers, iterations=trust.iterations, local_engine=engine == "local", trust=trust)
 
@@ -148,12 +168,20 @@ def compute_pagerank(config: Config, graph: GraphResult, trust: TrustResult) -> 
     settings = config.pagerank
     engine = pick_engine(config, graph)
     result = weighted_pagerank(
-        graph.vertex_frame, graph.edge_frame, settings.damping, settings.tolerance, settings.max_iterations,
-        votes=trust.votes, engine=engine,
+        graph.vertex_frame,
+        graph.edge_frame,
+        settings.damping,
+        settings.tolerance,
+        settings.max_iterations,
+        votes=trust.votes,
+        engine=engine,
     )
     log.info(
         "pagerank (%s engine): %d iterations, L1 change %.2e, converged=%s",
-        engine, result.iterations, result.l1_change, result.converged,
+        engine,
+        result.iterations,
+        result.l1_change,
+        result.converged,
     )
     return PageRankStage(iterations=result.iterations, converged=result.converged, local_engine=engine == "local", result=result)
 
@@ -165,8 +193,15 @@ class EnrichResult(StageResult):
 
 
 def enrich(
-    spark: SparkSession, config: Config, run_date: dt.date, graph: GraphResult, trust: TrustResult,
-    pagerank: PageRankResult, posts: DataFrame, links: DataFrame | None, history: DataFrame | None,
+    spark: SparkSession,
+    config: Config,
+    run_date: dt.date,
+    graph: GraphResult,
+    trust: TrustResult,
+    pagerank: PageRankResult,
+    posts: DataFrame,
+    links: DataFrame | None,
+    history: DataFrame | None,
 ) -> EnrichResult:
     """Calibrated, smoothed score, sub-scores, explanation, topics and moments of every vertex."""
     model, settings = config.model, config.pagerank
@@ -181,7 +216,8 @@ def enrich(
         .localCheckpoint()
     )
     previous = (
-        to_previous_scores(history, run_date) if history is not None
+        to_previous_scores(history, run_date)
+        if history is not None
         else spark.createDataFrame([], "person_id string, previous_score int")
     )
     flows = to_engagement_flows(persons, ranked, trust.votes, settings.damping)
@@ -202,10 +238,12 @@ def enrich(
         .transform(with_explanation, flows, baseline, model.top_engagers)
         .join(to_person_topics(post_engagement, post_topics, topic_names, model.top_topics), on="id", how="left")
         .join(to_moments(post_engagement, model.top_moments), on="id", how="left")
-        .withColumns({
-            "topics": F.coalesce(F.col("topics"), F.array().cast(TOPICS)),
-            "moments": F.coalesce(F.col("moments"), F.array().cast(MOMENTS)),
-        })
+        .withColumns(
+            {
+                "topics": F.coalesce(F.col("topics"), F.array().cast(TOPICS)),
+                "moments": F.coalesce(F.col("moments"), F.array().cast(MOMENTS)),
+            }
+        )
         .transform(with_model_stamp, model.version, config_hash(config))
     )
     return EnrichResult(persons=pagerank.vertex_count, scores=to_influence_scores(scored, run_date))

@@ -11,14 +11,15 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame, functions as F
 
-from expectations import accounts as accounts_suite
-from expectations import posts as posts_suite
-from expectations import quarantine as quarantine_suite
-from expectations import reconciliation as reconciliation_suite
-from expectations import silver_interactions as interactions_suite
+from expectations import (
+    accounts as accounts_suite,
+    posts as posts_suite,
+    quarantine as quarantine_suite,
+    reconciliation as reconciliation_suite,
+    silver_interactions as interactions_suite,
+)
 from expectations.runner import Validator
 from influence import governance
 from influence.config import Config
@@ -96,7 +97,8 @@ def merge_accounts(lake: Lake, accounts_update: DataFrame) -> None:
         "last_run_date": "greatest(a.last_run_date, u.last_run_date)",
     }
     (
-        lake.table(ACCOUNTS).alias("a")
+        lake.table(ACCOUNTS)
+        .alias("a")
         .merge(accounts_update.alias("u"), "a.network = u.network AND a.account_id = u.account_id")
         .whenMatchedUpdate(set=widen)
         .whenNotMatchedInsertAll()
@@ -117,7 +119,8 @@ def merge_posts(lake: Lake, posts_update: DataFrame, deleted: DataFrame) -> None
     update = posts_update.join(deleted, on=["network", "post_id"], how="left_anti")
     if not update.isEmpty():  # a SNAP night has no posts, and no MERGE then
         (
-            lake.table(POSTS).alias("p")
+            lake.table(POSTS)
+            .alias("p")
             .merge(update.alias("u"), "p.network = u.network AND p.post_id = u.post_id")
             .whenMatchedUpdate(set=refreshed)
             .whenNotMatchedInsertAll()
@@ -131,7 +134,8 @@ def merge_posts(lake: Lake, posts_update: DataFrame, deleted: DataFrame) -> None
 
 def merge_identity_links(lake: Lake, links: DataFrame) -> None:
     (
-        lake.table(IDENTITY_LINKS).alias("l")
+        lake.table(IDENTITY_LINKS)
+        .alias("l")
         .merge(links.alias("u"), "l.network = u.network AND l.account_id = u.account_id")
         .whenMatchedUpdateAll()
         .whenNotMatchedInsertAll()
@@ -153,17 +157,22 @@ def resolve_pending_targets(lake: Lake, handles: DataFrame) -> int:
     """Stored interactions whose target was unknown (a reply to an unseen post) or known only by its
     handle get it now if the lake has learnt it since; returns how many were resolved."""
     stored = lake.read(INTERACTIONS)
-    pending = stored.filter(
-        F.col("target").isNull() | F.col("target").startswith("@") | F.col("actor").startswith("@")
+    pending = stored.filter(F.col("target").isNull() | F.col("target").startswith("@") | F.col("actor").startswith("@"))
+    resolved = (
+        with_resolved_targets(pending, lake.read(POSTS), handles)
+        .alias("r")
+        .join(
+            pending.select("interaction_id", F.col("actor").alias("_old_actor"), F.col("target").alias("_old_target")),
+            on="interaction_id",
+            how="inner",
+        )
+        .filter(~F.col("actor").eqNullSafe(F.col("_old_actor")) | ~F.col("target").eqNullSafe(F.col("_old_target")))
     )
-    resolved = with_resolved_targets(pending, lake.read(POSTS), handles).alias("r").join(
-        pending.select("interaction_id", F.col("actor").alias("_old_actor"), F.col("target").alias("_old_target")),
-        on="interaction_id", how="inner",
-    ).filter(~F.col("actor").eqNullSafe(F.col("_old_actor")) | ~F.col("target").eqNullSafe(F.col("_old_target")))
     if resolved.isEmpty():
         return 0
     (
-        lake.table(INTERACTIONS).alias("i")
+        lake.table(INTERACTIONS)
+        .alias("i")
         .merge(resolved.alias("r"), "i.interaction_id = r.interaction_id")
         .whenMatchedUpdate(set={"actor": "r.actor", "target": "r.target"})
         .execute()
@@ -235,9 +244,11 @@ def build(
     # malformed lines are kept with their reason even when a silver suite then fails the night
     lake.replace_where(quarantine, QUARANTINE, date_predicate(run_date))
     deletes = to_deletes(classified.filter(F.col("status") == CONFORMED))
-    deleted_posts = deletes.filter(F.col("removes_post_id").isNotNull()).select(
-        "network", F.col("removes_post_id").alias("post_id")
-    ).distinct()
+    deleted_posts = (
+        deletes.filter(F.col("removes_post_id").isNotNull())
+        .select("network", F.col("removes_post_id").alias("post_id"))
+        .distinct()
+    )
     carried_by_deleted_posts = (
         stored_interactions.select("interaction_id", "network", "post_id")
         .unionByName(night_interactions.select("interaction_id", "network", "post_id"))
@@ -263,9 +274,7 @@ def build(
         .transform(with_resolved_targets, posts, handles)
         .localCheckpoint()
     )
-    new_count, pending_count = new_interactions.agg(
-        F.count(F.lit(1)), F.count_if(F.col("target").isNull())
-    ).first()  # one row
+    new_count, pending_count = new_interactions.agg(F.count(F.lit(1)), F.count_if(F.col("target").isNull())).first()  # one row
     night_count = night_interactions.count()
     night_posts = night_posts.localCheckpoint()
     accounts_update = to_accounts(new_interactions, profiles, run_date).localCheckpoint()
@@ -315,6 +324,10 @@ def build(
     )
     log.info(
         "silver: %d lines = %d conformed + %d quarantined + %d skipped; %d new interactions",
-        result.raw_lines, result.conformed, result.quarantined, result.skipped, result.new_interactions,
+        result.raw_lines,
+        result.conformed,
+        result.quarantined,
+        result.skipped,
+        result.new_interactions,
     )
     return result

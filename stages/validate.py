@@ -8,12 +8,9 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame, functions as F
 
-from expectations import influence_scores as scores_suite
-from expectations import profiles as profiles_suite
-from expectations import run_over_run as run_over_run_suite
+from expectations import influence_scores as scores_suite, profiles as profiles_suite, run_over_run as run_over_run_suite
 from expectations.runner import SuiteResult, Validator
 from influence import governance
 from influence.config import Config

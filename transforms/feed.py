@@ -2,8 +2,7 @@
 
 from collections.abc import Sequence
 
-from pyspark.sql import DataFrame, Window
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame, Window, functions as F
 
 CHANGE_TYPES = ("insert", "update", "delete")
 # A resync (the change history since the consumer's version was purged by an erasure): every current profile
@@ -65,8 +64,10 @@ def to_feed_resync(profiles: DataFrame, erased_profile_keys: DataFrame, columns:
     A key still (or again) published is not deleted: the current row wins.
     """
     upserts = profiles.select(*columns, F.lit("upsert").alias("change_type"))
-    erased = erased_profile_keys.select("profile_key").distinct().join(
-        profiles.select("profile_key"), on="profile_key", how="left_anti"
+    erased = (
+        erased_profile_keys.select("profile_key")
+        .distinct()
+        .join(profiles.select("profile_key"), on="profile_key", how="left_anti")
     )
     deletes = erased.select(
         *[

@@ -50,8 +50,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pyspark.sql import Column, DataFrame
-from pyspark.sql import functions as F
+from pyspark.sql import Column, DataFrame, functions as F
 
 EMAIL_MARKER, PHONE_MARKER, LINK_MARKER = "[email]", "[phone]", "[link]"
 PII_MARKERS = (EMAIL_MARKER, PHONE_MARKER, LINK_MARKER)

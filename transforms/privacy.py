@@ -12,12 +12,10 @@ import hmac
 import re
 from collections.abc import Iterable
 
-from pyspark.sql import Column, DataFrame
-from pyspark.sql import functions as F
-from pyspark.sql import types as T
+from pyspark.sql import Column, DataFrame, functions as F, types as T
 
-from transforms.model.graph import person_of_account
 from transforms.connectors.lines import SKIPPED
+from transforms.model.graph import person_of_account
 
 REDACTED = "[erased]"
 PROFILE_PREFIX = "profile:"  # profile_key = HMAC(key, PROFILE_PREFIX + person_id)
@@ -70,9 +68,7 @@ def to_account_keys(accounts: DataFrame, links: DataFrame | None, key: bytes) ->
     linked = linked.withColumn(
         "person_id", F.coalesce(F.col("person_id"), person_of_account(F.col("network"), F.col("account_id")))
     )
-    handle = F.coalesce(
-        F.col("handle"), F.when(F.col("account_id").startswith("@"), F.col("account_id"))
-    )
+    handle = F.coalesce(F.col("handle"), F.when(F.col("account_id").startswith("@"), F.col("account_id")))
     subjects = F.array(
         account_subject(F.col("network"), F.col("account_id")),
         F.when(handle.isNotNull(), handle_subject(F.col("network"), handle)),
@@ -98,9 +94,8 @@ def without_suppressed_interactions(interactions: DataFrame, suppressed: DataFra
     accounts = F.broadcast(suppressed.select("network", "account_id"))
     as_actor = accounts.withColumnRenamed("account_id", "actor")
     as_target = accounts.withColumnRenamed("account_id", "target")
-    return (
-        interactions.join(as_actor, on=["network", "actor"], how="left_anti")
-        .join(as_target, on=["network", "target"], how="left_anti")
+    return interactions.join(as_actor, on=["network", "actor"], how="left_anti").join(
+        as_target, on=["network", "target"], how="left_anti"
     )
 
 
@@ -147,10 +142,12 @@ def redacted(column: Column, dtype: T.DataType, pattern: str) -> Column:
 def with_redacted_columns(frame: DataFrame, pattern: str, keep: Iterable[str] = ()) -> DataFrame:
     """Every column but `keep` redacted (the key columns stay as they are, to merge the rows back)."""
     kept = set(keep)
-    return frame.select(*[
-        F.col(f.name) if f.name in kept else redacted(F.col(f.name), f.dataType, pattern).alias(f.name)
-        for f in frame.schema.fields
-    ])
+    return frame.select(
+        *[
+            F.col(f.name) if f.name in kept else redacted(F.col(f.name), f.dataType, pattern).alias(f.name)
+            for f in frame.schema.fields
+        ]
+    )
 
 
 SKIP_ERASED = "erased_subject"
@@ -158,9 +155,7 @@ SKIP_ERASED = "erased_subject"
 
 def _account_subject_of(network: Column, account_id: Column) -> Column:
     """An '@handle' account id is the handle's subject; any other id the account's."""
-    return F.when(account_id.startswith("@"), handle_subject(network, account_id)).otherwise(
-        account_subject(network, account_id)
-    )
+    return F.when(account_id.startswith("@"), handle_subject(network, account_id)).otherwise(account_subject(network, account_id))
 
 
 def to_line_subjects(classified: DataFrame) -> DataFrame:
@@ -172,21 +167,26 @@ def to_line_subjects(classified: DataFrame) -> DataFrame:
         return F.coalesce(F.flatten(F.transform(F.col(column), subjects)), no_strings)
 
     named = F.concat(
-        each("accounts", lambda a: F.array(
-            _account_subject_of(a["network"], a["account_id"]), handle_subject(a["network"], a["handle"])
-        )),
-        each("posts", lambda p: F.concat(
-            F.array(_account_subject_of(p["network"], p["author"]), _account_subject_of(p["network"], p["reply_to_account"])),
-            F.transform(F.coalesce(p["mentions"], no_strings), lambda m: _account_subject_of(p["network"], m)),
-            # a handle written in the text, which a dump's entities may not list
-            F.transform(
-                F.coalesce(F.regexp_extract_all(p["text"], F.lit(r"@([\p{L}\p{N}_]+)"), 1), no_strings),
-                lambda h: handle_subject(p["network"], h),
+        each(
+            "accounts",
+            lambda a: F.array(_account_subject_of(a["network"], a["account_id"]), handle_subject(a["network"], a["handle"])),
+        ),
+        each(
+            "posts",
+            lambda p: F.concat(
+                F.array(_account_subject_of(p["network"], p["author"]), _account_subject_of(p["network"], p["reply_to_account"])),
+                F.transform(F.coalesce(p["mentions"], no_strings), lambda m: _account_subject_of(p["network"], m)),
+                # a handle written in the text, which a dump's entities may not list
+                F.transform(
+                    F.coalesce(F.regexp_extract_all(p["text"], F.lit(r"@([\p{L}\p{N}_]+)"), 1), no_strings),
+                    lambda h: handle_subject(p["network"], h),
+                ),
             ),
-        )),
-        each("interactions", lambda i: F.array(
-            _account_subject_of(i["network"], i["actor"]), _account_subject_of(i["network"], i["target"])
-        )),
+        ),
+        each(
+            "interactions",
+            lambda i: F.array(_account_subject_of(i["network"], i["actor"]), _account_subject_of(i["network"], i["target"])),
+        ),
     )
     return (
         classified.select("source", "file", "line_number", F.explode(named).alias("subject"))
@@ -202,11 +202,15 @@ def with_erased_lines_skipped(classified: DataFrame, erased_keys: DataFrame, key
     )
     erased_lines = (
         hashed.join(F.broadcast(erased_keys.select("subject_key")), on="subject_key", how="left_semi")
-        .select("source", "file", "line_number").distinct().withColumn("_erased", F.lit(True))
+        .select("source", "file", "line_number")
+        .distinct()
+        .withColumn("_erased", F.lit(True))
     )
     marked = classified.join(erased_lines, on=["source", "file", "line_number"], how="left")
     is_erased = F.coalesce(F.col("_erased"), F.lit(False))
-    return marked.withColumns({
-        "status": F.when(is_erased, F.lit(SKIPPED)).otherwise(F.col("status")),
-        "reason": F.when(is_erased, F.lit(SKIP_ERASED)).otherwise(F.col("reason")),
-    }).drop("_erased")
+    return marked.withColumns(
+        {
+            "status": F.when(is_erased, F.lit(SKIPPED)).otherwise(F.col("status")),
+            "reason": F.when(is_erased, F.lit(SKIP_ERASED)).otherwise(F.col("reason")),
+        }
+    ).drop("_erased")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame, functions as F
 
 # Score quantiles compared night over night: (column suffix, fraction).
 SCORE_QUANTILES = (("p50", 0.5), ("p90", 0.9))
@@ -14,7 +13,10 @@ def _score_summary(scores: DataFrame, prefix: str) -> DataFrame:
     return scores.agg(
         F.count(F.lit(1)).alias(f"{prefix}_rows"),
         F.avg("score").alias(f"{prefix}_mean_score"),
-        *[F.percentile(F.col("score").cast("double"), fraction).alias(f"{prefix}_{name}_score") for name, fraction in SCORE_QUANTILES],
+        *[
+            F.percentile(F.col("score").cast("double"), fraction).alias(f"{prefix}_{name}_score")
+            for name, fraction in SCORE_QUANTILES
+        ],
     )
 
 

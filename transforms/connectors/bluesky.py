@@ -74,8 +74,7 @@ Skip reasons (status skipped):
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame
-from pyspark.sql import functions as F
+from pyspark.sql import Column, DataFrame, functions as F
 
 from transforms.connectors.json_lines import base_reason, field, json_kind, missing, parsed_json, quoted
 from transforms.connectors.lines import SKIP_BLANK
@@ -103,8 +102,12 @@ SKIP_UNMAPPED_COLLECTION = "unmapped_collection"
 SKIP_UNMAPPED_UPDATE = "unmapped_update"
 SKIP_UNMAPPED_DELETE = "unmapped_delete"
 SKIP_REASONS = (
-    SKIP_BLANK, SKIP_ACCOUNT_STATUS, SKIP_NO_HANDLE,
-    SKIP_UNMAPPED_COLLECTION, SKIP_UNMAPPED_UPDATE, SKIP_UNMAPPED_DELETE,
+    SKIP_BLANK,
+    SKIP_ACCOUNT_STATUS,
+    SKIP_NO_HANDLE,
+    SKIP_UNMAPPED_COLLECTION,
+    SKIP_UNMAPPED_UPDATE,
+    SKIP_UNMAPPED_DELETE,
 )
 
 # time_us bounds: below 10^15 (2001-09-09) the number is seconds or milliseconds; year 10000 is Spark's limit.
@@ -174,9 +177,7 @@ def _account(handle: Column, display_name: Column, bio: Column) -> Column:
 
 
 def _delete(record_type: str, natural_key: Column) -> Column:
-    return F.struct(
-        F.lit(NETWORK).alias("network"), F.lit(record_type).alias("record_type"), natural_key.alias("natural_key")
-    )
+    return F.struct(F.lit(NETWORK).alias("network"), F.lit(record_type).alias("record_type"), natural_key.alias("natural_key"))
 
 
 def with_jetstream_fields(lines: DataFrame) -> DataFrame:
@@ -184,9 +185,11 @@ def with_jetstream_fields(lines: DataFrame) -> DataFrame:
     value = F.col("_v")
     parsed = lines.select("source", "file", "line_number", "line", parsed_json(F.col("line")).alias("_v"))
     facets = F.coalesce(field(value, "$.commit.record.facets", "array<variant>"), F.array().cast("array<variant>"))
-    features = F.flatten(F.transform(
-        facets, lambda facet: F.coalesce(field(facet, "$.features", "array<variant>"), F.array().cast("array<variant>"))
-    ))
+    features = F.flatten(
+        F.transform(
+            facets, lambda facet: F.coalesce(field(facet, "$.features", "array<variant>"), F.array().cast("array<variant>"))
+        )
+    )
 
     def feature_values(feature_type: str, read) -> Column:
         of_type = F.filter(features, lambda feature: field(feature, "$['$type']") == feature_type)
@@ -199,7 +202,11 @@ def with_jetstream_fields(lines: DataFrame) -> DataFrame:
     )
     embed_type = field(value, "$.commit.record.embed['$type']")
     return parsed.select(
-        "source", "file", "line_number", "line", "_v",
+        "source",
+        "file",
+        "line_number",
+        "line",
+        "_v",
         base_reason(F.col("line"), value).alias("_base_reason"),
         field(value, "$.kind").alias("_kind"),
         field(value, "$.did").alias("_did"),
@@ -247,14 +254,21 @@ def _reason() -> Column:
     return (
         F.when(c("_base_reason").isNotNull(), c("_base_reason"))
         .when(kind.isNull(), missing("$.kind"))
-        .when(~kind.isin(*EVENT_KINDS),
-              F.concat(F.lit("unknown_event_type: kind "), quoted(kind), F.lit(" is not commit, identity or account")))
+        .when(
+            ~kind.isin(*EVENT_KINDS),
+            F.concat(F.lit("unknown_event_type: kind "), quoted(kind), F.lit(" is not commit, identity or account")),
+        )
         .when(did.isNull(), missing("$.did"))
         .when(~did.rlike(_DID), _bad("$.did", did, "a DID"))
         .when(~_is_present(c("_time_kind")), missing("$.time_us"))
-        .when(~(is_time_integer & is_time_in_range),
-              F.concat(F.lit("bad_timestamp: $.time_us "), quoted(c("_time_text")),
-                       F.lit(" is not an integer count of microseconds since 1970 (from 10^15)")))
+        .when(
+            ~(is_time_integer & is_time_in_range),
+            F.concat(
+                F.lit("bad_timestamp: $.time_us "),
+                quoted(c("_time_text")),
+                F.lit(" is not an integer count of microseconds since 1970 (from 10^15)"),
+            ),
+        )
         .when(kind == "account", F.lit(SKIP_ACCOUNT_STATUS))
         .when((kind == "identity") & (~c("_identity_kind").eqNullSafe("OBJECT")), missing("$.identity"))
         .when((kind == "identity") & (c("_handle").isNull() | (c("_handle") == INVALID_HANDLE)), F.lit(SKIP_NO_HANDLE))
@@ -262,9 +276,12 @@ def _reason() -> Column:
         # kind == "commit" from here on
         .when(~c("_commit_kind").eqNullSafe("OBJECT"), missing("$.commit"))
         .when(operation.isNull(), missing("$.commit.operation"))
-        .when(~operation.isin(*OPERATIONS),
-              F.concat(F.lit("unknown_event_type: commit.operation "), quoted(operation),
-                       F.lit(" is not create, update or delete")))
+        .when(
+            ~operation.isin(*OPERATIONS),
+            F.concat(
+                F.lit("unknown_event_type: commit.operation "), quoted(operation), F.lit(" is not create, update or delete")
+            ),
+        )
         .when(collection.isNull(), missing("$.commit.collection"))
         .when(rkey.isNull(), missing("$.commit.rkey"))
         .when(~collection.isin(*MAPPED_COLLECTIONS), F.lit(SKIP_UNMAPPED_COLLECTION))
@@ -274,19 +291,23 @@ def _reason() -> Column:
         .when(operation == "delete", F.lit(None))
         .when(~c("_record_kind").eqNullSafe("OBJECT"), missing("$.commit.record"))
         .when(is_subject_uri_collection & c("_subject_uri").isNull(), missing("$.commit.record.subject.uri"))
-        .when(is_subject_uri_collection & ~c("_subject_uri").rlike(_AT_URI),
-              _bad("$.commit.record.subject.uri", c("_subject_uri"), "an at:// uri"))
+        .when(
+            is_subject_uri_collection & ~c("_subject_uri").rlike(_AT_URI),
+            _bad("$.commit.record.subject.uri", c("_subject_uri"), "an at:// uri"),
+        )
         .when(is_follow & c("_subject").isNull(), missing("$.commit.record.subject"))
         .when(is_follow & ~c("_subject").rlike(_DID), _bad("$.commit.record.subject", c("_subject"), "a DID"))
         .when(is_post & c("_has_reply") & c("_parent_uri").isNull(), missing("$.commit.record.reply.parent.uri"))
-        .when(is_post & c("_has_reply") & ~_is_post_uri(c("_parent_uri")),
-              _bad("$.commit.record.reply.parent.uri", c("_parent_uri"), "the at:// uri of a post"))
-        .when(is_post & c("_has_record_embed") & c("_quoted_uri").isNull(),
-              missing("$.commit.record.embed (quoted record uri)"))
-        .when(is_post & c("_has_record_embed") & ~c("_quoted_uri").rlike(_AT_URI),
-              _bad("$.commit.record.embed (quoted record uri)", c("_quoted_uri"), "an at:// uri"))
-        .when(is_post & has_bad_mention,
-              F.lit("bad_value: $.commit.record.facets has a #mention feature whose did is not a DID"))
+        .when(
+            is_post & c("_has_reply") & ~_is_post_uri(c("_parent_uri")),
+            _bad("$.commit.record.reply.parent.uri", c("_parent_uri"), "the at:// uri of a post"),
+        )
+        .when(is_post & c("_has_record_embed") & c("_quoted_uri").isNull(), missing("$.commit.record.embed (quoted record uri)"))
+        .when(
+            is_post & c("_has_record_embed") & ~c("_quoted_uri").rlike(_AT_URI),
+            _bad("$.commit.record.embed (quoted record uri)", c("_quoted_uri"), "an at:// uri"),
+        )
+        .when(is_post & has_bad_mention, F.lit("bad_value: $.commit.record.facets has a #mention feature whose did is not a DID"))
     )
 
 
@@ -325,16 +346,31 @@ def to_classified(lines: DataFrame) -> DataFrame:
         occurred_at.alias("observed_at"),
     )
     # Nulls filtered here: records.typed_records turns a null struct into a struct of nulls, not a dropped entry.
-    post_interactions = F.filter(F.concat(
-        F.array(
-            F.when(c("_has_reply"), _interaction(
-                did, _uri_did(parent_uri), "reply", occurred_at, record_uri, parent_uri, key("reply", record_uri))),
-            F.when(quoted_post.isNotNull(), _interaction(
-                did, _uri_did(quoted_post), "quote", occurred_at, record_uri, quoted_post, key("quote", record_uri))),
+    post_interactions = F.filter(
+        F.concat(
+            F.array(
+                F.when(
+                    c("_has_reply"),
+                    _interaction(
+                        did, _uri_did(parent_uri), "reply", occurred_at, record_uri, parent_uri, key("reply", record_uri)
+                    ),
+                ),
+                F.when(
+                    quoted_post.isNotNull(),
+                    _interaction(
+                        did, _uri_did(quoted_post), "quote", occurred_at, record_uri, quoted_post, key("quote", record_uri)
+                    ),
+                ),
+            ),
+            F.transform(
+                c("_mentions"),
+                lambda mentioned: _interaction(
+                    did, mentioned, "mention", occurred_at, record_uri, F.lit(None), key("mention", record_uri, mentioned)
+                ),
+            ),
         ),
-        F.transform(c("_mentions"), lambda mentioned: _interaction(
-            did, mentioned, "mention", occurred_at, record_uri, F.lit(None), key("mention", record_uri, mentioned))),
-    ), lambda interaction: interaction.isNotNull())
+        lambda interaction: interaction.isNotNull(),
+    )
     subject_uri = c("_subject_uri")
     interactions = F.when(is_create & (collection == POST), post_interactions)
     for collection_name, kind in INTERACTION_KIND.items():
@@ -346,9 +382,8 @@ def to_classified(lines: DataFrame) -> DataFrame:
         )
 
     none = F.lit(None)
-    accounts = (
-        F.when(c("_kind") == "identity", F.array(_account(c("_handle"), none, none)))
-        .when(is_commit & (collection == PROFILE), F.array(_account(none, c("_display_name"), c("_description"))))
+    accounts = F.when(c("_kind") == "identity", F.array(_account(c("_handle"), none, none))).when(
+        is_commit & (collection == PROFILE), F.array(_account(none, c("_display_name"), c("_description")))
     )
     deletes = F.when(is_delete & (collection == POST), F.array(_delete("post", record_uri)))
     for collection_name, kind in INTERACTION_KIND.items():
@@ -356,17 +391,12 @@ def to_classified(lines: DataFrame) -> DataFrame:
             is_delete & (collection == collection_name), F.array(_delete("interaction", key(kind, record_uri)))
         )
 
-    commit_key = F.concat_ws(
-        "|", F.lit(NETWORK), did, collection, rkey, operation, F.when(collection == PROFILE, c("_rev"))
-    )
-    identity_key = F.concat_ws(
-        "|", F.lit(NETWORK), did, F.lit("identity"), F.coalesce(c("_seq"), c("_time_us")).cast("string")
-    )
+    commit_key = F.concat_ws("|", F.lit(NETWORK), did, collection, rkey, operation, F.when(collection == PROFILE, c("_rev")))
+    identity_key = F.concat_ws("|", F.lit(NETWORK), did, F.lit("identity"), F.coalesce(c("_seq"), c("_time_us")).cast("string"))
     with_reason = fields.select(
         "*",
         _reason().alias("reason"),
-        F.when(c("_time_us").between(MIN_TIME_US, MAX_TIME_US - 1), F.timestamp_micros(c("_time_us")))
-        .alias("_occurred_at"),
+        F.when(c("_time_us").between(MIN_TIME_US, MAX_TIME_US - 1), F.timestamp_micros(c("_time_us"))).alias("_occurred_at"),
     )
     reason = c("reason")
     with_status = with_reason.select(

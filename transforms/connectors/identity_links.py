@@ -12,8 +12,7 @@ this lake does not know). Skips: blank, header. A later line (or night) for the 
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame, functions as F
 
 from influence.tables import NETWORKS
 from transforms.connectors.json_lines import field, json_kind, parsed_json, quoted
@@ -31,7 +30,10 @@ def to_classified(lines: DataFrame) -> DataFrame:
     value = parsed_json(F.col("line"))
     csv_fields = F.transform(F.split(text, ","), F.trim)
     framed = lines.select(
-        "source", "file", "line_number", "line",
+        "source",
+        "file",
+        "line_number",
+        "line",
         text.alias("_text"),
         is_json.alias("_is_json"),
         F.when(is_json, json_kind(value)).alias("_json_kind"),
@@ -45,14 +47,25 @@ def to_classified(lines: DataFrame) -> DataFrame:
     reason = (
         F.when(F.col("line").isNull() | (F.col("_text") == ""), F.lit(SKIP_BLANK))
         .when(F.lower(F.col("_text")).rlike(r"^person_id\s*,"), F.lit(SKIP_HEADER))
-        .when(F.col("_is_json") & F.coalesce(F.col("_json_kind") != "OBJECT", F.lit(True)), F.lit("invalid_json: expected a JSON object"))
-        .when(~F.col("_is_json") & (F.col("_csv_count") != 3), F.concat(
-            F.lit("missing_field: expected 3 CSV fields person_id,network,account_id, got "), F.col("_csv_count").cast("string")
-        ))
-        .when(F.concat_ws(",", *missing) != "", F.concat(F.lit("missing_field: "), F.concat_ws(", ", *missing), F.lit(" absent or empty")))
-        .when(~F.col("network").isin(*NETWORKS), F.concat(
-            F.lit("bad_value: network "), quoted(F.col("network")), F.lit(f" is not one of {', '.join(NETWORKS)}")
-        ))
+        .when(
+            F.col("_is_json") & F.coalesce(F.col("_json_kind") != "OBJECT", F.lit(True)),
+            F.lit("invalid_json: expected a JSON object"),
+        )
+        .when(
+            ~F.col("_is_json") & (F.col("_csv_count") != 3),
+            F.concat(
+                F.lit("missing_field: expected 3 CSV fields person_id,network,account_id, got "),
+                F.col("_csv_count").cast("string"),
+            ),
+        )
+        .when(
+            F.concat_ws(",", *missing) != "",
+            F.concat(F.lit("missing_field: "), F.concat_ws(", ", *missing), F.lit(" absent or empty")),
+        )
+        .when(
+            ~F.col("network").isin(*NETWORKS),
+            F.concat(F.lit("bad_value: network "), quoted(F.col("network")), F.lit(f" is not one of {', '.join(NETWORKS)}")),
+        )
     )
     link = F.struct(*[F.col(name).alias(name) for name in _FIELDS])
     return classified(

@@ -7,8 +7,7 @@ only ever quarantine its own line. Unknown extra fields are ignored (and kept ve
 
 from __future__ import annotations
 
-from pyspark.sql import Column
-from pyspark.sql import functions as F
+from pyspark.sql import Column, functions as F
 
 from transforms.connectors.lines import SKIP_BLANK, clean_line
 

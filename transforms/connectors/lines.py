@@ -1,15 +1,20 @@
 """Transforms shared by every connector: raw line classification and reconciliation."""
 
-from pyspark.sql import Column, DataFrame, Window
-from pyspark.sql import functions as F
+from pyspark.sql import Column, DataFrame, Window, functions as F
 
 CONFORMED, QUARANTINED, SKIPPED = "conformed", "quarantined", "skipped"
 SKIP_BLANK, SKIP_COMMENT, SKIP_DUPLICATE = "blank", "comment", "duplicate"
 # Every code a connector may put before ": <detail>" in a quarantined line's reason; the quarantine suite
 # refuses any other, so a connector's new code is added here.
 QUARANTINE_REASON_CODES = (
-    "wrong_field_count", "bad_timestamp", "unknown_kind", "bad_weight",  # SNAP edge lists
-    "invalid_json", "missing_field", "bad_value", "unknown_event_type",  # JSON connectors
+    "wrong_field_count",
+    "bad_timestamp",
+    "unknown_kind",
+    "bad_weight",  # SNAP edge lists
+    "invalid_json",
+    "missing_field",
+    "bad_value",
+    "unknown_event_type",  # JSON connectors
 )
 
 
@@ -30,10 +35,12 @@ def with_duplicates_skipped(parsed: DataFrame) -> DataFrame:
     )
     occurrence = F.when((F.col("status") == CONFORMED) & F.col("event_key").isNotNull(), F.row_number().over(earliest_first))
     is_repeat = F.coalesce(occurrence > 1, F.lit(False))
-    return parsed.withColumns({
-        "status": F.when(is_repeat, F.lit(SKIPPED)).otherwise(F.col("status")),
-        "reason": F.when(is_repeat, F.lit(SKIP_DUPLICATE)).otherwise(F.col("reason")),
-    })
+    return parsed.withColumns(
+        {
+            "status": F.when(is_repeat, F.lit(SKIPPED)).otherwise(F.col("status")),
+            "reason": F.when(is_repeat, F.lit(SKIP_DUPLICATE)).otherwise(F.col("reason")),
+        }
+    )
 
 
 def reason_code(reason: Column) -> Column:

@@ -67,8 +67,7 @@ are ignored).
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame
-from pyspark.sql import functions as F
+from pyspark.sql import Column, DataFrame, functions as F
 
 from transforms.connectors.json_lines import base_reason, field, handle_account_id, json_kind, missing, parsed_json, quoted
 from transforms.connectors.lines import SKIP_BLANK
@@ -82,9 +81,28 @@ POST_TYPES = ("Note", "Question", "Article", "Page")
 COLLECTION_TYPES = ("OrderedCollection", "OrderedCollectionPage", "Collection", "CollectionPage")
 UNDOABLE = {"Like": "like", "Follow": "follow", "Announce": "reshare"}
 NOT_MAPPED_TYPES = (
-    "Update", "Block", "Accept", "Reject", "TentativeAccept", "TentativeReject", "Add", "Remove", "Move",
-    "Flag", "Dislike", "Ignore", "Invite", "Join", "Leave", "Listen", "Offer", "Read", "View", "Arrive",
-    "Travel", "EmojiReact",
+    "Update",
+    "Block",
+    "Accept",
+    "Reject",
+    "TentativeAccept",
+    "TentativeReject",
+    "Add",
+    "Remove",
+    "Move",
+    "Flag",
+    "Dislike",
+    "Ignore",
+    "Invite",
+    "Join",
+    "Leave",
+    "Listen",
+    "Offer",
+    "Read",
+    "View",
+    "Arrive",
+    "Travel",
+    "EmojiReact",
 )
 HANDLED_TYPES = ("Create", "Announce", "Like", "Follow", "Delete", "Undo")
 
@@ -95,6 +113,7 @@ _HTML_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#39;", "'"),
 
 
 # ---- reading a VARIANT ------------------------------------------------------------------------------
+
 
 def _kind(value: Column, path: str) -> Column:
     """STRING, BIGINT, OBJECT, ARRAY, ... at `path`; null when absent or JSON null."""
@@ -132,6 +151,7 @@ def _array(value: Column, path: str) -> Column:
 
 # ---- URLs, text -------------------------------------------------------------------------------------
 
+
 def handle_of_actor_url(url: Column) -> Column:
     """`name@host` for `https://host/users/name` or `https://host/@name`; null for other URLs."""
     name, host = F.regexp_extract(url, _ACTOR_URL, 4), F.regexp_extract(url, _ACTOR_URL, 1)
@@ -168,18 +188,28 @@ def _mention_handle(name: Column, href: Column) -> Column:
 
 # ---- records ----------------------------------------------------------------------------------------
 
+
 def _typed(name: str, **columns: Column) -> Column:
     """A struct of the canonical record type `name`; fields not given are null."""
-    return F.struct(*[
-        (columns[f.name] if f.name in columns else F.lit(None)).cast(f.dataType).alias(f.name)
-        for f in RECORD_ARRAYS[name].fields
-    ])
+    return F.struct(
+        *[
+            (columns[f.name] if f.name in columns else F.lit(None)).cast(f.dataType).alias(f.name)
+            for f in RECORD_ARRAYS[name].fields
+        ]
+    )
 
 
 def _interaction(actor, target, kind, occurred_at, post_id, target_post_id, natural_key) -> Column:
     return _typed(
-        "interactions", network=F.lit(NETWORK), actor=actor, target=target, kind=F.lit(kind),
-        occurred_at=occurred_at, post_id=post_id, target_post_id=target_post_id, weight=F.lit(1.0),
+        "interactions",
+        network=F.lit(NETWORK),
+        actor=actor,
+        target=target,
+        kind=F.lit(kind),
+        occurred_at=occurred_at,
+        post_id=post_id,
+        target_post_id=target_post_id,
+        weight=F.lit(1.0),
         natural_key=natural_key,
     )
 
@@ -195,6 +225,7 @@ def _reason_with(code: str, detail: Column | str) -> Column:
 # ---- one activity, in stages ------------------------------------------------------------------------
 # A lambda cannot name an intermediate value, so every reuse of an expression copies it into the plan.
 # Each stage below therefore returns a struct the next stage reads by field: the plan stays small.
+
 
 def _read_activity(x: Column, index: Column) -> Column:
     """Stage 1: the raw fields of one activity (a VARIANT)."""
@@ -216,7 +247,8 @@ def _read_activity(x: Column, index: Column) -> Column:
         _ref(x, "$.object.attributedTo").alias("attributed_to"),
         (note_has_time | _kind(x, "$.published").isNotNull()).alias("has_created"),
         F.when(note_has_time, field(x, "$.object.published", "string"))
-        .otherwise(field(x, "$.published", "string")).alias("created_text"),
+        .otherwise(field(x, "$.published", "string"))
+        .alias("created_text"),
         F.when(note_has_time, _time(x, "$.object.published")).otherwise(_time(x, "$.published")).alias("created"),
         _time(x, "$.object.updated").alias("updated"),
         _ref(x, "$.object.inReplyTo").alias("in_reply_to"),
@@ -287,25 +319,29 @@ def _with_reason(d: Column) -> Column:
     reason = (
         F.when(
             F.coalesce(kind != "OBJECT", F.lit(True)),
-            _reason_with("bad_value", F.concat(
-                F.lit("the activity is a JSON "), F.lower(F.coalesce(F.nullif(kind, F.lit("VOID")), F.lit("null"))),
-                F.lit(", not an object"),
-            )),
+            _reason_with(
+                "bad_value",
+                F.concat(
+                    F.lit("the activity is a JSON "),
+                    F.lower(F.coalesce(F.nullif(kind, F.lit("VOID")), F.lit("null"))),
+                    F.lit(", not an object"),
+                ),
+            ),
         )
         .when(type_.isNull(), missing("$.type"))
         .when(
             ~type_.isin(*HANDLED_TYPES, *NOT_MAPPED_TYPES),
-            _reason_with(
-                "unknown_event_type", F.concat(quoted(type_), F.lit(" is not an activity this connector reads"))
-            ),
+            _reason_with("unknown_event_type", F.concat(quoted(type_), F.lit(" is not an activity this connector reads"))),
         )
         .when(type_.isin(*NOT_MAPPED_TYPES), F.lit(None))
         .when(is_create & a["object_kind"].isNull(), missing("$.object"))
         .when(is_create & ~is_embedded, _reason_with("bad_value", "Create's object is not an embedded object"))
         .when(
             is_create & ~F.coalesce(a["object_type"].isin(*POST_TYPES), F.lit(False)),
-            _reason_with("unknown_event_type", F.concat(
-                F.lit("Create of "), F.coalesce(quoted(a["object_type"]), F.lit("an untyped object")))),
+            _reason_with(
+                "unknown_event_type",
+                F.concat(F.lit("Create of "), F.coalesce(quoted(a["object_type"]), F.lit("an untyped object"))),
+            ),
         )
         .when(is_create & a["object_id"].isNull(), missing("$.object.id"))
         .when(is_create & d["author"].isNull(), missing("$.object.attributedTo (or $.actor)"))
@@ -317,8 +353,10 @@ def _with_reason(d: Column) -> Column:
         .when(is_undo & a["object_type"].isin(*NOT_MAPPED_TYPES), F.lit(None))
         .when(
             is_undo & d["undone_kind"].isNull(),
-            _reason_with("unknown_event_type", F.concat(
-                F.lit("Undo of "), F.coalesce(quoted(a["object_type"]), F.lit("an untyped activity")))),
+            _reason_with(
+                "unknown_event_type",
+                F.concat(F.lit("Undo of "), F.coalesce(quoted(a["object_type"]), F.lit("an untyped activity"))),
+            ),
         )
         .when(is_undo & a["undone_object"].isNull(), missing("$.object.object"))
         .when(~is_create & ~is_undo & a["object"].isNull(), missing("$.object"))
@@ -355,29 +393,51 @@ def _records(r: Column) -> Column:
     key = F.coalesce(F.when(a["id"].isNotNull(), _key(a["id"])), fallback_key)
 
     post = _typed(
-        "posts", network=F.lit(NETWORK), post_id=post_id, author=author, created_at=created, lang=d["lang"],
-        text=d["text"], hashtags=d["hashtags"], mentions=d["mention_ids"], reply_to_post_id=a["in_reply_to"],
-        reply_to_account=d["reply_owner"], like_count=a["likes"], reshare_count=a["shares"],
-        reply_count=a["replies"], observed_at=F.coalesce(a["updated"], created),
+        "posts",
+        network=F.lit(NETWORK),
+        post_id=post_id,
+        author=author,
+        created_at=created,
+        lang=d["lang"],
+        text=d["text"],
+        hashtags=d["hashtags"],
+        mentions=d["mention_ids"],
+        reply_to_post_id=a["in_reply_to"],
+        reply_to_account=d["reply_owner"],
+        like_count=a["likes"],
+        reshare_count=a["shares"],
+        reply_count=a["replies"],
+        observed_at=F.coalesce(a["updated"], created),
     )
     boost = _typed(
-        "posts", network=F.lit(NETWORK), post_id=d["boost_id"], author=actor, created_at=a["published"],
-        hashtags=F.array(), mentions=F.array(), reshare_of_post_id=obj, observed_at=a["published"],
+        "posts",
+        network=F.lit(NETWORK),
+        post_id=d["boost_id"],
+        author=actor,
+        created_at=a["published"],
+        hashtags=F.array(),
+        mentions=F.array(),
+        reshare_of_post_id=obj,
+        observed_at=a["published"],
     )
     reply = F.when(
         a["in_reply_to"].isNotNull(),
-        F.array(_interaction(
-            author, d["reply_owner"], "reply", created, post_id, a["in_reply_to"], _key("reply", post_id)
-        )),
+        F.array(_interaction(author, d["reply_owner"], "reply", created, post_id, a["in_reply_to"], _key("reply", post_id))),
     ).otherwise(empty_records("interactions"))
     mentions = F.transform(
         d["mention_ids"],
         lambda m: _interaction(author, m, "mention", created, post_id, F.lit(None), _key("mention", post_id, m)),
     )
     engagement = _typed(
-        "interactions", network=F.lit(NETWORK), actor=actor, target=d["object_owner"], kind=d["engagement_kind"],
-        occurred_at=a["published"], post_id=F.when(type_ == "Announce", d["boost_id"]),
-        target_post_id=F.when(type_ != "Follow", obj), weight=F.lit(1.0),
+        "interactions",
+        network=F.lit(NETWORK),
+        actor=actor,
+        target=d["object_owner"],
+        kind=d["engagement_kind"],
+        occurred_at=a["published"],
+        post_id=F.when(type_ == "Announce", d["boost_id"]),
+        target_post_id=F.when(type_ != "Follow", obj),
+        weight=F.lit(1.0),
         natural_key=_key(d["engagement_kind"], actor, obj),
     )
 
@@ -403,9 +463,7 @@ def _records(r: Column) -> Column:
     seen_at = F.when(is_create, created).otherwise(a["published"])
     accounts = F.transform(
         F.filter(named, lambda n: n["id"].isNotNull()),
-        lambda n: _typed(
-            "accounts", network=F.lit(NETWORK), account_id=n["id"], handle=n["handle"], observed_at=seen_at
-        ),
+        lambda n: _typed("accounts", network=F.lit(NETWORK), account_id=n["id"], handle=n["handle"], observed_at=seen_at),
     )
     posts = (
         F.when(is_create, F.array(post))
@@ -418,17 +476,22 @@ def _records(r: Column) -> Column:
         .otherwise(empty_records("interactions"))
     )
     deletes = (
-        F.when(type_ == "Delete", F.array(deleted("post", obj)))
-        .when(is_undo, undo_deletes)
-        .otherwise(empty_records("deletes"))
+        F.when(type_ == "Delete", F.array(deleted("post", obj))).when(is_undo, undo_deletes).otherwise(empty_records("deletes"))
     )
     return F.struct(
-        a["index"].alias("index"), reason.alias("reason"), skip.alias("skip"), key.alias("key"),
-        accounts.alias("accounts"), posts.alias("posts"), interactions.alias("interactions"), deletes.alias("deletes"),
+        a["index"].alias("index"),
+        reason.alias("reason"),
+        skip.alias("skip"),
+        key.alias("key"),
+        accounts.alias("accounts"),
+        posts.alias("posts"),
+        interactions.alias("interactions"),
+        deletes.alias("deletes"),
     )
 
 
 # ---- one line ---------------------------------------------------------------------------------------
+
 
 def to_classified(lines: DataFrame) -> DataFrame:
     """Classify raw Mastodon lines (source, file, line_number, line) and read their records."""
@@ -454,7 +517,13 @@ def to_classified(lines: DataFrame) -> DataFrame:
     derived = read.select("*", F.transform(c("_read"), _derive).alias("_derived"))
     checked = derived.select("*", F.transform(c("_derived"), _with_reason).alias("_checked"))
     activities = checked.select(
-        "source", "file", "line_number", "line", "_v", "_is_collection", "_items_kind",
+        "source",
+        "file",
+        "line_number",
+        "line",
+        "_v",
+        "_is_collection",
+        "_items_kind",
         F.transform(c("_checked"), _records).alias("_activities"),
     )
     grouped = activities.select(
@@ -467,9 +536,15 @@ def to_classified(lines: DataFrame) -> DataFrame:
     bad_code = F.regexp_extract(first_bad["reason"], r"^([a-z_]+): ", 1)
     bad_detail = F.regexp_extract(first_bad["reason"], r"(?s)^[a-z_]+: (.*)$", 1)
     collection_reason = F.concat(
-        bad_code, F.lit(": orderedItems["), first_bad["index"].cast("string"), F.lit("] ("),
-        F.size(c("_bad")).cast("string"), F.lit(" of "), c("_count").cast("string"),
-        F.lit(" activities bad): "), bad_detail,
+        bad_code,
+        F.lit(": orderedItems["),
+        first_bad["index"].cast("string"),
+        F.lit("] ("),
+        F.size(c("_bad")).cast("string"),
+        F.lit(" of "),
+        c("_count").cast("string"),
+        F.lit(" activities bad): "),
+        bad_detail,
     )
     is_collection, has_bad, has_mapped = c("_is_collection"), F.size(c("_bad")) > 0, F.size(c("_mapped")) > 0
     line_reason = (
@@ -484,16 +559,18 @@ def to_classified(lines: DataFrame) -> DataFrame:
         .when(~has_mapped, F.get(c("_activities"), 0)["skip"])
     )
     activity_keys = F.array_join(F.transform(c("_mapped"), lambda a: a["key"]), "\n")
-    event_key = F.when(is_collection, _key("collection", F.sha2(activity_keys, 256))).otherwise(
-        F.get(c("_mapped"), 0)["key"]
-    )
+    event_key = F.when(is_collection, _key("collection", F.sha2(activity_keys, 256))).otherwise(F.get(c("_mapped"), 0)["key"])
 
     def gathered(name: str) -> Column:
         return typed_records(name, F.flatten(F.transform(c("_mapped"), lambda a: a[name])))
 
     with_reason = grouped.select("*", line_reason.alias("reason"))
     out = with_reason.select(
-        "source", "file", "line_number", "line", "reason",
+        "source",
+        "file",
+        "line_number",
+        "line",
+        "reason",
         status_of(c("reason"), SKIP_REASONS).alias("status"),
         F.when(c("reason").isNull(), event_key).alias("event_key"),
         gathered("accounts").alias("_accounts"),
@@ -501,6 +578,4 @@ def to_classified(lines: DataFrame) -> DataFrame:
         gathered("interactions").alias("_interactions"),
         gathered("deletes").alias("_deletes"),
     )
-    return classified(
-        out, accounts=c("_accounts"), posts=c("_posts"), interactions=c("_interactions"), deletes=c("_deletes")
-    )
+    return classified(out, accounts=c("_accounts"), posts=c("_posts"), interactions=c("_interactions"), deletes=c("_deletes"))

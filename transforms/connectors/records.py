@@ -21,9 +21,7 @@ whose id the dump does not give) gets the account_id `@<handle, lower case>`.
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame
-from pyspark.sql import functions as F
-from pyspark.sql import types as T
+from pyspark.sql import Column, DataFrame, functions as F, types as T
 
 from influence.tables import INTERACTION_KINDS  # noqa: F401  (the kinds an interaction record may carry)
 from transforms.connectors.lines import CONFORMED, QUARANTINED, SKIPPED
@@ -71,7 +69,10 @@ INTERACTION_RECORD = _struct(
     ("kind", T.StringType()),  # one of INTERACTION_KINDS
     ("occurred_at", T.TimestampType()),
     ("post_id", T.StringType()),  # the actor's post that carries the interaction (the retweet, the reply); null for likes/follows
-    ("target_post_id", T.StringType()),  # the target's post engaged with (retweeted, replied to, liked); null for mentions/follows
+    (
+        "target_post_id",
+        T.StringType(),
+    ),  # the target's post engaged with (retweeted, replied to, liked); null for mentions/follows
     ("weight", T.DoubleType()),  # 1 for events; an edge list's weight column
     ("natural_key", T.StringType()),  # what identifies the event across files and nights (hashed into interaction_id)
 )
@@ -115,14 +116,18 @@ def _canonical_array(frame: DataFrame, name: str, records: Column) -> Column:
     """`records` cast to an array of the canonical record: fields it lacks become typed nulls."""
     record_type = RECORD_ARRAYS[name]
     given = frame.select(records.alias("_records")).schema["_records"].dataType  # analysis only, no job
-    present = set(given.elementType.fieldNames()) if isinstance(given, T.ArrayType) and isinstance(given.elementType, T.StructType) else set()
+    present = (
+        set(given.elementType.fieldNames())
+        if isinstance(given, T.ArrayType) and isinstance(given.elementType, T.StructType)
+        else set()
+    )
     if not present and not isinstance(given, (T.ArrayType, T.NullType)):
         raise TypeError(f"{name} must be an array of structs, got {given.simpleString()}")
 
     def canonical(record: Column) -> Column:
-        return F.struct(*[
-            (record[f.name] if f.name in present else F.lit(None)).cast(f.dataType).alias(f.name) for f in record_type.fields
-        ])
+        return F.struct(
+            *[(record[f.name] if f.name in present else F.lit(None)).cast(f.dataType).alias(f.name) for f in record_type.fields]
+        )
 
     if not present:
         return empty_records(name)
@@ -132,9 +137,7 @@ def _canonical_array(frame: DataFrame, name: str, records: Column) -> Column:
 def status_of(reason: Column, skip_reasons: tuple[str, ...]) -> Column:
     """conformed when there is no reason, skipped for one of `skip_reasons`, quarantined otherwise."""
     return (
-        F.when(reason.isNull(), F.lit(CONFORMED))
-        .when(reason.isin(*skip_reasons), F.lit(SKIPPED))
-        .otherwise(F.lit(QUARANTINED))
+        F.when(reason.isNull(), F.lit(CONFORMED)).when(reason.isin(*skip_reasons), F.lit(SKIPPED)).otherwise(F.lit(QUARANTINED))
     )
 
 
@@ -154,9 +157,7 @@ def classified(frame: DataFrame, **records: Column) -> DataFrame:
         .alias(name)
         for name in RECORD_ARRAYS
     ]
-    out = frame.select(
-        "source", "file", "line_number", "line", "status", "reason", F.col("event_key").cast("string"), *arrays
-    )
+    out = frame.select("source", "file", "line_number", "line", "status", "reason", F.col("event_key").cast("string"), *arrays)
     return out.select(
         *CLASSIFIED_COLUMNS[:7],
         *[F.coalesce(F.col(name), empty_records(name)).alias(name) for name in RECORD_ARRAYS],

@@ -51,8 +51,7 @@ Skip reasons:
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame
-from pyspark.sql import functions as F
+from pyspark.sql import Column, DataFrame, functions as F
 
 from transforms.connectors.json_lines import base_reason, field, handle_account_id, json_kind, missing, parsed_json, quoted
 from transforms.connectors.lines import SKIP_BLANK
@@ -113,10 +112,7 @@ def _reason(value: Column, line: Column) -> Column:
         base_reason(line, value)
         .when(
             c("_prefix").isNull(),
-            F.lit(
-                "unknown_event_type: neither a submission (title or a t3_ name) "
-                "nor a comment (body, parent_id or a t1_ name)"
-            ),
+            F.lit("unknown_event_type: neither a submission (title or a t3_ name) nor a comment (body, parent_id or a t1_ name)"),
         )
         .when(c("_id_text").isNull() | (c("_id_text") == ""), missing("$.id"))
         .when(c("_author").isNull() | (F.trim(c("_author")) == ""), missing("$.author"))
@@ -125,9 +121,7 @@ def _reason(value: Column, line: Column) -> Column:
         .when(bad_id, F.concat(F.lit("bad_value: id "), quoted(c("_id_text")), F.lit(" is not a base-36 reddit id")))
         .when(
             c("_name").isNotNull() & (c("_name") != c("_post_id")),
-            F.concat(
-                F.lit("bad_value: name "), quoted(c("_name")), F.lit(" does not match id "), quoted(c("_id_text"))
-            ),
+            F.concat(F.lit("bad_value: name "), quoted(c("_name")), F.lit(" does not match id "), quoted(c("_id_text"))),
         )
         .when(
             c("_created").isNull(),
@@ -143,12 +137,8 @@ def _reason(value: Column, line: Column) -> Column:
         )
         .when(c("_is_comment") & c("_parent").isNull(), missing("$.parent_id (and no t3_ link_id)"))
         .when(
-            ~c("_is_comment")
-            & c("_crosspost_parent").isNotNull()
-            & ~c("_crosspost_parent").rlike(_SUBMISSION_FULLNAME),
-            F.concat(
-                F.lit("bad_value: crosspost_parent "), quoted(c("_crosspost_parent")), F.lit(" is not a t3_ fullname")
-            ),
+            ~c("_is_comment") & c("_crosspost_parent").isNotNull() & ~c("_crosspost_parent").rlike(_SUBMISSION_FULLNAME),
+            F.concat(F.lit("bad_value: crosspost_parent "), quoted(c("_crosspost_parent")), F.lit(" is not a t3_ fullname")),
         )
     )
 
@@ -185,9 +175,7 @@ def with_reddit_fields(lines: DataFrame) -> DataFrame:
         _kind(F.col("_v"), "$.created_utc").alias("_created_kind"),
         field(F.col("_v"), "$.created_utc", "string").alias("_created_text"),
         _seconds(F.col("_v"), "$.created_utc").alias("_created_seconds"),
-        F.coalesce(_seconds(F.col("_v"), "$.retrieved_on"), _seconds(F.col("_v"), "$.retrieved_utc")).alias(
-            "_retrieved_seconds"
-        ),
+        F.coalesce(_seconds(F.col("_v"), "$.retrieved_on"), _seconds(F.col("_v"), "$.retrieved_utc")).alias("_retrieved_seconds"),
         _integer(F.col("_v"), "$.score").alias("_score"),
         _integer(F.col("_v"), "$.num_comments").alias("_num_comments"),
         _integer(F.col("_v"), "$.num_crossposts").alias("_num_crossposts"),
@@ -203,8 +191,9 @@ def to_classified(lines: DataFrame) -> DataFrame:
     post_id = F.concat(c("_prefix"), F.lit("_"), bare_id)
     parent = F.when(
         is_comment,
-        F.when(c("_parent_raw").rlike(_FULLNAME), c("_parent_raw"))
-        .when(c("_parent_raw").isNull() & c("_link_id").rlike(_SUBMISSION_FULLNAME), c("_link_id")),
+        F.when(c("_parent_raw").rlike(_FULLNAME), c("_parent_raw")).when(
+            c("_parent_raw").isNull() & c("_link_id").rlike(_SUBMISSION_FULLNAME), c("_link_id")
+        ),
     )
     derived = fields.select(
         "*",
@@ -269,9 +258,7 @@ def to_classified(lines: DataFrame) -> DataFrame:
         reply_count=F.when(~c("_is_comment"), c("_num_comments")),
         observed_at=observed,
     )
-    account = _record(
-        network=F.lit(NETWORK), account_id=c("_author"), handle=c("_author"), observed_at=c("_created")
-    )
+    account = _record(network=F.lit(NETWORK), account_id=c("_author"), handle=c("_author"), observed_at=c("_created"))
     with_reason = derived.select("*", reason.alias("reason"), text.alias("_text"), mentions.alias("_mentions"))
     out = with_reason.select(
         "source",

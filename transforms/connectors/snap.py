@@ -5,8 +5,7 @@ Two line formats, fields separated by spaces or tabs:
 - plain edge list: `src dst [weight]`, weight a positive number (default 1); `#` starts a comment line.
 """
 
-from pyspark.sql import Column, DataFrame
-from pyspark.sql import functions as F
+from pyspark.sql import Column, DataFrame, functions as F
 
 from transforms.connectors.lines import SKIP_BLANK, SKIP_COMMENT, clean_line
 from transforms.connectors.records import classified, status_of, typed_records
@@ -32,7 +31,10 @@ def with_snap_fields(lines: DataFrame, network: str) -> DataFrame:
     """
     text = clean_line(F.col("line"))
     split = lines.select(
-        "source", "file", "line_number", "line",
+        "source",
+        "file",
+        "line_number",
+        "line",
         text.alias("_text"),
         F.split(text, r"[ \t]+").alias("_fields"),
     )
@@ -70,7 +72,10 @@ def with_snap_fields(lines: DataFrame, network: str) -> DataFrame:
     )
     kind_of_code = F.create_map(*[F.lit(x) for pair in ACTIVITY_KINDS.items() for x in pair])
     parsed = split.select(
-        "source", "file", "line_number", "line",
+        "source",
+        "file",
+        "line_number",
+        "line",
         reason.alias("reason"),
         actor.alias("_actor"),
         target.alias("_target"),

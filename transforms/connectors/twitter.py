@@ -18,8 +18,7 @@ Interactions of one tweet (decided once, for both API versions):
 
 from __future__ import annotations
 
-from pyspark.sql import Column
-from pyspark.sql import functions as F
+from pyspark.sql import Column, functions as F
 
 NETWORK = "twitter"
 NUMERIC_ID = r"^[0-9]{1,20}$"
@@ -53,8 +52,9 @@ def natural_key(kind: str, *parts: Column) -> Column:
     return F.concat_ws(_SEP, F.lit(NETWORK), F.lit(kind), *parts)
 
 
-def interaction(actor: Column, target: Column, kind: str, occurred_at: Column, post_id: Column,
-                target_post_id: Column | None, key: Column) -> Column:
+def interaction(
+    actor: Column, target: Column, kind: str, occurred_at: Column, post_id: Column, target_post_id: Column | None, key: Column
+) -> Column:
     return F.struct(
         F.lit(NETWORK).alias("network"),
         actor.alias("actor"),
@@ -68,16 +68,24 @@ def interaction(actor: Column, target: Column, kind: str, occurred_at: Column, p
     )
 
 
-def tweet_interactions(*, author: Column, post_id: Column, created_at: Column, reshare_of: Column,
-                       reshare_target: Column, reply_to_post: Column, reply_to_account: Column,
-                       quote_of: Column, quote_target: Column, mentions: Column) -> Column:
+def tweet_interactions(
+    *,
+    author: Column,
+    post_id: Column,
+    created_at: Column,
+    reshare_of: Column,
+    reshare_target: Column,
+    reply_to_post: Column,
+    reply_to_account: Column,
+    quote_of: Column,
+    quote_target: Column,
+    mentions: Column,
+) -> Column:
     """The interactions one tweet carries (see the module docstring); `mentions` is an array of account_ids."""
-    reshare = interaction(author, reshare_target, "reshare", created_at, post_id, reshare_of,
-                          natural_key("reshare", post_id))
+    reshare = interaction(author, reshare_target, "reshare", created_at, post_id, reshare_of, natural_key("reshare", post_id))
     reply = F.when(
         reply_to_post.isNotNull() | reply_to_account.isNotNull(),
-        interaction(author, reply_to_account, "reply", created_at, post_id, reply_to_post,
-                    natural_key("reply", post_id)),
+        interaction(author, reply_to_account, "reply", created_at, post_id, reply_to_post, natural_key("reply", post_id)),
     )
     quote = F.when(
         quote_of.isNotNull(),
@@ -85,17 +93,33 @@ def tweet_interactions(*, author: Column, post_id: Column, created_at: Column, r
     )
     mentioned = F.transform(
         F.coalesce(mentions, F.array().cast("array<string>")),
-        lambda mentioned_id: interaction(author, mentioned_id, "mention", created_at, post_id, None,
-                                         natural_key("mention", post_id, mentioned_id)),
+        lambda mentioned_id: interaction(
+            author, mentioned_id, "mention", created_at, post_id, None, natural_key("mention", post_id, mentioned_id)
+        ),
     )
     others = F.concat(F.filter(F.array(reply, quote), lambda r: r.isNotNull()), mentioned)
     return F.when(reshare_of.isNotNull(), F.array(reshare)).otherwise(others)
 
 
-def post(*, post_id: Column, author: Column, created_at: Column, lang: Column, text: Column, hashtags: Column,
-         mentions: Column, reply_to_post_id: Column, reply_to_account: Column, reshare_of_post_id: Column,
-         quote_of_post_id: Column, like_count: Column, reshare_count: Column, reply_count: Column,
-         quote_count: Column, observed_at: Column) -> Column:
+def post(
+    *,
+    post_id: Column,
+    author: Column,
+    created_at: Column,
+    lang: Column,
+    text: Column,
+    hashtags: Column,
+    mentions: Column,
+    reply_to_post_id: Column,
+    reply_to_account: Column,
+    reshare_of_post_id: Column,
+    quote_of_post_id: Column,
+    like_count: Column,
+    reshare_count: Column,
+    reply_count: Column,
+    quote_count: Column,
+    observed_at: Column,
+) -> Column:
     return F.struct(
         F.lit(NETWORK).alias("network"),
         post_id.alias("post_id"),
@@ -117,8 +141,16 @@ def post(*, post_id: Column, author: Column, created_at: Column, lang: Column, t
     )
 
 
-def account(*, account_id: Column, handle: Column, display_name: Column, bio: Column, lang: Column,
-            followers_count: Column, observed_at: Column) -> Column:
+def account(
+    *,
+    account_id: Column,
+    handle: Column,
+    display_name: Column,
+    bio: Column,
+    lang: Column,
+    followers_count: Column,
+    observed_at: Column,
+) -> Column:
     return F.struct(
         F.lit(NETWORK).alias("network"),
         account_id.alias("account_id"),

@@ -57,8 +57,7 @@ from __future__ import annotations
 import operator
 from functools import reduce
 
-from pyspark.sql import Column, DataFrame
-from pyspark.sql import functions as F
+from pyspark.sql import Column, DataFrame, functions as F
 
 from transforms.connectors import twitter as tw
 from transforms.connectors.json_lines import (
@@ -75,8 +74,17 @@ from transforms.connectors.records import classified, status_of, typed_records
 
 SKIP_STREAM_NOTICE = "stream_notice"
 STREAM_NOTICE_KEYS = (
-    "limit", "scrub_geo", "status_withheld", "user_withheld", "disconnect", "warning",
-    "friends", "friends_str", "event", "for_user", "control",
+    "limit",
+    "scrub_geo",
+    "status_withheld",
+    "user_withheld",
+    "disconnect",
+    "warning",
+    "friends",
+    "friends_str",
+    "event",
+    "for_user",
+    "control",
 )
 
 # 'Fri Jan 22 05:00:06 +0000 2016': Spark refuses to parse the day-of-week pattern, so the weekday is only
@@ -102,9 +110,7 @@ _STATUS = (
 # The line's own object: the status fields that tell a status, plus delete and stream-notice keys.
 _LINE = (
     "struct<id_str:string,id:string,created_at:string,text:string,user:string,"
-    "delete:string,"
-    + ",".join(f"{key}:string" for key in STREAM_NOTICE_KEYS)
-    + ">"
+    "delete:string," + ",".join(f"{key}:string" for key in STREAM_NOTICE_KEYS) + ">"
 )
 
 # The statuses one line can carry, in this order: path from the line's object, label prefix in reasons.
@@ -127,9 +133,7 @@ def _status_fields(s: Column) -> Column:
     entities = F.coalesce(s["extended_tweet"]["entities"], s["entities"])
     text = F.coalesce(s["extended_tweet"]["full_text"], s["full_text"], s["text"])
     entity_hashtags = F.transform(entities["hashtags"], lambda h: h["text"])
-    entity_mentions = F.transform(
-        entities["user_mentions"], lambda m: tw.numeric_id(F.coalesce(m["id_str"], m["id"]))
-    )
+    entity_mentions = F.transform(entities["user_mentions"], lambda m: tw.numeric_id(F.coalesce(m["id_str"], m["id"])))
     user = s["user"]
     return F.struct(
         s.isNotNull().alias("is_present"),
@@ -144,23 +148,20 @@ def _status_fields(s: Column) -> Column:
         v1_time(s["created_at"]).alias("created_at"),
         text.alias("text"),
         s["lang"].alias("lang"),
-        F.when(entities.isNotNull(), tw.distinct_non_null(entity_hashtags))
-        .otherwise(hashtags_in_text(text)).alias("hashtags"),
+        F.when(entities.isNotNull(), tw.distinct_non_null(entity_hashtags)).otherwise(hashtags_in_text(text)).alias("hashtags"),
         F.when(entities.isNotNull(), tw.distinct_non_null(entity_mentions))
-        .otherwise(F.transform(mentions_in_text(text), handle_account_id)).alias("mentions"),
+        .otherwise(F.transform(mentions_in_text(text), handle_account_id))
+        .alias("mentions"),
         tw.numeric_id(F.coalesce(s["in_reply_to_status_id_str"], s["in_reply_to_status_id"])).alias("reply_to_post"),
         tw.numeric_id(F.coalesce(s["in_reply_to_user_id_str"], s["in_reply_to_user_id"])).alias("reply_to_account"),
         tw.numeric_id(F.coalesce(s["retweeted_status"]["id_str"], s["retweeted_status"]["id"])).alias("reshare_of"),
+        tw.numeric_id(F.coalesce(s["retweeted_status"]["user"]["id_str"], s["retweeted_status"]["user"]["id"])).alias(
+            "reshare_target"
+        ),
         tw.numeric_id(
-            F.coalesce(s["retweeted_status"]["user"]["id_str"], s["retweeted_status"]["user"]["id"])
-        ).alias("reshare_target"),
-        tw.numeric_id(
-            F.coalesce(s["quoted_status"]["id_str"], s["quoted_status"]["id"],
-                       s["quoted_status_id_str"], s["quoted_status_id"])
+            F.coalesce(s["quoted_status"]["id_str"], s["quoted_status"]["id"], s["quoted_status_id_str"], s["quoted_status_id"])
         ).alias("quote_of"),
-        tw.numeric_id(
-            F.coalesce(s["quoted_status"]["user"]["id_str"], s["quoted_status"]["user"]["id"])
-        ).alias("quote_target"),
+        tw.numeric_id(F.coalesce(s["quoted_status"]["user"]["id_str"], s["quoted_status"]["user"]["id"])).alias("quote_target"),
         s["favorite_count"].alias("like_count"),
         s["retweet_count"].alias("reshare_count"),
         s["reply_count"].alias("reply_count"),
@@ -170,18 +171,22 @@ def _status_fields(s: Column) -> Column:
 
 def _status_problem(status: Column, label: Column) -> Column:
     """Why a (present) status cannot be read, its fields named after `label` ('retweeted_status.'); null when it can."""
+
     def named(text: str) -> Column:
         return F.concat(label, F.lit(text))
 
     return F.coalesce(
         tw.id_problem(status["id"], named("id_str")),
         tw.id_problem(status["user_id"], named("user.id_str")),
-        F.when(status["created_raw"].isNull(),
-               F.concat(F.lit("missing_field: "), named("created_at is absent or null"))),
+        F.when(status["created_raw"].isNull(), F.concat(F.lit("missing_field: "), named("created_at is absent or null"))),
         F.when(
             status["created_at"].isNull(),
-            F.concat(F.lit("bad_timestamp: "), named("created_at "), quoted(status["created_raw"]),
-                     F.lit(f" is not a v1 time like '{_V1_TIME_EXAMPLE}'")),
+            F.concat(
+                F.lit("bad_timestamp: "),
+                named("created_at "),
+                quoted(status["created_raw"]),
+                F.lit(f" is not a v1 time like '{_V1_TIME_EXAMPLE}'"),
+            ),
         ),
     )
 
@@ -204,7 +209,8 @@ def _reason(value: Column, line: Column, statuses: Column) -> Column:
     # Read as text only when the struct read failed, so a good embedded status is never serialised.
     not_objects = [
         tw.not_an_object_problem(F.get(statuses, i)["is_present"], field(value, path, "string"), label[:-1])
-        for i, (path, label) in enumerate(_STATUSES) if i > 0
+        for i, (path, label) in enumerate(_STATUSES)
+        if i > 0
     ]
     base = base_reason(F.col("line"), value)
     return (
@@ -226,22 +232,43 @@ def _records_of(status: Column, observed_at: Column) -> tuple[Column, Column, Co
     """(account, post, interactions) of one status."""
     author = status["user_id"]
     account = tw.account(
-        account_id=author, handle=status["handle"], display_name=status["display_name"], bio=status["bio"],
-        lang=status["user_lang"], followers_count=status["followers_count"], observed_at=observed_at,
+        account_id=author,
+        handle=status["handle"],
+        display_name=status["display_name"],
+        bio=status["bio"],
+        lang=status["user_lang"],
+        followers_count=status["followers_count"],
+        observed_at=observed_at,
     )
     post = tw.post(
-        post_id=status["id"], author=author, created_at=status["created_at"], lang=status["lang"],
-        text=status["text"], hashtags=status["hashtags"], mentions=status["mentions"],
-        reply_to_post_id=status["reply_to_post"], reply_to_account=status["reply_to_account"],
-        reshare_of_post_id=status["reshare_of"], quote_of_post_id=status["quote_of"],
-        like_count=status["like_count"], reshare_count=status["reshare_count"],
-        reply_count=status["reply_count"], quote_count=status["quote_count"], observed_at=observed_at,
+        post_id=status["id"],
+        author=author,
+        created_at=status["created_at"],
+        lang=status["lang"],
+        text=status["text"],
+        hashtags=status["hashtags"],
+        mentions=status["mentions"],
+        reply_to_post_id=status["reply_to_post"],
+        reply_to_account=status["reply_to_account"],
+        reshare_of_post_id=status["reshare_of"],
+        quote_of_post_id=status["quote_of"],
+        like_count=status["like_count"],
+        reshare_count=status["reshare_count"],
+        reply_count=status["reply_count"],
+        quote_count=status["quote_count"],
+        observed_at=observed_at,
     )
     interactions = tw.tweet_interactions(
-        author=author, post_id=status["id"], created_at=status["created_at"],
-        reshare_of=status["reshare_of"], reshare_target=status["reshare_target"],
-        reply_to_post=status["reply_to_post"], reply_to_account=status["reply_to_account"],
-        quote_of=status["quote_of"], quote_target=status["quote_target"], mentions=status["mentions"],
+        author=author,
+        post_id=status["id"],
+        created_at=status["created_at"],
+        reshare_of=status["reshare_of"],
+        reshare_target=status["reshare_target"],
+        reply_to_post=status["reply_to_post"],
+        reply_to_account=status["reply_to_account"],
+        quote_of=status["quote_of"],
+        quote_target=status["quote_target"],
+        mentions=status["mentions"],
     )
     return account, post, interactions
 
@@ -264,20 +291,26 @@ def to_classified(lines: DataFrame) -> DataFrame:
     own = F.get(F.col("_statuses"), 0)
     observed_at = own["created_at"]
     present = F.filter(F.col("_statuses"), lambda s: s["is_present"])
-    records = F.transform(present, lambda s: F.struct(*[
-        column.alias(name) for name, column in zip(("account", "post", "interactions"), _records_of(s, observed_at))
-    ]))
-    delete = F.struct(
-        F.lit(tw.NETWORK).alias("network"), F.lit("post").alias("record_type"), delete_id.alias("natural_key")
+    records = F.transform(
+        present,
+        lambda s: F.struct(
+            *[column.alias(name) for name, column in zip(("account", "post", "interactions"), _records_of(s, observed_at))]
+        ),
     )
+    delete = F.struct(F.lit(tw.NETWORK).alias("network"), F.lit("post").alias("record_type"), delete_id.alias("natural_key"))
     reason = F.col("reason")
     out = with_reason.select(
-        "source", "file", "line_number", "line", "reason",
+        "source",
+        "file",
+        "line_number",
+        "line",
+        "reason",
         status_of(reason, (SKIP_BLANK, SKIP_STREAM_NOTICE)).alias("status"),
         F.when(
             reason.isNull(),
-            F.when(is_delete, F.concat(F.lit(f"{tw.NETWORK}|delete|"), delete_id))
-            .otherwise(F.concat(F.lit(f"{tw.NETWORK}|tweet|"), own["id"])),
+            F.when(is_delete, F.concat(F.lit(f"{tw.NETWORK}|delete|"), delete_id)).otherwise(
+                F.concat(F.lit(f"{tw.NETWORK}|tweet|"), own["id"])
+            ),
         ).alias("event_key"),
         F.when(reason.isNull() & ~is_delete, records).alias("_records"),
         F.when(is_delete, F.array(delete)).alias("_deletes"),

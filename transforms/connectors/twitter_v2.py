@@ -59,8 +59,7 @@ annotations, geo, users' location/verified/other metrics, the profile of the rep
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame
-from pyspark.sql import functions as F
+from pyspark.sql import Column, DataFrame, functions as F
 
 from transforms.connectors import twitter as tw
 from transforms.connectors.json_lines import (
@@ -108,33 +107,41 @@ def _empty(element_type: str) -> Column:
 
 def _tweet_problem(tweet: Column, label: Column) -> Column:
     """Why one tweet cannot be read (label: 'data[3].'), null when it can."""
-    return F.when(tweet.isNull(), F.concat(F.lit("bad_value: "), F.regexp_replace(label, r"\.$", ""),
-                                           F.lit(" is not a tweet object"))).otherwise(
+    return F.when(
+        tweet.isNull(), F.concat(F.lit("bad_value: "), F.regexp_replace(label, r"\.$", ""), F.lit(" is not a tweet object"))
+    ).otherwise(
         F.coalesce(
             tw.id_problem(tweet["id"], F.concat(label, F.lit("id"))),
             tw.id_problem(tweet["author_id"], F.concat(label, F.lit("author_id"))),
-            F.when(tweet["created_at"].isNull(),
-                   F.concat(F.lit("missing_field: "), label, F.lit("created_at is absent or null"))),
+            F.when(
+                tweet["created_at"].isNull(), F.concat(F.lit("missing_field: "), label, F.lit("created_at is absent or null"))
+            ),
             F.when(
                 iso_time(tweet["created_at"]).isNull(),
-                F.concat(F.lit("bad_timestamp: "), label, F.lit("created_at "), quoted(tweet["created_at"]),
-                         F.lit(" is not ISO-8601 like '2022-06-07T08:42:31.000Z'")),
+                F.concat(
+                    F.lit("bad_timestamp: "),
+                    label,
+                    F.lit("created_at "),
+                    quoted(tweet["created_at"]),
+                    F.lit(" is not ISO-8601 like '2022-06-07T08:42:31.000Z'"),
+                ),
             ),
         )
     )
 
 
 def _user_problem(user: Column, label: Column) -> Column:
-    return F.when(
-        user.isNull(), F.concat(F.lit("bad_value: "), label, F.lit(" is not a user object"))
-    ).otherwise(tw.id_problem(user["id"], F.concat(label, F.lit(".id"))))
+    return F.when(user.isNull(), F.concat(F.lit("bad_value: "), label, F.lit(" is not a user object"))).otherwise(
+        tw.id_problem(user["id"], F.concat(label, F.lit(".id")))
+    )
 
 
 def _problems(tweets: Column, prefix: Column | str) -> Column:
     """The problems of an array of tweets, labelled prefix[i]. (nulls for good tweets)."""
     prefix = F.lit(prefix) if isinstance(prefix, str) else prefix
     return F.transform(
-        tweets, lambda t, i: _tweet_problem(t, F.concat(prefix, F.lit("["), i.cast("string"), F.lit("]."))),
+        tweets,
+        lambda t, i: _tweet_problem(t, F.concat(prefix, F.lit("["), i.cast("string"), F.lit("]."))),
     )
 
 
@@ -144,6 +151,7 @@ def _first_ref(refs: Column, kind: str) -> Column:
 
 def _tweet_fields(t: Column, authors: Column, users: Column) -> Column:
     """What the connector uses from one tweet, with references resolved against the line's tweets and users."""
+
     def author_of(post_id: Column) -> Column:
         # Guarded: most tweets reference nothing, and the lookup scans every tweet of the line.
         return F.when(post_id.isNotNull(), F.get(F.filter(authors, lambda a: a["id"] == post_id), 0)["author"])
@@ -158,9 +166,7 @@ def _tweet_fields(t: Column, authors: Column, users: Column) -> Column:
     text, entities = t["text"], t["entities"]
     retweet_of, reply_to, quote_of = (_first_ref(refs, kind) for kind in ("retweeted", "replied_to", "quoted"))
     rt_handle = F.nullif(F.regexp_extract(F.coalesce(text, F.lit("")), _RETWEET_PREFIX, 1), F.lit(""))
-    entity_mentions = F.transform(
-        entities["mentions"], lambda m: F.coalesce(tw.numeric_id(m["id"]), account_of(m["username"]))
-    )
+    entity_mentions = F.transform(entities["mentions"], lambda m: F.coalesce(tw.numeric_id(m["id"]), account_of(m["username"])))
     metrics = t["public_metrics"]
     return F.struct(
         t["id"].alias("id"),
@@ -169,9 +175,11 @@ def _tweet_fields(t: Column, authors: Column, users: Column) -> Column:
         text.alias("text"),
         t["lang"].alias("lang"),
         F.when(entities.isNotNull(), tw.distinct_non_null(F.transform(entities["hashtags"], lambda h: h["tag"])))
-        .otherwise(hashtags_in_text(text)).alias("hashtags"),
+        .otherwise(hashtags_in_text(text))
+        .alias("hashtags"),
         F.when(entities.isNotNull(), tw.distinct_non_null(entity_mentions))
-        .otherwise(tw.distinct_non_null(F.transform(mentions_in_text(text), account_of))).alias("mentions"),
+        .otherwise(tw.distinct_non_null(F.transform(mentions_in_text(text), account_of)))
+        .alias("mentions"),
         reply_to.alias("reply_to_post"),
         F.coalesce(tw.numeric_id(t["in_reply_to_user_id"]), author_of(reply_to)).alias("reply_to_account"),
         retweet_of.alias("reshare_of"),
@@ -190,7 +198,11 @@ def to_classified(lines: DataFrame) -> DataFrame:
     parsed = lines.select("source", "file", "line_number", "line", parsed_json(F.col("line")).alias("_v"))
     value = F.col("_v")
     read = parsed.select(
-        "source", "file", "line_number", "line", "_v",
+        "source",
+        "file",
+        "line_number",
+        "line",
+        "_v",
         field(value, "$", _LINE).alias("_line"),
         field(value, "$.data", _TWEET).alias("_data_object"),
     )
@@ -206,11 +218,13 @@ def to_classified(lines: DataFrame) -> DataFrame:
         .when(data_object.isNotNull(), F.array(data_object))
         .when(is_single, F.array(field(value, "$", _TWEET)))
     )
-    users = F.coalesce(
-        line["includes"]["users"], F.when(line["author"].isNotNull(), F.array(line["author"])), _empty(_USER)
-    )
+    users = F.coalesce(line["includes"]["users"], F.when(line["author"].isNotNull(), F.array(line["author"])), _empty(_USER))
     staged = read.select(
-        "source", "file", "line_number", "line", "_v",
+        "source",
+        "file",
+        "line_number",
+        "line",
+        "_v",
         is_page.alias("_is_page"),
         has_data.alias("_has_data"),
         line["meta"]["result_count"].alias("_result_count"),
@@ -229,16 +243,14 @@ def to_classified(lines: DataFrame) -> DataFrame:
         _problems(included, "includes.tweets"),
     )
     bad = F.filter(tweet_problems, lambda p: p.isNotNull())
-    def user_label(i: Column) -> Column:
-        return F.when(F.col("_users_from_includes"), F.concat(F.lit("includes.users["), i.cast("string"), F.lit("]"))
-                      ).otherwise(F.lit("author"))
 
-    user_problems = F.filter(
-        F.transform(F.col("_users"), lambda u, i: _user_problem(u, user_label(i))), lambda p: p.isNotNull()
-    )
-    is_empty = (F.col("_is_page") & (F.size(data) == 0)) | (
-        ~F.col("_has_data") & data.isNull() & (F.col("_result_count") == 0)
-    )
+    def user_label(i: Column) -> Column:
+        return F.when(F.col("_users_from_includes"), F.concat(F.lit("includes.users["), i.cast("string"), F.lit("]"))).otherwise(
+            F.lit("author")
+        )
+
+    user_problems = F.filter(F.transform(F.col("_users"), lambda u, i: _user_problem(u, user_label(i))), lambda p: p.isNotNull())
+    is_empty = (F.col("_is_page") & (F.size(data) == 0)) | (~F.col("_has_data") & data.isNull() & (F.col("_result_count") == 0))
     base = base_reason(F.col("line"), value)
     reason = (
         F.when(base.isNotNull(), base)
@@ -250,9 +262,13 @@ def to_classified(lines: DataFrame) -> DataFrame:
                 F.get(bad, 0),
                 F.when(
                     F.col("_is_page"),
-                    F.concat(F.lit(" ("), F.size(bad).cast("string"), F.lit(" of "),
-                             F.size(tweet_problems).cast("string"),
-                             F.lit(" tweets unreadable; the whole page is quarantined)")),
+                    F.concat(
+                        F.lit(" ("),
+                        F.size(bad).cast("string"),
+                        F.lit(" of "),
+                        F.size(tweet_problems).cast("string"),
+                        F.lit(" tweets unreadable; the whole page is quarantined)"),
+                    ),
                 ).otherwise(F.lit("")),
             ),
         )
@@ -263,13 +279,15 @@ def to_classified(lines: DataFrame) -> DataFrame:
     authors = F.filter(
         F.concat(
             F.transform(all_tweets, lambda t: F.struct(t["id"].alias("id"), t["author_id"].alias("author"))),
-            F.flatten(F.transform(
-                all_tweets,
-                lambda t: F.transform(
-                    F.coalesce(t["referenced_tweets"], _empty("struct<type:string,id:string,author_id:string>")),
-                    lambda r: F.struct(r["id"].alias("id"), tw.numeric_id(r["author_id"]).alias("author")),
-                ),
-            )),
+            F.flatten(
+                F.transform(
+                    all_tweets,
+                    lambda t: F.transform(
+                        F.coalesce(t["referenced_tweets"], _empty("struct<type:string,id:string,author_id:string>")),
+                        lambda r: F.struct(r["id"].alias("id"), tw.numeric_id(r["author_id"]).alias("author")),
+                    ),
+                )
+            ),
         ),
         lambda a: a["author"].isNotNull(),
     )
@@ -281,37 +299,75 @@ def to_classified(lines: DataFrame) -> DataFrame:
             F.col("reason").isNull(),
             F.transform(all_tweets, lambda t: _tweet_fields(t, F.col("_authors"), F.col("_users"))),
         ).alias("_tweets"),
-        F.coalesce(
-            F.col("_retrieved_at"), F.array_max(F.transform(data, lambda t: iso_time(t["created_at"])))
-        ).alias("_observed_at"),
+        F.coalesce(F.col("_retrieved_at"), F.array_max(F.transform(data, lambda t: iso_time(t["created_at"])))).alias(
+            "_observed_at"
+        ),
     )
 
     observed_at = F.col("_observed_at")
-    posts = F.transform(F.col("_tweets"), lambda t: tw.post(
-        post_id=t["id"], author=t["author"], created_at=t["created_at"], lang=t["lang"], text=t["text"],
-        hashtags=t["hashtags"], mentions=t["mentions"], reply_to_post_id=t["reply_to_post"],
-        reply_to_account=t["reply_to_account"], reshare_of_post_id=t["reshare_of"], quote_of_post_id=t["quote_of"],
-        like_count=t["like_count"], reshare_count=t["reshare_count"], reply_count=t["reply_count"],
-        quote_count=t["quote_count"], observed_at=observed_at,
-    ))
-    interactions = F.flatten(F.transform(F.col("_tweets"), lambda t: tw.tweet_interactions(
-        author=t["author"], post_id=t["id"], created_at=t["created_at"], reshare_of=t["reshare_of"],
-        reshare_target=t["reshare_target"], reply_to_post=t["reply_to_post"], reply_to_account=t["reply_to_account"],
-        quote_of=t["quote_of"], quote_target=t["quote_target"], mentions=t["mentions"],
-    )))
-    accounts = F.transform(F.col("_users"), lambda u: tw.account(
-        account_id=u["id"], handle=u["username"], display_name=u["name"], bio=u["description"],
-        lang=F.lit(None).cast("string"), followers_count=u["public_metrics"]["followers_count"],
-        observed_at=observed_at,
-    ))
+    posts = F.transform(
+        F.col("_tweets"),
+        lambda t: tw.post(
+            post_id=t["id"],
+            author=t["author"],
+            created_at=t["created_at"],
+            lang=t["lang"],
+            text=t["text"],
+            hashtags=t["hashtags"],
+            mentions=t["mentions"],
+            reply_to_post_id=t["reply_to_post"],
+            reply_to_account=t["reply_to_account"],
+            reshare_of_post_id=t["reshare_of"],
+            quote_of_post_id=t["quote_of"],
+            like_count=t["like_count"],
+            reshare_count=t["reshare_count"],
+            reply_count=t["reply_count"],
+            quote_count=t["quote_count"],
+            observed_at=observed_at,
+        ),
+    )
+    interactions = F.flatten(
+        F.transform(
+            F.col("_tweets"),
+            lambda t: tw.tweet_interactions(
+                author=t["author"],
+                post_id=t["id"],
+                created_at=t["created_at"],
+                reshare_of=t["reshare_of"],
+                reshare_target=t["reshare_target"],
+                reply_to_post=t["reply_to_post"],
+                reply_to_account=t["reply_to_account"],
+                quote_of=t["quote_of"],
+                quote_target=t["quote_target"],
+                mentions=t["mentions"],
+            ),
+        )
+    )
+    accounts = F.transform(
+        F.col("_users"),
+        lambda u: tw.account(
+            account_id=u["id"],
+            handle=u["username"],
+            display_name=u["name"],
+            bio=u["description"],
+            lang=F.lit(None).cast("string"),
+            followers_count=u["public_metrics"]["followers_count"],
+            observed_at=observed_at,
+        ),
+    )
     page_key = F.sha2(F.concat_ws(",", F.transform(data, lambda t: t["id"])), 256)
     out = with_reason.select(
-        "source", "file", "line_number", "line", "reason",
+        "source",
+        "file",
+        "line_number",
+        "line",
+        "reason",
         status_of(F.col("reason"), (SKIP_BLANK, SKIP_EMPTY_PAGE)).alias("status"),
         F.when(
             F.col("reason").isNull(),
-            F.when(F.col("_is_page"), F.concat(F.lit(f"{tw.NETWORK}|page|"), page_key))
-            .otherwise(F.concat(F.lit(f"{tw.NETWORK}|tweet|"), F.get(data, 0)["id"])),
+            F.when(F.col("_is_page"), F.concat(F.lit(f"{tw.NETWORK}|page|"), page_key)).otherwise(
+                F.concat(F.lit(f"{tw.NETWORK}|tweet|"), F.get(data, 0)["id"])
+            ),
         ).alias("event_key"),
         F.array_distinct(accounts).alias("_accounts"),
         F.array_distinct(posts).alias("_posts"),

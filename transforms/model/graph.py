@@ -6,8 +6,7 @@ is that person, any other account is its own person `<network>:<account_id>`. An
 person who engages to the person engaged with (A retweets B: A -> B), so rank flows to the engaged.
 """
 
-from pyspark.sql import Column, DataFrame
-from pyspark.sql import functions as F
+from pyspark.sql import Column, DataFrame, functions as F
 
 
 def person_of_account(network: Column, account_id: Column) -> Column:
@@ -23,17 +22,36 @@ def with_persons(interactions: DataFrame, links: DataFrame | None = None) -> Dat
     """
     known = interactions.filter(F.col("target").isNotNull())
     if links is None:
-        return known.withColumns({
-            "actor_person": person_of_account(F.col("network"), F.col("actor")),
-            "target_person": person_of_account(F.col("network"), F.col("target")),
-        })
+        return known.withColumns(
+            {
+                "actor_person": person_of_account(F.col("network"), F.col("actor")),
+                "target_person": person_of_account(F.col("network"), F.col("target")),
+            }
+        )
     lookup = F.broadcast(links.select("network", "account_id", "person_id"))
-    with_actor = known.alias("i").join(
-        lookup.alias("a"), (F.col("i.network") == F.col("a.network")) & (F.col("i.actor") == F.col("a.account_id")), how="left"
-    ).select("i.*", F.coalesce(F.col("a.person_id"), person_of_account(F.col("i.network"), F.col("i.actor"))).alias("actor_person"))
-    return with_actor.alias("i").join(
-        lookup.alias("t"), (F.col("i.network") == F.col("t.network")) & (F.col("i.target") == F.col("t.account_id")), how="left"
-    ).select("i.*", F.coalesce(F.col("t.person_id"), person_of_account(F.col("i.network"), F.col("i.target"))).alias("target_person"))
+    with_actor = (
+        known.alias("i")
+        .join(
+            lookup.alias("a"),
+            (F.col("i.network") == F.col("a.network")) & (F.col("i.actor") == F.col("a.account_id")),
+            how="left",
+        )
+        .select(
+            "i.*", F.coalesce(F.col("a.person_id"), person_of_account(F.col("i.network"), F.col("i.actor"))).alias("actor_person")
+        )
+    )
+    return (
+        with_actor.alias("i")
+        .join(
+            lookup.alias("t"),
+            (F.col("i.network") == F.col("t.network")) & (F.col("i.target") == F.col("t.account_id")),
+            how="left",
+        )
+        .select(
+            "i.*",
+            F.coalesce(F.col("t.person_id"), person_of_account(F.col("i.network"), F.col("i.target"))).alias("target_person"),
+        )
+    )
 
 
 def to_vertices(interactions: DataFrame, links: DataFrame | None = None) -> DataFrame:
@@ -46,7 +64,9 @@ def vertices_of(persons: DataFrame) -> DataFrame:
     """to_vertices from with_persons output (when the caller already has it)."""
     sides = [
         persons.select(
-            F.col(f"{side}_person").alias("id"), "network", F.col(side).alias("account_id"),
+            F.col(f"{side}_person").alias("id"),
+            "network",
+            F.col(side).alias("account_id"),
             (F.lit(side == "target") & (F.col("actor_person") != F.col("target_person"))).cast("long").alias("received"),
         )
         for side in ("actor", "target")
@@ -54,7 +74,9 @@ def vertices_of(persons: DataFrame) -> DataFrame:
     per_account = sides[0].unionByName(sides[1]).groupBy("id", "network", "account_id").agg(F.sum("received").alias("received"))
     ordered = F.sort_array(F.collect_list(F.struct((-F.col("received")).alias("order"), "network", "account_id")))
     return per_account.groupBy("id").agg(
-        F.transform(ordered, lambda a: F.struct(a["network"].alias("network"), a["account_id"].alias("account_id"))).alias("accounts")
+        F.transform(ordered, lambda a: F.struct(a["network"].alias("network"), a["account_id"].alias("account_id"))).alias(
+            "accounts"
+        )
     )
 
 
@@ -67,8 +89,7 @@ def to_edges(interactions: DataFrame, links: DataFrame | None = None) -> DataFra
 def edges_of(persons: DataFrame) -> DataFrame:
     """to_edges from with_persons output (when the caller already has it)."""
     return (
-        persons
-        .filter(F.col("actor_person") != F.col("target_person"))
+        persons.filter(F.col("actor_person") != F.col("target_person"))
         .groupBy(F.col("actor_person").alias("src"), F.col("target_person").alias("dst"))
         .agg(F.sum("weight").alias("weight"), F.count(F.lit(1)).alias("interactions"))
     )
@@ -124,13 +145,17 @@ def pagerank_step(ranks: DataFrame, transitions: DataFrame, damping: float, redi
     pagerank(G, alpha=d, weight="weight"); with a personalization, networkx's with dangling=p.
     Keeps the previous rank as `previous_rank` for the convergence test.
     """
-    messages = ranks.select(F.col("id").alias("src"), "rank").join(transitions, on="src", how="inner").select(
-        F.col("dst").alias("id"),
-        (F.col("rank") * F.col("share")).alias("received"),
-        F.lit(None).cast("boolean").alias("is_dangling"),
-        F.lit(None).cast("double").alias("kept"),
-        F.lit(None).cast("double").alias("teleport"),
-        F.lit(None).cast("double").alias("previous_rank"),
+    messages = (
+        ranks.select(F.col("id").alias("src"), "rank")
+        .join(transitions, on="src", how="inner")
+        .select(
+            F.col("dst").alias("id"),
+            (F.col("rank") * F.col("share")).alias("received"),
+            F.lit(None).cast("boolean").alias("is_dangling"),
+            F.lit(None).cast("double").alias("kept"),
+            F.lit(None).cast("double").alias("teleport"),
+            F.lit(None).cast("double").alias("previous_rank"),
+        )
     )
     # Every vertex sends itself an empty message carrying its own state, so one aggregation
     # (instead of a second join) gives each vertex its incoming rank and its previous values.
@@ -161,8 +186,10 @@ def convergence_stats(ranks: DataFrame) -> DataFrame:
 
 def to_readers(vertices: DataFrame, edges: DataFrame) -> DataFrame:
     """id, teleport 1.0: the persons nobody engages with (where trust starts)."""
-    return vertices.select("id").join(edges.select(F.col("dst").alias("id")), on="id", how="left_anti").select(
-        "id", F.lit(1.0).alias("teleport")
+    return (
+        vertices.select("id")
+        .join(edges.select(F.col("dst").alias("id")), on="id", how="left_anti")
+        .select("id", F.lit(1.0).alias("teleport"))
     )
 
 

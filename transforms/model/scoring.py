@@ -9,8 +9,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 
-from pyspark.sql import Column, DataFrame, Window
-from pyspark.sql import functions as F
+from pyspark.sql import Column, DataFrame, Window, functions as F
 
 from influence.tables import INFLUENCE_SCORES, PROFILES
 from transforms.privacy import profile_key
@@ -46,9 +45,7 @@ def with_relative_rank(ranked: DataFrame, vertex_count: int) -> DataFrame:
 def to_amplification(persons: DataFrame) -> DataFrame:
     """id, amplification: reshares, quotes and replies received per post engaged with. Posts without an
     id (SNAP) count one post per person per day."""
-    amplifying = persons.filter(
-        F.col("kind").isin(*AMPLIFYING_KINDS) & (F.col("actor_person") != F.col("target_person"))
-    )
+    amplifying = persons.filter(F.col("kind").isin(*AMPLIFYING_KINDS) & (F.col("actor_person") != F.col("target_person")))
     post = F.coalesce(
         F.concat_ws(":", F.col("network"), F.col("target_post_id")),
         F.concat(F.lit("day:"), F.to_date(F.coalesce(F.col("occurred_at"), F.col("run_date").cast("timestamp"))).cast("string")),
@@ -61,8 +58,11 @@ def to_amplification(persons: DataFrame) -> DataFrame:
 def to_engager_rank(edges: DataFrame, ranked: DataFrame) -> DataFrame:
     """id, engager_rank: the mean relative_rank of the distinct persons who engage with the vertex."""
     engager_ranks = ranked.select(F.col("id").alias("src"), "relative_rank")
-    return edges.select("src", "dst").join(engager_ranks, on="src", how="inner").groupBy(F.col("dst").alias("id")).agg(
-        F.avg("relative_rank").alias("engager_rank")
+    return (
+        edges.select("src", "dst")
+        .join(engager_ranks, on="src", how="inner")
+        .groupBy(F.col("dst").alias("id"))
+        .agg(F.avg("relative_rank").alias("engager_rank"))
     )
 
 
@@ -93,21 +93,23 @@ def with_calibrated_scores(scored: DataFrame, anchors: Mapping[str, tuple[float,
     network_score (engager_rank), each log-scaled between the stored reference distribution's anchors,
     so a person's score does not move because the rest of the graph grew."""
     transform = {name: MEASURES[name](F.col(name)) for name in MEASURES}
-    return scored.withColumns({
-        "raw_score": calibrated(transform["relative_rank"], *anchors["relative_rank"]),
-        "reach_score": rounded_score(calibrated(transform["engagers"], *anchors["engagers"])),
-        "amplification_score": rounded_score(calibrated(transform["amplification"], *anchors["amplification"])),
-        "network_score": rounded_score(calibrated(transform["engager_rank"], *anchors["engager_rank"])),
-    })
+    return scored.withColumns(
+        {
+            "raw_score": calibrated(transform["relative_rank"], *anchors["relative_rank"]),
+            "reach_score": rounded_score(calibrated(transform["engagers"], *anchors["engagers"])),
+            "amplification_score": rounded_score(calibrated(transform["amplification"], *anchors["amplification"])),
+            "network_score": rounded_score(calibrated(transform["engager_rank"], *anchors["engager_rank"])),
+        }
+    )
 
 
 def with_smoothed_score(scored: DataFrame, previous: DataFrame, smoothing: float) -> DataFrame:
     """score = round(smoothing x raw_score + (1 - smoothing) x previous score), or round(raw_score) for a
     person without one. previous: person_id, previous_score (the last published score before tonight)."""
     today = F.lit(smoothing) * F.col("raw_score")
-    blended = F.when(
-        F.col("previous_score").isNull(), F.col("raw_score")
-    ).otherwise(today + F.lit(1.0 - smoothing) * F.col("previous_score"))
+    blended = F.when(F.col("previous_score").isNull(), F.col("raw_score")).otherwise(
+        today + F.lit(1.0 - smoothing) * F.col("previous_score")
+    )
     return (
         scored.join(previous.select(F.col("person_id").alias("id"), "previous_score"), on="id", how="left")
         .withColumn("score", F.least(F.greatest(rounded_score(blended), F.lit(MIN_SCORE)), F.lit(MAX_SCORE)))
@@ -132,31 +134,43 @@ def with_percentile(scored: DataFrame) -> DataFrame:
 def with_primary_account(scored: DataFrame) -> DataFrame:
     """person_id, and the person's primary account (the first of `accounts`: the most engaged-with) as
     network and account_id, so (network, account_id) stays a unique key of the published rows."""
-    return scored.withColumns({
-        "person_id": F.col("id"),
-        "network": F.col("accounts")[0]["network"],
-        "account_id": F.col("accounts")[0]["account_id"],
-    })
+    return scored.withColumns(
+        {
+            "person_id": F.col("id"),
+            "network": F.col("accounts")[0]["network"],
+            "account_id": F.col("accounts")[0]["account_id"],
+        }
+    )
 
 
 # Explanation
+
 
 def to_engagement_flows(persons: DataFrame, ranks: DataFrame, votes: DataFrame | None, damping: float) -> DataFrame:
     """dst, src, network, kind, flow: the rank each engager's interactions of one network and kind sent to
     the engaged person in the final PageRank step, d x pagerank(src) x vote(src) x w / W(src), where w sums
     those interactions' model weights and W is everything src sent. persons: with_persons output."""
-    engagement = persons.filter(F.col("actor_person") != F.col("target_person")).groupBy(
-        F.col("actor_person").alias("src"), F.col("target_person").alias("dst"), "network", "kind"
-    ).agg(F.sum("weight").alias("weight"))
+    engagement = (
+        persons.filter(F.col("actor_person") != F.col("target_person"))
+        .groupBy(F.col("actor_person").alias("src"), F.col("target_person").alias("dst"), "network", "kind")
+        .agg(F.sum("weight").alias("weight"))
+    )
     out_weight = engagement.groupBy("src").agg(F.sum("weight").alias("out_weight"))
     sender = ranks.select(F.col("id").alias("src"), "pagerank")
     vote = F.lit(1.0)
     if votes is not None:
         sender = sender.join(votes.select(F.col("id").alias("src"), "vote"), on="src", how="left")
         vote = F.coalesce(F.col("vote"), F.lit(1.0))
-    return engagement.join(out_weight, on="src").join(sender, on="src").select(
-        "dst", "src", "network", "kind",
-        (F.lit(damping) * F.col("pagerank") * vote * F.col("weight") / F.col("out_weight")).alias("flow"),
+    return (
+        engagement.join(out_weight, on="src")
+        .join(sender, on="src")
+        .select(
+            "dst",
+            "src",
+            "network",
+            "kind",
+            (F.lit(damping) * F.col("pagerank") * vote * F.col("weight") / F.col("out_weight")).alias("flow"),
+        )
     )
 
 
@@ -198,7 +212,12 @@ def with_explanation(scored: DataFrame, flows: DataFrame, baseline_rank: float, 
         shares("flow_by_network").alias("by_network"),
         shares("flow_by_kind").alias("by_kind"),
         F.transform(
-            F.coalesce(F.col("top_flows"), F.array().cast("array<struct<position:int,src:string,primary:struct<network:string,account_id:string>,flow:double>>")),
+            F.coalesce(
+                F.col("top_flows"),
+                F.array().cast(
+                    "array<struct<position:int,src:string,primary:struct<network:string,account_id:string>,flow:double>>"
+                ),
+            ),
             lambda t: F.struct(
                 t["src"].alias("person_id"),
                 t["primary"]["network"].alias("network"),

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pyspark.sql import Column, DataFrame, Window
-from pyspark.sql import functions as F
+from pyspark.sql import Column, DataFrame, Window, functions as F
 
 from transforms.model.graph import person_of_account
 
@@ -48,9 +47,7 @@ def hashtag_key(tag: Column) -> Column:
 
 def to_topic_keys(taxonomy: DataFrame) -> DataFrame:
     """taxonomy rows (topic_id, name, match: 'term' | 'hashtag', value) -> topic_id, match, key (folded)."""
-    key = F.when(F.col("match") == "hashtag", hashtag_key(F.col("value"))).otherwise(
-        F.array_join(words_of(F.col("value")), " ")
-    )
+    key = F.when(F.col("match") == "hashtag", hashtag_key(F.col("value"))).otherwise(F.array_join(words_of(F.col("value")), " "))
     return taxonomy.select("topic_id", "match", key.alias("key")).filter(F.col("key") != "").distinct()
 
 
@@ -60,14 +57,16 @@ def to_post_topics(posts: DataFrame, topic_keys: DataFrame) -> DataFrame:
     by_text = posts.select("network", "post_id", F.explode(terms_of(F.col("text"))).alias("key")).join(
         keys.filter(F.col("match") == "term"), on="key", how="inner"
     )
-    by_hashtag = posts.select(
-        "network", "post_id", F.explode(F.coalesce(F.col("hashtags"), F.array().cast("array<string>"))).alias("tag")
-    ).select("network", "post_id", hashtag_key(F.col("tag")).alias("key")).join(
-        keys.filter(F.col("match") == "hashtag"), on="key", how="inner"
+    by_hashtag = (
+        posts.select("network", "post_id", F.explode(F.coalesce(F.col("hashtags"), F.array().cast("array<string>"))).alias("tag"))
+        .select("network", "post_id", hashtag_key(F.col("tag")).alias("key"))
+        .join(keys.filter(F.col("match") == "hashtag"), on="key", how="inner")
     )
-    return by_text.select("network", "post_id", "topic_id").unionByName(
-        by_hashtag.select("network", "post_id", "topic_id")
-    ).distinct()
+    return (
+        by_text.select("network", "post_id", "topic_id")
+        .unionByName(by_hashtag.select("network", "post_id", "topic_id"))
+        .distinct()
+    )
 
 
 def with_author_person(posts: DataFrame, links: DataFrame | None) -> DataFrame:
@@ -75,9 +74,11 @@ def with_author_person(posts: DataFrame, links: DataFrame | None) -> DataFrame:
     if links is None:
         return posts.alias("p").select("p.*", own.alias("person_id"))
     lookup = F.broadcast(links.select("network", "account_id", "person_id")).alias("l")
-    return posts.alias("p").join(
-        lookup, (F.col("p.network") == F.col("l.network")) & (F.col("p.author") == F.col("l.account_id")), "left"
-    ).select("p.*", F.coalesce(F.col("l.person_id"), own).alias("person_id"))
+    return (
+        posts.alias("p")
+        .join(lookup, (F.col("p.network") == F.col("l.network")) & (F.col("p.author") == F.col("l.account_id")), "left")
+        .select("p.*", F.coalesce(F.col("l.person_id"), own).alias("person_id"))
+    )
 
 
 def to_post_engagement(
@@ -117,7 +118,10 @@ def to_post_engagement(
         (beyond(kind) * F.lit((kind_weights or {}).get(kind, 1.0)) for kind in PUBLIC_COUNTERS), F.lit(0.0)
     ) * F.col("decay")
     return joined.select(
-        "network", "post_id", "person_id", "created_at",
+        "network",
+        "post_id",
+        "person_id",
+        "created_at",
         (F.col("observed") + unseen_count).cast("long").alias("engagements"),
         (F.col("observed_weighted") + unseen_weight).alias("weighted_engagement"),
     ).filter(F.col("weighted_engagement") > 0)
@@ -126,8 +130,10 @@ def to_post_engagement(
 def to_person_topics(post_engagement: DataFrame, post_topics: DataFrame, topic_names: DataFrame, top: int) -> DataFrame:
     """id, topics: the person's top topics, each with authority 0-100 (log of the person's rank-weighted
     engagement on the topic, 100 = the most engaged-with person on that topic tonight) and posts."""
-    per_topic = post_engagement.join(post_topics, on=["network", "post_id"], how="inner").groupBy("person_id", "topic_id").agg(
-        F.sum("weighted_engagement").alias("topic_engagement"), F.countDistinct("network", "post_id").alias("posts")
+    per_topic = (
+        post_engagement.join(post_topics, on=["network", "post_id"], how="inner")
+        .groupBy("person_id", "topic_id")
+        .agg(F.sum("weighted_engagement").alias("topic_engagement"), F.countDistinct("network", "post_id").alias("posts"))
     )
     best = Window.partitionBy("topic_id")
     ranked = per_topic.withColumn(
@@ -138,7 +144,12 @@ def to_person_topics(post_engagement: DataFrame, post_topics: DataFrame, topic_n
     return kept.groupBy(F.col("person_id").alias("id")).agg(
         F.transform(
             F.sort_array(F.collect_list(F.struct("position", "topic_id", "name", "authority", "posts"))),
-            lambda t: F.struct(t["topic_id"].alias("topic_id"), t["name"].alias("name"), t["authority"].alias("authority"), t["posts"].alias("posts")),
+            lambda t: F.struct(
+                t["topic_id"].alias("topic_id"),
+                t["name"].alias("name"),
+                t["authority"].alias("authority"),
+                t["posts"].alias("posts"),
+            ),
         ).alias("topics")
     )
 
@@ -149,10 +160,15 @@ def to_moments(post_engagement: DataFrame, top: int) -> DataFrame:
     kept = post_engagement.withColumn("position", F.row_number().over(order)).filter(F.col("position") <= top)
     return kept.groupBy(F.col("person_id").alias("id")).agg(
         F.transform(
-            F.sort_array(F.collect_list(F.struct("position", "network", "post_id", "created_at", "engagements", "weighted_engagement"))),
+            F.sort_array(
+                F.collect_list(F.struct("position", "network", "post_id", "created_at", "engagements", "weighted_engagement"))
+            ),
             lambda m: F.struct(
-                m["network"].alias("network"), m["post_id"].alias("post_id"), m["created_at"].alias("created_at"),
-                m["engagements"].alias("engagements"), m["weighted_engagement"].alias("weighted_engagement"),
+                m["network"].alias("network"),
+                m["post_id"].alias("post_id"),
+                m["created_at"].alias("created_at"),
+                m["engagements"].alias("engagements"),
+                m["weighted_engagement"].alias("weighted_engagement"),
             ),
         ).alias("moments")
     )

@@ -14,8 +14,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 
-from pyspark.sql import Column, DataFrame
-from pyspark.sql import functions as F
+from pyspark.sql import Column, DataFrame, functions as F
 
 SECONDS_PER_DAY = 86_400.0
 

@@ -6,8 +6,7 @@ interactions, posts, accounts, identity links and deletes, so a new source needs
 
 import datetime as dt
 
-from pyspark.sql import Column, DataFrame, Window
-from pyspark.sql import functions as F
+from pyspark.sql import Column, DataFrame, Window, functions as F
 
 from influence.tables import ACCOUNTS, IDENTITY_LINKS, INTERACTIONS, POSTS
 from transforms.connectors.lines import CONFORMED, QUARANTINED, SKIPPED
@@ -19,9 +18,7 @@ _PROFILE_FIELDS = ("handle", "display_name", "bio", "lang", "followers_count")
 
 def explode_records(classified: DataFrame, name: str) -> DataFrame:
     """The `name` records (accounts, posts, ...) of conformed lines, one row each, with the line they came from."""
-    return classified.filter(F.col("status") == CONFORMED).select(
-        "source", "file", "line_number", F.inline(F.col(name))
-    )
+    return classified.filter(F.col("status") == CONFORMED).select("source", "file", "line_number", F.inline(F.col(name)))
 
 
 def _first_per_key(records: DataFrame, key: list[str], newest_first: Column | None = None) -> DataFrame:
@@ -50,7 +47,9 @@ def to_posts(classified: DataFrame, run_date: dt.date) -> DataFrame:
     newest = _first_per_key(records, ["network", "post_id"], F.col("observed_at").desc_nulls_last())
     return newest.select(
         *[F.col(f.name) for f in POST_RECORD.fields],
-        "source", "file", "line_number",
+        "source",
+        "file",
+        "line_number",
         F.lit(run_date).alias("first_run_date"),
         F.lit(run_date).alias("last_run_date"),
     ).select(*POSTS.columns)
@@ -93,7 +92,12 @@ def to_deletes(classified: DataFrame) -> DataFrame:
     records = explode_records(classified, "deletes")
     is_interaction = F.col("record_type") == "interaction"
     return records.select(
-        "source", "file", "line_number", "network", "record_type", "natural_key",
+        "source",
+        "file",
+        "line_number",
+        "network",
+        "record_type",
+        "natural_key",
         F.when(is_interaction, F.sha2(F.col("natural_key"), 256)).alias("removes_interaction_id"),
         F.when(~is_interaction, F.col("natural_key")).alias("removes_post_id"),
     )
@@ -108,11 +112,13 @@ def with_unknown_deletes_skipped(classified: DataFrame, known_interactions: Data
     deletes = to_deletes(classified)
     found_interaction = deletes.join(
         known_interactions.select(F.col("interaction_id").alias("removes_interaction_id")).distinct(),
-        on="removes_interaction_id", how="left_semi",
+        on="removes_interaction_id",
+        how="left_semi",
     )
     found_post = deletes.join(
         known_posts.select("network", F.col("post_id").alias("removes_post_id")).distinct(),
-        on=["network", "removes_post_id"], how="left_semi",
+        on=["network", "removes_post_id"],
+        how="left_semi",
     )
     lines_with_a_known_target = (
         found_interaction.unionByName(found_post)
@@ -126,20 +132,30 @@ def with_unknown_deletes_skipped(classified: DataFrame, known_interactions: Data
         & F.coalesce(F.col("_deletes_known").isNull(), F.lit(True))
         & (F.size("interactions") + F.size("posts") + F.size("accounts") + F.size("links") == 0)
     )
-    return marked.withColumns({
-        "status": F.when(is_unknown, F.lit(SKIPPED)).otherwise(F.col("status")),
-        "reason": F.when(is_unknown, F.lit(SKIP_UNKNOWN_DELETE)).otherwise(F.col("reason")),
-    }).drop("_deletes_known").select(*classified.columns)
+    return (
+        marked.withColumns(
+            {
+                "status": F.when(is_unknown, F.lit(SKIPPED)).otherwise(F.col("status")),
+                "reason": F.when(is_unknown, F.lit(SKIP_UNKNOWN_DELETE)).otherwise(F.col("reason")),
+            }
+        )
+        .drop("_deletes_known")
+        .select(*classified.columns)
+    )
 
 
 def handle_directory(accounts: DataFrame) -> DataFrame:
     """(network, handle_key '@<handle lower case>', account_id): the newest account holding each handle."""
     holders = accounts.filter(F.col("handle").isNotNull() & ~F.col("account_id").startswith("@")).select(
-        "network", F.concat(F.lit("@"), F.lower(F.regexp_replace(F.col("handle"), "^@+", ""))).alias("handle_key"),
-        "account_id", "profile_observed_at",
+        "network",
+        F.concat(F.lit("@"), F.lower(F.regexp_replace(F.col("handle"), "^@+", ""))).alias("handle_key"),
+        "account_id",
+        "profile_observed_at",
     )
     newest = Window.partitionBy("network", "handle_key").orderBy(F.col("profile_observed_at").desc_nulls_last(), "account_id")
-    return holders.withColumn("_rank", F.row_number().over(newest)).filter(F.col("_rank") == 1).drop("_rank", "profile_observed_at")
+    return (
+        holders.withColumn("_rank", F.row_number().over(newest)).filter(F.col("_rank") == 1).drop("_rank", "profile_observed_at")
+    )
 
 
 def with_resolved_targets(interactions: DataFrame, posts: DataFrame, handles: DataFrame) -> DataFrame:
@@ -177,13 +193,12 @@ def to_accounts(interactions: DataFrame, profiles: DataFrame | None = None, run_
     included: they get `run_date`).
     """
     sides = [
-        interactions.filter(F.col(side).isNotNull()).select(
-            "network", F.col(side).alias("account_id"), "occurred_at", "run_date"
-        )
+        interactions.filter(F.col(side).isNotNull()).select("network", F.col(side).alias("account_id"), "occurred_at", "run_date")
         for side in ("actor", "target")
     ]
     seen = (
-        sides[0].unionByName(sides[1])
+        sides[0]
+        .unionByName(sides[1])
         .groupBy("network", "account_id")
         .agg(
             F.min("occurred_at").alias("first_seen_at"),
@@ -194,14 +209,18 @@ def to_accounts(interactions: DataFrame, profiles: DataFrame | None = None, run_
     )
     if profiles is None:
         profiles = seen.select(
-            "network", "account_id",
+            "network",
+            "account_id",
             *[F.lit(None).cast(ACCOUNT_RECORD[name].dataType).alias(name) for name in _PROFILE_FIELDS],
             F.lit(None).cast("timestamp").alias("profile_observed_at"),
         ).limit(0)
     described = profiles.withColumn("_run_date", F.lit(run_date).cast("date"))
     joined = seen.join(described, on=["network", "account_id"], how="full")
     return joined.select(
-        "network", "account_id", *_PROFILE_FIELDS, "profile_observed_at",
+        "network",
+        "account_id",
+        *_PROFILE_FIELDS,
+        "profile_observed_at",
         F.coalesce("first_seen_at", "profile_observed_at").alias("first_seen_at"),
         F.coalesce("last_seen_at", "profile_observed_at").alias("last_seen_at"),
         F.coalesce("first_run_date", "_run_date").alias("first_run_date"),
@@ -212,7 +231,11 @@ def to_accounts(interactions: DataFrame, profiles: DataFrame | None = None, run_
 def to_quarantine(parsed: DataFrame, run_id: str, run_date: dt.date) -> DataFrame:
     """Malformed lines with their reason, for the quarantine table."""
     return parsed.filter(F.col("status") == QUARANTINED).select(
-        "source", "file", "line_number", "line", "reason",
+        "source",
+        "file",
+        "line_number",
+        "line",
+        "reason",
         F.lit(run_id).alias("run_id"),
         F.lit(run_date).alias("run_date"),
     )

@@ -1,0 +1,170 @@
+"""End to end: `influence nightly` on tiny dumps, reruns, a failing validation, bad arguments."""
+
+from __future__ import annotations
+
+import pytest
+from pyspark.sql import functions as F
+
+from influence import storage
+from influence.tables import INTERACTIONS, PROFILES, QUARANTINE, RAW_LINES
+from jobs.cli import main
+from tests.support.cli import nightly, profiles, runs
+from tests.support.lakes import NIGHT_TWO, RUN_DATE, copy_lake
+from tests.support.reference import calibrated_score, expected_pagerank
+from tests.support.snap import DAY_ONE, DAY_TWO, land
+
+
+def test_first_night_publishes_validated_profiles(spark, first_night):
+    lake = first_night.lake
+    published = {(row.network, row.account_id): row for row in storage.read(spark, PROFILES, lake).collect()}
+    expected = expected_pagerank(DAY_ONE)
+    assert {f"{n}:{a}" for n, a in published} == set(expected)  # 16 accounts: 17/18 were quarantined
+    assert sum(abs(published[tuple(k.split(":"))].pagerank - v) for k, v in expected.items()) < 1e-4
+    for key, pagerank in expected.items():
+        row = published[tuple(key.split(":"))]
+        assert row.raw_score == pytest.approx(calibrated_score(pagerank, len(expected)), abs=0.01), key
+        assert row.score == round(row.raw_score)  # first night: nothing to smooth with
+        assert sum(dict(row.explanation.by_kind).values()) == pytest.approx(1.0, abs=1e-12)
+        assert (row.model_version, len(row.config_hash)) == ("1", 64)
+    assert all(1 <= row.score <= 100 and 0 <= row.percentile <= 100 for row in published.values())
+    # account 2 is engaged by 1, 3, 4, 5, 6, 11, 12, 14 -> 8 distinct engagers, 9 interactions (1 twice)
+    assert (published[("snap", "2")].engagers, published[("snap", "2")].interactions_received) == (8, 9)
+
+    quarantined = storage.read(spark, QUARANTINE, lake).collect()
+    assert [(row.line_number, row.reason.split(":")[0]) for row in quarantined] == [(23, "bad_timestamp")]
+
+    [run] = runs(lake)
+    assert (run["run_id"], run["status"], run["exit_code"], run["run_date"]) == (first_night.run_id, "published", 0, "2012-07-01")
+    [file] = run["reconciliation"]
+    assert (file["raw_lines"], file["conformed"], file["quarantined"]) == (23, 20, 1)
+    assert file["skipped"] == {"blank": 1, "comment": 1}  # reasons with no line are not listed
+    assert file["reconciled"] is True
+    assert [suite["suite"] for suite in run["validation"]] == [
+        "bronze_lines",
+        "reconciliation",
+        "silver_interactions",
+        "posts",
+        "quarantine",
+        "accounts",
+        "influence_scores",
+        "profiles",
+    ]  # no run_over_run: nothing was published before this first night
+    assert "run-over-run checks skipped: no published profiles to compare with (first publish)" in run["message"]
+    assert {stage["stage"] for stage in run["stages"]} == {
+        "governance",
+        "bronze",
+        "retention",
+        "silver",
+        "consent",
+        "graph",
+        "trust",
+        "pagerank",
+        "enrich",
+        "scores",
+        "validate",
+        "publish",
+    }
+    # 23 lines landed, 20 conformed interactions, 1 quarantined line (counted in DAY_ONE by hand)
+    counts = {t.name: storage.read(spark, t, lake).count() for t in (RAW_LINES, INTERACTIONS, QUARANTINE)}
+    assert counts == {"raw_lines": 23, "interactions": 20, "quarantine": 1}
+
+
+def test_a_rerun_of_the_night_changes_nothing(spark, first_night, tmp_path):
+    lake = copy_lake(first_night.lake, tmp_path / "lake")
+    before = profiles(spark, lake)
+    assert nightly("2012-07-01", first_night.landing, lake) == 0
+    assert profiles(spark, lake) == before
+    counts = {t.name: storage.read(spark, t, lake).count() for t in (RAW_LINES, INTERACTIONS, QUARANTINE)}
+    assert counts == {"raw_lines": 23, "interactions": 20, "quarantine": 1}  # as after the first night
+    latest = runs(lake)[0]
+    publish_counts = next(s["counts"] for s in latest["stages"] if s["stage"] == "publish")
+    assert [publish_counts[f"profiles_{change}"] for change in ("inserted", "updated", "deleted")] == [0, 0, 0]
+
+
+def test_failing_validation_publishes_nothing(spark, held_back_night):
+    """The held-back night: the wrong dump for 2012-07-02 on top of a published first night."""
+    lake = held_back_night.lake
+    assert storage.current_version(spark, PROFILES, lake) == held_back_night.night_one_version
+    assert profiles(spark, lake) == held_back_night.night_one_profiles
+    failed = runs(lake)[0]
+    assert (failed["run_date"], failed["status"], failed["exit_code"]) == ("2012-07-02", "validation_failed", 1)
+    assert "quarantined_fraction" in failed["message"]
+    # silver keeps nothing of the held-back night, but its quarantine is there to inspect
+    assert storage.read(spark, INTERACTIONS, lake).filter(F.col("run_date") == "2012-07-02").count() == 0
+    assert storage.read(spark, QUARANTINE, lake).filter(F.col("run_date") == "2012-07-02").count() == 8
+
+
+def test_events_from_the_future_fail_validation(spark, tmp_path):
+    lake = tmp_path / "lake"
+    landing = land(tmp_path / "in", "future.txt", ["1 2 1341100800 RT", "3 2 4102444800 RT"])  # second: year 2100
+    assert nightly("2012-07-01", landing, lake) == 1
+    failed = runs(lake)[0]
+    assert "occurred_at" in failed["message"]
+    assert not storage.exists(spark, PROFILES, lake)
+
+
+def test_second_night_is_incremental_and_backfill_keeps_the_newer_profiles(spark, first_night, tmp_path):
+    lake = copy_lake(first_night.lake, tmp_path / "lake")
+    assert nightly("2012-07-02", land(tmp_path / "d2", "day2.txt", DAY_TWO), lake) == 0  # its last line: a day-one event again
+    silver = next(s["counts"] for s in runs(lake)[0]["stages"] if s["stage"] == "silver")
+    assert (silver["conformed"], silver["new_interactions"], silver["already_stored"]) == (3, 2, 1)
+    assert storage.read(spark, INTERACTIONS, lake).count() == 22
+    current = storage.read(spark, PROFILES, lake)
+    assert {row.as_of_date.isoformat() for row in current.select("as_of_date").distinct().collect()} == {"2012-07-02"}
+    assert current.count() == 18  # 16 accounts of day one + 20 and 21
+
+    before = profiles(spark, lake)
+    assert nightly("2012-06-30", land(tmp_path / "d0", "day0.txt", ["30 31 1341014400 RT"]), lake) == 0
+    backfill = runs(lake)[0]
+    assert backfill["status"] == "history_only"
+    assert "run-over-run checks skipped: backfill: profiles are published as of the newer date 2012-07-02" in backfill["message"]
+    assert "run_over_run" not in [suite["suite"] for suite in backfill["validation"]]
+    assert profiles(spark, lake) == before
+
+
+def test_a_changed_file_replaces_its_lines(spark, two_nights):
+    """Two nights: snap/day1.txt landed again for the same date with one line gone and one new."""
+    night_two = runs(two_nights.lake)[0]
+    assert night_two["run_id"] == two_nights.night_two_run_id
+    bronze = next(s["counts"] for s in night_two["stages"] if s["stage"] == "bronze")
+    assert bronze["files_replaced"] == 1
+    # By hand: NIGHT_TWO has 23 lines (DAY_ONE's 23, one removed, one added), 20 of them interactions; an
+    # appended file would have left 46 raw lines and 21 interactions.
+    assert len(NIGHT_TWO) == 23
+    assert storage.read(spark, RAW_LINES, two_nights.lake).count() == 23
+    interactions = storage.read(spark, INTERACTIONS, two_nights.lake)
+    assert interactions.count() == 20
+    pairs = {(row.actor, row.target) for row in interactions.filter(F.col("run_date") == RUN_DATE).collect()}
+    assert ("20", "2") in pairs and ("15", "16") not in pairs
+
+
+@pytest.mark.parametrize(
+    "argv_tail, message",
+    [
+        (["--date", "2012-13-01"], "not a date"),
+        (["--date", "yesterday"], "not a date"),
+        (["--date", "2012-07-01", "--input", "/nonexistent/landing"], "does not exist"),
+    ],
+)
+def test_bad_arguments_exit_2_and_write_nothing(tmp_path, caplog, capsys, argv_tail, message):
+    lake = tmp_path / "lake"
+    assert main(["nightly", *argv_tail, "--lake", str(lake)]) == 2
+    assert message in capsys.readouterr().err + caplog.text
+    assert not lake.exists()
+
+
+def test_bad_config_and_empty_landing_exit_2(tmp_path, caplog):
+    lake = tmp_path / "lake"
+    config = tmp_path / "influence.toml"
+    config.write_text("[pagerank]\ndampening = 0.9\n")
+    assert main(["nightly", "--date", "2012-07-01", "--config", str(config), "--lake", str(lake)]) == 2
+    assert "unknown key(s) dampening in [pagerank]" in caplog.text
+    (tmp_path / "empty" / "twitter_v9").mkdir(parents=True)
+    assert main(["nightly", "--date", "2012-07-01", "--input", str(tmp_path / "empty"), "--lake", str(lake)]) == 2
+    assert "holds no files to ingest" in caplog.text
+    assert not lake.exists()
+
+
+def test_runs_on_a_lake_without_runs_exits_2(tmp_path, caplog):
+    assert main(["runs", "--lake", str(tmp_path / "nothing")]) == 2
+    assert "no run has been recorded" in caplog.text

@@ -1,0 +1,464 @@
+"""transforms.connectors.snap.with_snap_fields: SNAP lines -> classified lines (transforms.connectors.records), each conformed
+one carrying one interaction record.
+
+Every expected value is worked out by hand from the line text; nothing is read back from the parser.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+from pyspark.sql import functions as F, types as T
+from pyspark.testing import assertDataFrameEqual
+
+from transforms.connectors.records import CLASSIFIED_COLUMNS
+from transforms.connectors.snap import with_snap_fields
+
+LINES_SCHEMA = T.StructType(
+    [
+        T.StructField("source", T.StringType(), False),
+        T.StructField("file", T.StringType(), False),
+        T.StructField("line_number", T.LongType(), False),
+        T.StructField("line", T.StringType(), True),
+    ]
+)
+# The interaction record without natural_key (the key tests below pin that one).
+PARSED_INTERACTION = T.StructType(
+    [
+        T.StructField("network", T.StringType(), True),
+        T.StructField("actor", T.StringType(), True),
+        T.StructField("target", T.StringType(), True),
+        T.StructField("kind", T.StringType(), True),
+        T.StructField("occurred_at", T.TimestampType(), True),
+        T.StructField("post_id", T.StringType(), True),
+        T.StructField("target_post_id", T.StringType(), True),
+        T.StructField("weight", T.DoubleType(), True),
+    ]
+)
+PARSED_SCHEMA = T.StructType(
+    [
+        T.StructField("line_number", T.LongType(), False),
+        T.StructField("status", T.StringType(), False),
+        T.StructField("reason", T.StringType(), True),
+        T.StructField("interactions", T.ArrayType(PARSED_INTERACTION), True),
+    ]
+)
+
+UTC = dt.UTC
+# 2012-07-01 00:00:00 UTC: 15 340 days to 2012-01-01 (42 years, 10 of them leap) + 182 days to July 1st.
+JULY_1_2012 = 1341100800
+WRONG_FIELD_COUNT = "wrong_field_count: expected 'src dst [weight]' or 'userA userB unix_ts RT|MT|RE', got {} fields"
+
+
+def lines_frame(spark, lines, *, file="higgs-activity_time.txt", source="snap"):
+    """One row per line, numbered from 1, as bronze hands them to the connector."""
+    return spark.createDataFrame([(source, file, number, line) for number, line in enumerate(lines, start=1)], LINES_SCHEMA)
+
+
+def parsed(spark, lines, network="higgs"):
+    return with_snap_fields(lines_frame(spark, lines), network).select(
+        "line_number",
+        "status",
+        "reason",
+        F.transform("interactions", lambda record: record.dropFields("natural_key")).alias("interactions"),
+    )
+
+
+def expected(spark, rows):
+    return spark.createDataFrame(rows, PARSED_SCHEMA)
+
+
+def conformed(number, actor, target, kind="edge", occurred_at=None, weight=1.0):
+    """One interaction record; SNAP knows no posts, so post_id and target_post_id are null."""
+    return (number, "conformed", None, [("higgs", actor, target, kind, occurred_at, None, None, weight)])
+
+
+def skipped(number, reason):
+    return (number, "skipped", reason, [])  # empty, never null
+
+
+def quarantined(number, reason):
+    return (number, "quarantined", reason, [])
+
+
+def test_higgs_activity_lines_become_reshares_mentions_and_replies(spark):
+    lines = [
+        "1 2 1341100800 RT",
+        "3 4 1341147907 MT",  # + 13 h 5 min 7 s
+        "5 6 0 RE",
+        "7 8 86399 RT",
+        None,
+    ]
+    assertDataFrameEqual(
+        parsed(spark, lines),
+        expected(
+            spark,
+            [
+                conformed(1, "1", "2", "reshare", dt.datetime(2012, 7, 1, tzinfo=UTC)),
+                conformed(2, "3", "4", "mention", dt.datetime(2012, 7, 1, 13, 5, 7, tzinfo=UTC)),
+                conformed(3, "5", "6", "reply", dt.datetime(1970, 1, 1, tzinfo=UTC)),
+                conformed(4, "7", "8", "reshare", dt.datetime(1970, 1, 1, 23, 59, 59, tzinfo=UTC)),
+                skipped(5, "blank"),
+            ],
+        ),
+    )
+
+
+def test_plain_edge_lists_default_to_weight_one_and_carry_no_time(spark):
+    lines = ["10 20", "20 30 2.5", "30 10 3", "a b .5", "b c 4.", "c d 1e2", "d e +7", "e f 0.001", None]
+    assertDataFrameEqual(
+        parsed(spark, lines),
+        expected(
+            spark,
+            [
+                conformed(1, "10", "20"),
+                conformed(2, "20", "30", weight=2.5),
+                conformed(3, "30", "10", weight=3.0),
+                conformed(4, "a", "b", weight=0.5),
+                conformed(5, "b", "c", weight=4.0),
+                conformed(6, "c", "d", weight=100.0),
+                conformed(7, "d", "e", weight=7.0),
+                conformed(8, "e", "f", weight=0.001),
+                skipped(9, "blank"),
+            ],
+        ),
+        rtol=0,
+        atol=0,
+    )
+
+
+def test_tabs_spaces_and_mixed_runs_of_them_all_separate_fields(spark):
+    lines = [
+        "1\t2",
+        "1  2",
+        "1 \t 2\t\t3",
+        "1\t2\t1341100800\tMT",
+        "1 \t2  1341100800\t RE",
+        "  1 2",  # leading white space is not an empty first field
+        "1 2 \t ",  # nor is trailing white space an empty last field
+        None,
+    ]
+    july_first = dt.datetime(2012, 7, 1, tzinfo=UTC)
+    assertDataFrameEqual(
+        parsed(spark, lines),
+        expected(
+            spark,
+            [
+                conformed(1, "1", "2"),
+                conformed(2, "1", "2"),
+                conformed(3, "1", "2", weight=3.0),
+                conformed(4, "1", "2", "mention", july_first),
+                conformed(5, "1", "2", "reply", july_first),
+                conformed(6, "1", "2"),
+                conformed(7, "1", "2"),
+                skipped(8, "blank"),
+            ],
+        ),
+    )
+
+
+def test_crlf_endings_and_a_byte_order_mark_are_not_part_of_any_field(spark):
+    lines = [
+        "1 2\r",
+        "1 2 1341100800 RT\r",
+        "\ufeff1 2",
+        "\ufeff1 2 1341100800 RE\r",
+        "1 2 2.5\r\n",
+        "\ufeff# header after a BOM",
+        "\ufeff",
+        "\r",
+        None,
+    ]
+    july_first = dt.datetime(2012, 7, 1, tzinfo=UTC)
+    assertDataFrameEqual(
+        parsed(spark, lines),
+        expected(
+            spark,
+            [
+                conformed(1, "1", "2"),
+                conformed(2, "1", "2", "reshare", july_first),
+                conformed(3, "1", "2"),
+                conformed(4, "1", "2", "reply", july_first),
+                conformed(5, "1", "2", weight=2.5),
+                skipped(6, "comment"),
+                skipped(7, "blank"),
+                skipped(8, "blank"),
+                skipped(9, "blank"),
+            ],
+        ),
+    )
+
+
+def test_blank_whitespace_only_and_comment_lines_are_skipped(spark):
+    lines = [None, "", " ", "\t\t", " \t \r", "# FromNodeId\tToNodeId", "#", "   # indented comment", "#1 2 3 4 5"]
+    assertDataFrameEqual(
+        parsed(spark, lines),
+        expected(
+            spark,
+            [
+                skipped(1, "blank"),
+                skipped(2, "blank"),
+                skipped(3, "blank"),
+                skipped(4, "blank"),
+                skipped(5, "blank"),
+                skipped(6, "comment"),
+                skipped(7, "comment"),
+                skipped(8, "comment"),
+                skipped(9, "comment"),
+            ],
+        ),
+    )
+
+
+# One frame for all of them: a Spark job per case would cost a second each.
+QUARANTINE_CASES = [
+    ("lonely", WRONG_FIELD_COUNT.format(1)),
+    ("1 2 3 4 5", WRONG_FIELD_COUNT.format(5)),
+    ("1,2", WRONG_FIELD_COUNT.format(1)),  # commas do not separate fields
+    ("1 2 yesterday RT", "bad_timestamp: 'yesterday' is not a unix time in seconds"),
+    ("1 2 1341100800.5 RT", "bad_timestamp: '1341100800.5' is not a unix time in seconds"),
+    ("1 2 134110080000 RT", "bad_timestamp: '134110080000' is not a unix time in seconds"),  # 12 digits: ms
+    ("1 2 yesterday LIKE", "bad_timestamp: 'yesterday' is not a unix time in seconds"),  # time checked first
+    ("1 2 1341100800 LIKE", "unknown_kind: 'LIKE' is not RT, MT or RE"),
+    ("1 2 1341100800 rt", "unknown_kind: 'rt' is not RT, MT or RE"),
+    ("1 2 1341100800 " + "K" * 50, "unknown_kind: '" + "K" * 40 + "' is not RT, MT or RE"),  # value cut to 40
+    ("1 2 0", "bad_weight: '0' is not a positive finite number"),
+    ("1 2 0.0", "bad_weight: '0.0' is not a positive finite number"),
+    ("1 2 -1", "bad_weight: '-1' is not a positive finite number"),
+    ("1 2 -0.5", "bad_weight: '-0.5' is not a positive finite number"),
+    ("1 2 heavy", "bad_weight: 'heavy' is not a positive finite number"),
+    ("1 2 NaN", "bad_weight: 'NaN' is not a positive finite number"),
+    ("1 2 1,5", "bad_weight: '1,5' is not a positive finite number"),
+    ("1 2 1e-400", "bad_weight: '1e-400' is not a positive finite number"),  # underflows to 0.0
+]
+
+
+def test_malformed_lines_are_quarantined_with_a_specific_reason(spark):
+    lines = [line for line, _ in QUARANTINE_CASES] + [None]
+    assertDataFrameEqual(
+        parsed(spark, lines),
+        expected(
+            spark,
+            [
+                *[quarantined(number, reason) for number, (_, reason) in enumerate(QUARANTINE_CASES, start=1)],
+                skipped(len(lines), "blank"),
+            ],
+        ),
+    )
+
+
+def test_a_weight_that_overflows_to_infinity_is_quarantined(spark):
+    assertDataFrameEqual(
+        parsed(spark, ["1 2 1e400", None]),
+        expected(spark, [quarantined(1, "bad_weight: '1e400' is not a positive finite number"), skipped(2, "blank")]),
+    )
+
+
+@pytest.fixture
+def interpreted_projections(spark):
+    """Whole-stage codegen off for one test, as Spark does by itself for a stage whose code grows too large."""
+    previous = spark.conf.get("spark.sql.codegen.wholeStage")
+    spark.conf.set("spark.sql.codegen.wholeStage", "false")
+    yield
+    spark.conf.set("spark.sql.codegen.wholeStage", previous)
+
+
+def test_a_non_numeric_weight_is_quarantined_without_whole_stage_codegen(spark, interpreted_projections):
+    assertDataFrameEqual(
+        parsed(spark, ["1 2 heavy", "1 2 2.5", None]),
+        expected(
+            spark,
+            [
+                quarantined(1, "bad_weight: 'heavy' is not a positive finite number"),
+                conformed(2, "1", "2", weight=2.5),
+                skipped(3, "blank"),
+            ],
+        ),
+    )
+
+
+def test_every_output_row_keeps_where_it_came_from_and_carries_only_its_interaction(spark):
+    lines = lines_frame(spark, ["1 2", "#", None, "bad"], file="edges/a.txt", source="snap")
+    result = with_snap_fields(lines, "higgs")
+    assert tuple(result.columns) == CLASSIFIED_COLUMNS  # analysis only, no job
+    other_records = F.size("accounts") + F.size("posts") + F.size("deletes") + F.size("links")
+    assertDataFrameEqual(
+        result.select(
+            "source",
+            "file",
+            "line_number",
+            "line",
+            "event_key",
+            F.col("interactions.network").alias("networks"),
+            other_records.alias("other_records"),
+        ),
+        spark.createDataFrame(
+            [
+                ("snap", "edges/a.txt", 1, "1 2", None, ["higgs"], 0),  # an edge-list line has no event key
+                ("snap", "edges/a.txt", 2, "#", None, [], 0),
+                ("snap", "edges/a.txt", 3, None, None, [], 0),
+                ("snap", "edges/a.txt", 4, "bad", None, [], 0),
+            ],
+            "source string, file string, line_number long, line string, event_key string, "
+            "networks array<string>, other_records int",
+        ),
+    )
+
+
+# Keys. The natural key, hashed into interaction_id by silver, must not change from one night or one
+# release to the next: these are written out by hand ("\u0001" separates the parts).
+
+
+def activity_key(network, actor, target, kind, seconds):
+    return "\u0001".join([network, actor, target, kind, str(seconds)])
+
+
+def edge_key(network, source, file, line_number):
+    return "\u0001".join([network, source, file, str(line_number)])
+
+
+def keys(spark, rows, network="higgs"):
+    """(event_key, natural_key of its interaction) of each (source, file, line_number, line) row, keyed by
+    (file, line_number); (None, None) for a line without an interaction."""
+    result = with_snap_fields(spark.createDataFrame(rows, LINES_SCHEMA), network).select(
+        "file", "line_number", "event_key", F.col("interactions.natural_key").alias("natural_keys")
+    )
+    found = {}
+    for row in result.collect():
+        assert len(row.natural_keys) <= 1, row
+        found[(row.file, row.line_number)] = (row.event_key, row.natural_keys[0] if row.natural_keys else None)
+    return found
+
+
+def test_the_same_activity_event_has_one_key_in_every_file(spark):
+    found = keys(
+        spark,
+        [
+            ("snap", "day1.txt", 1, "1 2 1341100800 RT"),
+            ("snap", "day2.txt", 7, "1\t2\t1341100800\tRT\r"),
+            ("snap", "day1.txt", 2, "1 2 1341100800 MT"),  # another kind
+            ("snap", "day1.txt", 3, "1 2 1341100801 RT"),  # another second
+            ("snap", "day1.txt", 4, "2 1 1341100800 RT"),  # the other direction
+            ("snap", "day1.txt", 5, None),
+            ("snap", "day1.txt", 6, "1 2 1341100800 XX"),  # quarantined: no key either
+        ],
+    )
+    reshare = activity_key("higgs", "1", "2", "reshare", JULY_1_2012)
+    # an activity line's event key is its interaction's natural key
+    assert found[("day1.txt", 1)] == found[("day2.txt", 7)] == (reshare, reshare)
+    assert found[("day1.txt", 2)] == (activity_key("higgs", "1", "2", "mention", JULY_1_2012),) * 2
+    assert found[("day1.txt", 3)] == (activity_key("higgs", "1", "2", "reshare", JULY_1_2012 + 1),) * 2
+    assert found[("day1.txt", 4)] == (activity_key("higgs", "2", "1", "reshare", JULY_1_2012),) * 2
+    assert found[("day1.txt", 5)] == found[("day1.txt", 6)] == (None, None)
+
+
+def test_the_same_activity_event_has_one_key_however_its_time_is_written(spark):
+    found = keys(
+        spark,
+        [
+            ("snap", "day1.txt", 1, "1 2 123 RT"),
+            ("snap", "day2.txt", 1, "1 2 0123 RT"),
+            ("snap", "day2.txt", 2, None),
+        ],
+    )
+    assert found[("day1.txt", 1)] == found[("day2.txt", 1)] == (activity_key("higgs", "1", "2", "reshare", 123),) * 2
+
+
+def test_edge_list_lines_are_keyed_on_where_they_were_written_and_have_no_event_key(spark):
+    found = keys(
+        spark,
+        [
+            ("snap", "edges.txt", 1, "1 2"),
+            ("snap", "edges.txt", 2, "1 2"),  # the same pair again: another interaction
+            ("snap", "other.txt", 1, "1 2"),  # the same pair in another file: another interaction
+            ("snap", "edges.txt", 3, "bad"),
+        ],
+    )
+    assert found[("edges.txt", 1)] == (None, edge_key("higgs", "snap", "edges.txt", 1))
+    assert found[("edges.txt", 2)] == (None, edge_key("higgs", "snap", "edges.txt", 2))
+    assert found[("other.txt", 1)] == (None, edge_key("higgs", "snap", "other.txt", 1))
+    assert found[("edges.txt", 3)] == (None, None)
+
+
+def test_edge_list_keys_name_the_source(spark):
+    result = with_snap_fields(spark.createDataFrame([("edges", "edges.txt", 1, "1 2")], LINES_SCHEMA), "higgs")
+    assert [row.key for row in result.select(F.col("interactions")[0]["natural_key"].alias("key")).collect()] == [
+        edge_key("higgs", "edges", "edges.txt", 1)
+    ]
+
+
+def test_the_same_edge_list_landed_twice_keeps_its_keys(spark):
+    first = keys(spark, [("snap", "edges.txt", 1, "1 2"), ("snap", "edges.txt", 2, None)])
+    again = keys(spark, [("snap", "edges.txt", 1, "1 2 1"), ("snap", "edges.txt", 2, "")])
+    assert (
+        first
+        == again
+        == {
+            ("edges.txt", 1): (None, edge_key("higgs", "snap", "edges.txt", 1)),
+            ("edges.txt", 2): (None, None),
+        }
+    )
+
+
+def test_keys_differ_between_networks(spark):
+    rows = [("snap", "f.txt", 1, "1 2 1341100800 RT"), ("snap", "f.txt", 2, "1 2"), ("snap", "f.txt", 3, None)]
+    found = keys(spark, rows, "twitter")
+    twitter_reshare = activity_key("twitter", "1", "2", "reshare", JULY_1_2012)
+    assert found == {
+        ("f.txt", 1): (twitter_reshare, twitter_reshare),
+        ("f.txt", 2): (None, edge_key("twitter", "snap", "f.txt", 2)),
+        ("f.txt", 3): (None, None),
+    }
+
+
+# Property test: arbitrary text, and text built from SNAP-like tokens so that every branch is reached.
+SPECIAL_CHARACTERS = [" ", "\t", "\r", "\n", "\ufeff", "\x00", "\x0b", "\x0c", "\x1f", "\x85", "\xa0", "\u2028", "#"]
+ANY_TEXT = st.text(st.one_of(st.characters(codec="utf-8"), st.sampled_from(SPECIAL_CHARACTERS)), max_size=40)
+TOKEN = st.one_of(
+    st.sampled_from(["RT", "MT", "RE", "XX", "1341100800", "-5", "2.5", "0", "-1", ".5", "1e3", "#"]),
+    st.text(st.sampled_from(list("0123456789.+-eE#abRTM\ufeff")), min_size=1, max_size=8),
+)
+SNAP_LIKE = st.builds(
+    lambda prefix, tokens, separator, suffix: prefix + separator.join(tokens) + suffix,
+    st.sampled_from(["", "\ufeff", " ", "\t", "#"]),
+    st.lists(TOKEN, min_size=0, max_size=5),
+    st.sampled_from([" ", "\t", " \t", "\t\t", "   "]),
+    st.sampled_from(["", "\r", " ", "\t", "\r\n", " \r"]),
+)
+LINE = st.one_of(st.none(), ANY_TEXT, SNAP_LIKE)
+REASON_PREFIXES = ("wrong_field_count: ", "bad_timestamp: ", "unknown_kind: ", "bad_weight: ")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lines=st.lists(LINE, min_size=1, max_size=40))
+def test_any_text_gets_exactly_one_consistent_classification(spark, lines):
+    rows = sorted(with_snap_fields(lines_frame(spark, lines), "higgs").collect(), key=lambda row: row.line_number)
+
+    assert [row.line_number for row in rows] == list(range(1, len(lines) + 1))
+    assert [row.line for row in rows] == lines
+    for row in rows:
+        assert row.status in {"conformed", "quarantined", "skipped"}
+        assert (row.reason is None) == (row.status == "conformed")
+        assert (row.accounts, row.posts, row.deletes, row.links) == ([], [], [], []), row
+        if row.status == "conformed":
+            assert len(row.interactions) == 1, row
+            record = row.interactions[0]
+            assert record.network == "higgs"
+            assert record.actor and record.target, row
+            assert not re.search(r"[ \t]", record.actor + record.target), row
+            assert record.kind in {"reshare", "mention", "reply", "edge"}
+            assert record.weight is not None and record.weight > 0
+            assert (record.occurred_at is None) == (record.kind == "edge")
+            assert (record.post_id, record.target_post_id) == (None, None)
+            assert record.natural_key
+            # activity lines are keyed by the event (and deduplicated on it); edge-list lines are not
+            assert row.event_key == (None if record.kind == "edge" else record.natural_key), row
+        else:
+            assert (row.interactions, row.event_key) == ([], None), row
+        if row.status == "skipped":
+            assert row.reason in {"blank", "comment"}
+        if row.status == "quarantined":
+            assert row.reason.startswith(REASON_PREFIXES), row.reason

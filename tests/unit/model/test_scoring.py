@@ -1,0 +1,209 @@
+"""transforms.model.scoring: PageRank -> 1-100 log-scaled score, percentile and engagement counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pytest
+from pyspark.sql import functions as F, types as T
+from pyspark.testing import assertDataFrameEqual
+
+from influence.tables import PERSON_ACCOUNTS
+from transforms.model.scoring import (
+    calibrated,
+    to_previous_scores,
+    with_calibrated_scores,
+    with_engagement,
+    with_percentile,
+    with_primary_account,
+    with_smoothed_score,
+)
+
+# PageRank joined with the vertices: a person id, its accounts (most engaged-with first) and its rank.
+RANKED_SCHEMA = T.StructType(
+    [
+        T.StructField("id", T.StringType(), False),
+        T.StructField("accounts", PERSON_ACCOUNTS, True),
+        T.StructField("pagerank", T.DoubleType(), False),
+    ]
+)
+PERCENTILE_SCHEMA = T.StructType([*RANKED_SCHEMA.fields, T.StructField("percentile", T.DoubleType(), True)])
+EDGE_SCHEMA = "src string, dst string, weight double, interactions long"
+
+
+def accounts_of(i):
+    return [("higgs", f"acc{i}"), ("other", f"alt{i}")]
+
+
+def ranked(spark, pageranks):
+    """One vertex per pagerank, ids v0, v1, ...; the last one's accounts are None (a nullable pass-through)."""
+    rows = [(f"v{i}", accounts_of(i), pr) for i, pr in enumerate(pageranks)]
+    rows[-1] = (rows[-1][0], None, rows[-1][2])
+    return spark.createDataFrame(rows, RANKED_SCHEMA)
+
+
+def with_expected(spark, pageranks, values, schema):
+    rows = [(f"v{i}", accounts_of(i), pr, value) for i, (pr, value) in enumerate(zip(pageranks, values))]
+    rows[-1] = (rows[-1][0], None, *rows[-1][2:])
+    return spark.createDataFrame(rows, schema)
+
+
+# calibrated score and smoothing
+
+ANCHORS = {"relative_rank": (-1.0, 9.0), "engagers": (0.0, 10.0), "amplification": (0.0, 5.0), "engager_rank": (0.0, 2.0)}
+MEASURE_SCHEMA = "id string, relative_rank double, engagers long, amplification double, engager_rank double"
+
+
+def test_calibrated_scores_by_hand(spark):
+    rows = [
+        # ln 1 = 0 sits at 1/10 of [-1, 9]: 1 + 9.9; ln(1 + 147) on [0, 10] and ln(1 + e - 1) = 1 on [0, 5]
+        ("middle", 1.0, int(round(math.e**5)) - 1, math.e - 1, 0.0),
+        ("below", math.exp(-3), 0, 0.0, 0.0),  # under the lower anchor: clamped to 1
+        ("above", math.exp(12), 10**6, 1e6, 1e6),  # over the upper anchor: clamped to 100
+    ]
+    got = {row.id: row for row in with_calibrated_scores(spark.createDataFrame(rows, MEASURE_SCHEMA), ANCHORS).collect()}
+    assert got["middle"].raw_score == pytest.approx(1 + 99 * 0.1)
+    assert got["middle"].reach_score == round(1 + 99 * math.log(round(math.e**5)) / 10)
+    assert got["middle"].amplification_score == round(1 + 99 * 1 / 5)  # ln(1 + e - 1) = 1
+    assert got["middle"].network_score == 1
+    assert (got["below"].raw_score, got["below"].reach_score) == (1.0, 1)
+    above = got["above"]
+    assert (above.raw_score, above.reach_score, above.amplification_score, above.network_score) == (100.0, 100, 100, 100)
+
+
+def test_anchors_must_be_ordered():
+    with pytest.raises(ValueError, match="lower < upper"):
+        calibrated(F.lit(1.0), 2.0, 2.0)
+
+
+def test_smoothing_blends_with_the_previous_score_and_the_latest_earlier_date_counts(spark):
+    history = spark.createDataFrame(
+        [
+            (dt.date(2024, 3, 8), "a", 10),
+            (dt.date(2024, 3, 9), "a", 40),  # the 9th is the latest earlier date
+            (dt.date(2024, 3, 10), "a", 99),  # tonight's own rows (a rerun) do not count
+            (dt.date(2024, 3, 8), "b", 70),  # b missed the 9th: no previous score
+        ],
+        "run_date date, person_id string, score int",
+    )
+    previous = to_previous_scores(history, dt.date(2024, 3, 10))
+    assert sorted(tuple(row) for row in previous.collect()) == [("a", 40)]
+    tonight = spark.createDataFrame([("a", 61.0), ("b", 20.4)], "id string, raw_score double")
+    got = {row.id: row.score for row in with_smoothed_score(tonight, previous, 0.5).collect()}
+    assert got == {"a": round(0.5 * 61 + 0.5 * 40 + 1e-9), "b": 20}  # 50.5 rounds half up to 51
+    unsmoothed = {row.id: row.score for row in with_smoothed_score(tonight, previous, 1.0).collect()}
+    assert unsmoothed == {"a": 61, "b": 20}
+
+
+# with_percentile
+
+
+def test_percentile_is_100_times_the_percent_rank_with_ties_sharing_one(spark):
+    # ranks 1, 2, 2, 4, 5 of 5: (rank - 1) / (5 - 1) = 0, 1/4, 1/4, 3/4, 1
+    pageranks = [0.1, 0.2, 0.2, 0.4, 0.5]
+    assertDataFrameEqual(
+        with_percentile(ranked(spark, pageranks)),
+        with_expected(spark, pageranks, [0.0, 25.0, 25.0, 75.0, 100.0], PERCENTILE_SCHEMA),
+        rtol=0,
+        atol=0,
+    )
+
+
+def test_percentile_is_rounded_to_4_decimals(spark):
+    # of 4 accounts: 0, 1/3, 2/3, 1 -> 0, 33.3333, 66.6667, 100
+    pageranks = [0.4, 0.1, 0.3, 0.2]
+    assertDataFrameEqual(
+        with_percentile(ranked(spark, pageranks)),
+        with_expected(spark, pageranks, [100.0, 0.0, 66.6667, 33.3333], PERCENTILE_SCHEMA),
+        rtol=0,
+        atol=0,
+    )
+
+
+def test_tied_top_accounts_share_the_percentile_of_the_first_of_them(spark):
+    # ranks 1, 2, 2 of 3: 0, 1/2, 1/2
+    pageranks = [0.2, 0.4, 0.4]
+    assertDataFrameEqual(
+        with_percentile(ranked(spark, pageranks)),
+        with_expected(spark, pageranks, [0.0, 50.0, 50.0], PERCENTILE_SCHEMA),
+        rtol=0,
+        atol=0,
+    )
+
+
+def test_a_single_account_is_at_percentile_0(spark):
+    assertDataFrameEqual(
+        with_percentile(ranked(spark, [0.7])),
+        with_expected(spark, [0.7], [0.0], PERCENTILE_SCHEMA),
+    )
+
+
+# with_engagement
+
+
+def test_engagement_counts_distinct_engagers_and_their_interactions(spark):
+    ranks = spark.createDataFrame(
+        [("b", [("x", "b")], 0.4), ("c", [("x", "c")], 0.3), ("a", [("x", "a")], 0.2), ("lonely", None, 0.1)],
+        RANKED_SCHEMA,
+    )
+    edges = spark.createDataFrame(
+        [
+            ("a", "b", 3.5, 2),  # one engager with two interactions
+            ("c", "b", 1.0, 1),
+            ("a", "c", 0.5, 4),
+            ("b", "a", 1.0, 1),
+            ("ghost", "a", 1.0, 3),  # an engager that is not ranked still engaged
+        ],
+        EDGE_SCHEMA,
+    )
+    assertDataFrameEqual(
+        with_engagement(ranks, edges),
+        spark.createDataFrame(
+            [
+                ("b", [("x", "b")], 0.4, 2, 3),
+                ("c", [("x", "c")], 0.3, 1, 4),
+                ("a", [("x", "a")], 0.2, 2, 4),
+                ("lonely", None, 0.1, 0, 0),  # no edge in: zeros, not nulls
+            ],
+            T.StructType(
+                [
+                    *RANKED_SCHEMA.fields,
+                    T.StructField("engagers", T.LongType(), True),
+                    T.StructField("interactions_received", T.LongType(), True),
+                ]
+            ),
+        ),
+    )
+
+
+# with_primary_account
+
+
+def test_the_primary_account_is_the_first_of_the_person_accounts(spark):
+    ranks = spark.createDataFrame(
+        [
+            ("alice", [("tw", "a1"), ("bsky", "a2"), ("tw", "a3")], 0.5),
+            ("tw:c", [("tw", "c")], 0.3),  # an unlinked account is its own person
+            ("ghost", None, 0.2),
+        ],
+        RANKED_SCHEMA,
+    )
+    assertDataFrameEqual(
+        with_primary_account(ranks),
+        spark.createDataFrame(
+            [
+                ("alice", [("tw", "a1"), ("bsky", "a2"), ("tw", "a3")], 0.5, "alice", "tw", "a1"),
+                ("tw:c", [("tw", "c")], 0.3, "tw:c", "tw", "c"),
+                ("ghost", None, 0.2, "ghost", None, None),
+            ],
+            T.StructType(
+                [
+                    *RANKED_SCHEMA.fields,
+                    T.StructField("person_id", T.StringType(), True),
+                    T.StructField("network", T.StringType(), True),
+                    T.StructField("account_id", T.StringType(), True),
+                ]
+            ),
+        ),
+    )

@@ -1,0 +1,163 @@
+"""Set-up failures a new user can hit: each must end in one clear sentence, not a JVM stack trace."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from influence import jars
+from influence.config import load_config
+from influence.errors import EnvironmentProblem, UsageError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def fake_java(tmp_path: Path, version_line: str) -> Path:
+    home = tmp_path / "jdk"
+    (home / "bin").mkdir(parents=True)
+    java = home / "bin" / "java"
+    java.write_text(f"#!/bin/sh\necho '{version_line}' >&2\n")
+    java.chmod(0o755)
+    return home
+
+
+@pytest.mark.parametrize(
+    "version_line, major",
+    [
+        ('openjdk version "17.0.15" 2025-04-15', 17),
+        ('openjdk version "21.0.2" 2024-01-16', 21),
+        ('openjdk version "25.0.1" 2025-10-21', 25),
+        ('java version "1.8.0_412"', 8),
+    ],
+)
+def test_java_major_reads_the_version_line(tmp_path, version_line, major):
+    assert jars.java_major(str(fake_java(tmp_path, version_line)))[0] == major
+
+
+def test_an_unsupported_java_is_named_in_one_sentence(tmp_path, monkeypatch):
+    monkeypatch.setenv("JAVA_HOME", str(fake_java(tmp_path, 'openjdk version "25.0.1" 2025-10-21')))
+    with pytest.raises(EnvironmentProblem) as raised:
+        jars.require_supported_java()
+    message = str(raised.value)
+    assert "needs Java 17 or 21" in message and "Java 25" in message and "JAVA_HOME" in message
+    assert "\n" not in message
+
+
+def test_an_artifact_that_cannot_be_resolved_names_itself_and_both_fixes(tmp_path, monkeypatch):
+    monkeypatch.setenv("INFLUENCE_CACHE_DIR", str(tmp_path / "cache"))
+    missing = jars.Artifact("io.delta", "delta-does-not-exist_2.13", ("0.0.1",), "Delta Lake", required=True)
+    with pytest.raises(EnvironmentProblem) as raised:
+        jars.resolve(missing)
+    message = str(raised.value)
+    assert "io.delta:delta-does-not-exist_2.13:0.0.1" in message
+    assert "Maven Central" in message and "INFLUENCE_JARS_DIR" in message and "influence jars --out" in message
+    assert "JAVA_GATEWAY_EXITED" not in message and "\n" not in message
+
+
+def test_an_optional_artifact_that_cannot_be_resolved_is_remembered_and_skipped(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("INFLUENCE_CACHE_DIR", str(tmp_path / "cache"))
+    optional = jars.Artifact("io.example", "nothing-here_2.13", ("0.0.1",), "Example", required=False)
+    assert jars.resolve(optional) == []
+    assert "continuing without it" in caplog.text
+    assert "io.example:nothing-here_2.13" in (tmp_path / "cache" / "jars.json").read_text()
+    # remembered: no second download attempt (which would take seconds) until refresh
+    monkeypatch.setattr(jars, "_resolve_with_ivy", lambda *a: pytest.fail("tried to download again"))
+    assert jars.resolve(optional) == []
+
+
+def test_cached_jars_are_used_without_any_download(tmp_path, monkeypatch):
+    monkeypatch.setenv("INFLUENCE_CACHE_DIR", str(tmp_path / "cache"))
+    jar = tmp_path / "delta-spark_4.1_2.13-4.4.0.jar"
+    jar.write_bytes(b"PK")
+    jars._write_manifest(tmp_path / "cache" / "jars.json", {jars.DELTA.key: {"version": "4.4.0", "jars": [str(jar)]}})
+    monkeypatch.setattr(jars, "_resolve_with_ivy", lambda *a: pytest.fail("tried to download"))
+    assert jars.resolve(jars.DELTA) == [jar]
+
+
+def test_a_jars_folder_without_delta_is_refused(tmp_path):
+    (tmp_path / "jars").mkdir()
+    (tmp_path / "jars" / "something-else.jar").write_bytes(b"PK")
+    with pytest.raises(EnvironmentProblem, match=r"has no Delta Lake jar \(io\.delta:delta-spark_"):
+        jars.jars_from_dir(tmp_path / "jars")
+    with pytest.raises(EnvironmentProblem, match="does not exist"):
+        jars.jars_from_dir(tmp_path / "missing")
+
+
+def test_the_cli_reports_a_bad_jars_folder_with_exit_3_before_spark_starts(tmp_path):
+    env = {**os.environ, "INFLUENCE_JARS_DIR": str(tmp_path / "empty-jars")}
+    (tmp_path / "empty-jars").mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "jobs.cli", "nightly", "--date", "2012-07-01", "--lake", str(tmp_path / "lake")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 3
+    assert "has no Delta Lake jar" in done.stderr
+    assert "Traceback" not in done.stderr and "JAVA_GATEWAY_EXITED" not in done.stderr
+
+
+def test_config_precedence_flag_over_environment_over_file(tmp_path):
+    file = tmp_path / "c.toml"
+    file.write_text('lake = "/from/file"\n[spark]\nmaster = "spark://file:7077"\nshuffle_partitions = 3\n')
+    from_file = load_config(file, environ={})
+    assert (from_file.lake, from_file.spark.master, from_file.spark.shuffle_partitions) == ("/from/file", "spark://file:7077", 3)
+    from_env = load_config(file, environ={"SPARK_MASTER": "spark://env:7077", "INFLUENCE_JARS_DIR": "/jars"})
+    assert (from_env.spark.master, from_env.spark.jars_dir) == ("spark://env:7077", "/jars")
+    from_flags = load_config(file, lake="/flag", master="local[1]", environ={"SPARK_MASTER": "spark://env:7077"})
+    assert (from_flags.lake, from_flags.spark.master) == ("/flag", "local[1]")
+    assert load_config(environ={}).pagerank.damping == 0.85
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[pagerank]\ndamping = 1.5\n", "pagerank.damping must be in (0, 1)"),
+        ("[pagerank]\ndamping = 'high'\n", "damping must be float"),
+        ("[spark]\nshuffle_partitions = true\n", "shuffle_partitions must be int"),
+        ("[sparks]\nmaster = 'x'\n", "unknown key(s) sparks"),
+        ("lake = \n", "not valid TOML"),
+        ("[model]\nhalf_life_days = -1\n", "model.half_life_days must be >= 0"),
+        ("[model.kind_weights]\nreshare = 0\n", "model.kind_weights.reshare must be > 0"),
+        ("[model.kind_weights]\nfavourite = 1.0\n", "unknown key(s) favourite in [model.kind_weights]"),
+        ("[model.trust]\nuntrusted_vote = 0\n", "model.trust.untrusted_vote must be in (0, 1]"),
+        ("[model]\nsmoothing = 1.5\n", "model.smoothing must be in (0, 1]"),
+        ("[model]\nreference_file = '/no/such/reference.json'\n", "model.reference_file: /no/such/reference.json does not exist"),
+    ],
+)
+def test_bad_config_files_are_refused_with_the_reason(tmp_path, text, message):
+    file = tmp_path / "c.toml"
+    file.write_text(text)
+    with pytest.raises(UsageError) as raised:
+        load_config(file, environ={})
+    assert message in str(raised.value)
+
+
+def test_the_model_can_be_switched_to_plain_weighted_pagerank(tmp_path):
+    """Decay, window and kind weights each switch off, so a SNAP edge list's weights can be checked."""
+    file = tmp_path / "c.toml"
+    file.write_text("[model]\nwindow_days = 0\nhalf_life_days = 0\nuse_kind_weights = false\n[model.trust]\nenabled = false\n")
+    model = load_config(file, environ={}).model
+    assert (model.window_days, model.half_life_days, model.use_kind_weights, model.trust.enabled) == (0, 0.0, False, False)
+
+
+def test_the_config_hash_follows_every_model_setting(tmp_path):
+    from influence.model import config_hash
+
+    base = load_config(environ={})
+    changed = tmp_path / "c.toml"
+    changed.write_text("[model.kind_weights]\nlike = 0.3\n")
+    assert config_hash(base) == config_hash(load_config(environ={}))
+    assert config_hash(base) != config_hash(load_config(changed, environ={}))
+    assert len(config_hash(base)) == 64
+
+
+def test_a_missing_config_file_is_a_usage_error(tmp_path):
+    with pytest.raises(UsageError, match="does not exist"):
+        load_config(tmp_path / "nope.toml", environ={})

@@ -1,0 +1,36 @@
+"""influence.storage.ensure_table on a table an older release created: missing nullable columns are added."""
+
+from __future__ import annotations
+
+import pytest
+from pyspark.sql import types as T
+
+from influence import storage
+from influence.tables import RUNS, Table
+from tests.support.lakes import OLD_RUN_ID, older_run_log
+
+
+def test_ensure_table_adds_missing_nullable_columns_to_an_older_table(spark, tmp_path):
+    lake = tmp_path / "lake"
+    old_columns = older_run_log(spark, lake)
+    assert "data_docs" not in old_columns
+
+    storage.ensure_table(spark, RUNS, lake)
+    version = storage.current_version(spark, RUNS, lake)
+    storage.ensure_table(spark, RUNS, lake)  # nothing left to add: no new commit
+    assert storage.current_version(spark, RUNS, lake) == version
+    [row] = storage.read(spark, RUNS, lake).collect()
+    assert row.__fields__ == old_columns + ["data_docs"]
+    assert (row.run_id, row.status, row.message, row.data_docs) == (
+        OLD_RUN_ID,
+        "published",
+        "published 2 profiles as of 2012-06-30 (profiles version 1)",
+        None,
+    )
+
+    # A NOT NULL column cannot be added to rows that exist: refused, naming it, and the table is left alone.
+    owner = T.StructField("owner", T.StringType(), False)
+    stricter = Table("ops", "runs", T.StructType([*RUNS.schema.fields, owner]), key=("run_id",))
+    with pytest.raises(ValueError, match=r"lacks NOT NULL column\(s\) \['owner'\]"):
+        storage.ensure_table(spark, stricter, lake)
+    assert storage.current_version(spark, RUNS, lake) == version
