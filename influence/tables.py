@@ -309,9 +309,9 @@ PROFILES = Table(
     _schema([*_SCORE_FIELDS, ("as_of_date", T.DateType(), False), ("profile_key", T.StringType(), True)]),
     key=("person_id",),
     # Change Data Feed: `influence export --since-version` reads it. influence.schema_version: the version of
-    # contracts/profiles.json this schema honours (tests/test_contract.py). Neither needs a reader feature:
+    # contracts/profiles.json this schema honours (tests/unit/test_contract.py). Neither needs a reader feature:
     # the table stays at reader version 1 (writer features appendOnly, invariants, changeDataFeed), which
-    # delta-rs (`deltalake`) reads without a JVM, change feed included (tests/test_deltalake.py).
+    # delta-rs (`deltalake`) reads without a JVM, change feed included (tests/e2e/test_deltalake.py).
     properties={"delta.enableChangeDataFeed": "true", "influence.schema_version": "1"},
     description=(
         "The published table: one current row per person, from the latest published run date; "
