@@ -32,7 +32,9 @@ def to_interactions(classified: DataFrame, run_date: dt.date | None) -> DataFram
     """One row per distinct interaction (interaction_id = sha256 of its natural key), in the silver schema."""
     records = (
         explode_records(classified, "interactions")
-        .filter(F.col("natural_key").isNotNull())  # connectors always key their events (tests/unit/connectors/test_connectors_fuzz.py)
+        .filter(
+            F.col("natural_key").isNotNull()
+        )  # connectors always key their events (tests/unit/connectors/test_connectors_fuzz.py)
         .withColumn("interaction_id", F.sha2(F.col("natural_key"), 256))
     )
     return _first_per_key(records, ["interaction_id"]).select(
