@@ -9,6 +9,13 @@ PYTEST_ARGS ?=
 # A JDK Spark 4.1 supports (17 or 21), found by scripts/find-java.sh; empty when there is none.
 JAVA_HOME := $(shell scripts/find-java.sh 2>/dev/null)
 export JAVA_HOME
+# The GraphFrames jars (io.graphframes:graphframes-spark4_2.13:0.11.0 and its graphx jar) from a folder
+# beside the clone when there is one; otherwise the session builder resolves them from Maven Central.
+SHARED_JARS := $(abspath $(CURDIR)/../shared/jars)
+ifneq ($(wildcard $(SHARED_JARS)/graphframes-spark4_2.13-0.11.0.jar),)
+INFLUENCE_JARS_DIR ?= $(SHARED_JARS)
+export INFLUENCE_JARS_DIR
+endif
 
 .PHONY: run test lint format bench bench-overhead check-tools clean
 
@@ -28,7 +35,7 @@ format: $(VENV)/.installed-test
 	$(VENV)/bin/ruff format .
 
 bench: $(VENV)/.installed-test
-	$(VENV)/bin/python bench/pagerank_vs_networkx.py
+	$(VENV)/bin/python bench/centrality.py
 
 bench-overhead: $(VENV)/.installed-test
 	$(VENV)/bin/python bench/overhead.py

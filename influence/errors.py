@@ -1,7 +1,7 @@
 """Errors that end a job, each carrying the exit code the CLI documents.
 
-0 published; 1 validation failed, nothing published; 2 bad arguments, config or input location;
-3 any other failure.
+0 published; 1 validation failed, nothing published; 2 bad arguments, config, input location or a
+missing jar (nothing written); 3 any other failure.
 """
 
 
@@ -31,3 +31,10 @@ class EnvironmentProblem(InfluenceError):
     """The machine lacks something the job needs (Java, the Delta jar, ...)."""
 
     exit_code = 3
+
+
+class MissingJar(EnvironmentProblem):
+    """A JVM jar the session needs (Delta Lake, GraphFrames) is neither in the jars folder nor resolvable:
+    the command stops before it writes, like a bad config."""
+
+    exit_code = 2

@@ -4,8 +4,11 @@ Spark's own `spark.jars.packages` re-resolves on every start and, when that fail
 before Python sees why (JAVA_GATEWAY_EXITED). Instead we resolve each artifact once with
 `spark-submit --packages` in a child process, read its Ivy report, keep the jar list in a manifest
 and start every later session with plain `spark.jars`: no network after the first run.
-`INFLUENCE_JARS_DIR` (or `spark.jars_dir` in the config) replaces all of this with a folder of
-pre-downloaded jars, for air-gapped clusters.
+`INFLUENCE_JARS_DIR` (or `spark.jars_dir` in the config) names a folder of pre-downloaded jars, for
+air-gapped clusters: an artifact found there is taken from it, any other is resolved as above.
+
+Both Delta Lake and GraphFrames are required: centrality runs on GraphFrames, so a session without its
+jar stops the command before anything is written (exit 2), naming the coordinates and the two fixes.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from pathlib import Path
 
 import pyspark
 
-from influence.errors import EnvironmentProblem
+from influence.errors import EnvironmentProblem, MissingJar
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,8 @@ class Artifact:
     versions: tuple[str, ...]
     purpose: str
     required: bool
+    # File-name stems of the jars a folder must hold for this artifact (its own and its companions').
+    jar_stems: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -45,10 +50,26 @@ class Artifact:
     def coordinate(self, version: str) -> str:
         return f"{self.key}:{version}"
 
+    @property
+    def stems(self) -> tuple[str, ...]:
+        return self.jar_stems or (self.name,)
+
+    def present_in(self, jars: list[Path]) -> bool:
+        return all(any(jar.name.startswith(f"{stem}-") for jar in jars) for stem in self.stems)
+
 
 SPARK_MINOR = ".".join(pyspark.__version__.split(".")[:2])
 DELTA = Artifact("io.delta", f"delta-spark_{SPARK_MINOR}_2.13", ("4.4.1", "4.4.0"), "Delta Lake", required=True)
-GRAPHFRAMES = Artifact("io.graphframes", "graphframes-spark4_2.13", ("0.12.3",), "GraphFrames", required=False)
+# The Python side is pinned to the same release (graphframes-py==0.11.0 in pyproject.toml). The core jar
+# needs the graphx one; a Maven resolution brings it along, a folder must hold both.
+GRAPHFRAMES = Artifact(
+    "io.graphframes",
+    "graphframes-spark4_2.13",
+    ("0.11.0",),
+    "GraphFrames",
+    required=True,
+    jar_stems=("graphframes-spark4_2.13", "graphframes-graphx-spark4_2.13"),
+)
 ARTIFACTS = (DELTA, GRAPHFRAMES)
 
 
@@ -57,10 +78,11 @@ def cache_dir() -> Path:
 
 
 def how_to_fix(artifact: Artifact) -> str:
-    coordinate = artifact.coordinate(artifact.versions[0])
+    version = artifact.versions[0]
+    coordinates = " and ".join(f"{artifact.group}:{stem}:{version}" for stem in artifact.stems)
     return (
         f"either let this machine reach Maven Central once (the jars are then cached under {cache_dir()} "
-        f"and later runs work offline), or put {coordinate} and its dependencies in a folder "
+        f"and later runs work offline), or put {coordinates} and their dependencies in a folder "
         f"(for example with 'influence jars --out DIR' on a connected machine) and point INFLUENCE_JARS_DIR "
         f"or spark.jars_dir in the config at it"
     )
@@ -148,7 +170,7 @@ def _read_manifest(path: Path) -> dict:
 def resolve(artifact: Artifact, refresh: bool = False) -> list[Path]:
     """Jars of `artifact` and its dependencies, from the cache or resolved now (first use).
 
-    A required artifact that cannot be resolved raises EnvironmentProblem with one clear sentence;
+    A required artifact that cannot be resolved raises MissingJar with one clear sentence;
     an optional one returns [] and is remembered as unavailable until `refresh`.
     """
     manifest_path = cache_dir() / "jars.json"
@@ -183,7 +205,7 @@ def resolve(artifact: Artifact, refresh: bool = False) -> list[Path]:
 
     detail = "; ".join(reasons)
     if artifact.required:
-        raise EnvironmentProblem(
+        raise MissingJar(
             f"The {artifact.purpose} jar {artifact.coordinate(artifact.versions[0])} could not be downloaded "
             f"({detail}): {how_to_fix(artifact)}."
         )
@@ -209,38 +231,30 @@ def _write_manifest(path: Path, manifest: dict) -> None:
 
 
 def jars_from_dir(folder: Path) -> list[Path]:
-    """All jars of a pre-downloaded folder; the required artifacts must be among them."""
+    """The jars of a pre-downloaded folder (INFLUENCE_JARS_DIR or spark.jars_dir)."""
     if not folder.is_dir():
-        raise EnvironmentProblem(
+        raise MissingJar(
             f"The jars folder {folder} (INFLUENCE_JARS_DIR or spark.jars_dir) does not exist: "
             f"create it with 'influence jars --out {folder}' on a connected machine, or unset it to download from Maven Central."
         )
-    jars = sorted(folder.glob("*.jar"))
-    for artifact in ARTIFACTS:
-        present = any(artifact.name in jar.name for jar in jars)
-        if present:
-            continue
-        if artifact.required:
-            raise EnvironmentProblem(
-                f"The jars folder {folder} has no {artifact.purpose} jar ({artifact.coordinate(artifact.versions[0])}): "
-                f"{how_to_fix(artifact)}."
-            )
-        log.warning("the jars folder %s has no %s jar; continuing without it", folder, artifact.purpose)
-    return jars
+    return sorted(folder.glob("*.jar"))
 
 
 def session_jars(jars_dir: str = "") -> list[Path]:
-    """Every jar the Spark session starts with."""
-    if jars_dir:
-        return jars_from_dir(Path(jars_dir).expanduser().resolve())
-    jars: list[Path] = []
+    """Every jar the Spark session starts with: each artifact from the jars folder when it holds it,
+    else from the cache or Maven Central (resolve)."""
+    folder_jars = jars_from_dir(Path(jars_dir).expanduser().resolve()) if jars_dir else []
+    jars: list[Path] = list(folder_jars)
     for artifact in ARTIFACTS:
+        if folder_jars and artifact.present_in(folder_jars):
+            continue
+        if folder_jars and not artifact.required:
+            log.warning("the jars folder %s has no %s jar; continuing without it", jars_dir, artifact.purpose)
+            continue
+        if jars_dir:
+            log.info("the jars folder %s has no %s jar; resolving it", jars_dir, artifact.purpose)
         jars.extend(resolve(artifact))
     return list(dict.fromkeys(jars))
-
-
-def has_graphframes(jars: list[Path]) -> bool:
-    return any(GRAPHFRAMES.name in jar.name for jar in jars)
 
 
 def export_jars(out: Path) -> list[Path]:

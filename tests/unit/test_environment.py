@@ -11,7 +11,7 @@ import pytest
 
 from influence import jars
 from influence.config import load_config
-from influence.errors import EnvironmentProblem, UsageError
+from influence.errors import EnvironmentProblem, MissingJar, UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -78,29 +78,52 @@ def test_cached_jars_are_used_without_any_download(tmp_path, monkeypatch):
     assert jars.resolve(jars.DELTA) == [jar]
 
 
-def test_a_jars_folder_without_delta_is_refused(tmp_path):
-    (tmp_path / "jars").mkdir()
-    (tmp_path / "jars" / "something-else.jar").write_bytes(b"PK")
-    with pytest.raises(EnvironmentProblem, match=r"has no Delta Lake jar \(io\.delta:delta-spark_"):
-        jars.jars_from_dir(tmp_path / "jars")
-    with pytest.raises(EnvironmentProblem, match="does not exist"):
-        jars.jars_from_dir(tmp_path / "missing")
+def test_a_jars_folder_supplies_what_it_holds_and_the_rest_is_resolved(tmp_path, monkeypatch):
+    monkeypatch.setenv("INFLUENCE_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "jars"
+    folder.mkdir()
+    for name in ("graphframes-spark4_2.13-0.11.0.jar", "graphframes-graphx-spark4_2.13-0.11.0.jar"):
+        (folder / name).write_bytes(b"PK")
+    cached_delta = tmp_path / "delta-spark_4.1_2.13-4.4.0.jar"
+    cached_delta.write_bytes(b"PK")
+    jars._write_manifest(tmp_path / "cache" / "jars.json", {jars.DELTA.key: {"version": "4.4.0", "jars": [str(cached_delta)]}})
+    monkeypatch.setattr(jars, "_resolve_with_ivy", lambda *a: pytest.fail("tried to download"))
+    assert sorted(p.name for p in jars.session_jars(str(folder))) == [
+        cached_delta.name,
+        "graphframes-graphx-spark4_2.13-0.11.0.jar",
+        "graphframes-spark4_2.13-0.11.0.jar",
+    ]
+    with pytest.raises(MissingJar, match="does not exist"):
+        jars.session_jars(str(tmp_path / "missing"))
 
 
-def test_the_cli_reports_a_bad_jars_folder_with_exit_3_before_spark_starts(tmp_path):
-    env = {**os.environ, "INFLUENCE_JARS_DIR": str(tmp_path / "empty-jars")}
-    (tmp_path / "empty-jars").mkdir()
+def test_graphframes_core_without_its_graphx_jar_is_not_enough():
+    assert not jars.GRAPHFRAMES.present_in([Path("graphframes-spark4_2.13-0.11.0.jar")])
+    assert jars.GRAPHFRAMES.present_in(
+        [Path("graphframes-graphx-spark4_2.13-0.11.0.jar"), Path("graphframes-spark4_2.13-0.11.0.jar")]
+    )
+
+
+def test_the_cli_reports_a_missing_graphframes_jar_with_exit_2_before_anything_is_written(tmp_path):
+    folder = tmp_path / "jars-without-graphframes"
+    folder.mkdir()
+    (folder / "delta-spark_4.1_2.13-4.4.0.jar").write_bytes(b"PK")
+    env = {**os.environ, "INFLUENCE_JARS_DIR": str(folder), "INFLUENCE_CACHE_DIR": str(tmp_path / "cache")}
     done = subprocess.run(
         [sys.executable, "-m", "jobs.cli", "nightly", "--date", "2012-07-01", "--lake", str(tmp_path / "lake")],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,
     )
-    assert done.returncode == 3
-    assert "has no Delta Lake jar" in done.stderr
+    assert done.returncode == 2, done.stderr
+    message = done.stderr.strip().splitlines()[-1]
+    assert "io.graphframes:graphframes-spark4_2.13:0.11.0" in message
+    assert "io.graphframes:graphframes-graphx-spark4_2.13:0.11.0" in message
+    assert "Maven Central" in message and "INFLUENCE_JARS_DIR" in message
     assert "Traceback" not in done.stderr and "JAVA_GATEWAY_EXITED" not in done.stderr
+    assert not (tmp_path / "lake").exists()
 
 
 def test_config_precedence_flag_over_environment_over_file(tmp_path):
