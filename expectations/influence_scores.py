@@ -91,4 +91,9 @@ def build_suite() -> gx.ExpectationSuite:
     )
     for column in ("engagers", "interactions_received", "amplification", "engager_rank"):
         suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column=column, min_value=0))
+    # Community columns are null only when communities are off (nulls are not checked by these two).
+    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column="community_size", min_value=1))
+    suite.add_expectation(
+        gx.expectations.ExpectColumnValuesToBeBetween(column="community_share", min_value=0, max_value=1 + 1e-9)
+    )
     return suite

@@ -37,7 +37,7 @@ class SnapConfig:
     network: str = "snap"
 
 
-PAGERANK_ENGINES = ("auto", "local", "spark")
+PAGERANK_ENGINES = ("auto", "graphframes", "local")
 
 
 @dataclass(frozen=True)
@@ -46,10 +46,12 @@ class PageRankConfig:
     # networkx semantics: stop when the L1 change of the rank vector is below N * tolerance.
     tolerance: float = 1e-6
     max_iterations: int = 100
-    # "local": SciPy sparse power iteration in the driver; "spark": message passing over DataFrames;
-    # "auto": local below local_max_edges edges (the edge and vertex arrays then fit the driver easily).
+    # "local": SciPy sparse power iteration in the driver; "graphframes": GraphFrames' Pregel API;
+    # "auto": local up to local_max_edges edges (the edge and vertex arrays then fit the driver easily).
     engine: str = "auto"
     local_max_edges: int = 2_000_000
+    # Start from the last published night's ranks (new persons at 1/N): fewer iterations, the same fixed point.
+    warm_start: bool = True
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,18 @@ class TrustConfig:
 
 
 @dataclass(frozen=True)
+class CommunitiesConfig:
+    """Communities by label propagation on the night's interaction graph (influence/communities.py)."""
+
+    enabled: bool = True
+    # Label propagation's passes: labels settle in a few; more only lets large communities absorb small ones.
+    max_iterations: int = 5
+    # gold/communities: each community's highest-scored persons and its members' most held topics.
+    top_persons: int = 5
+    top_topics: int = 5
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     """Every weight and threshold of the influence model (docs/model.md). Each score row records
     `version` and the hash of this section together with [pagerank] (`config_hash`)."""
@@ -99,6 +113,7 @@ class ModelConfig:
     use_kind_weights: bool = True
     kind_weights: KindWeights = field(default_factory=KindWeights)
     trust: TrustConfig = field(default_factory=TrustConfig)
+    communities: CommunitiesConfig = field(default_factory=CommunitiesConfig)
     # Day-over-day smoothing: score = smoothing * today's score + (1 - smoothing) * the last published
     # score; 1 = no smoothing.
     smoothing: float = 0.5
@@ -244,6 +259,11 @@ def _check_ranges(config: Config) -> None:
     for name in ("top_topics", "top_moments", "top_engagers"):
         if getattr(model, name) < 0:
             problems.append(f"model.{name} must be >= 0, got {getattr(model, name)}")
+    if model.communities.max_iterations < 1:
+        problems.append(f"model.communities.max_iterations must be >= 1, got {model.communities.max_iterations}")
+    for name in ("top_persons", "top_topics"):
+        if getattr(model.communities, name) < 1:
+            problems.append(f"model.communities.{name} must be >= 1, got {getattr(model.communities, name)}")
     if not model.version:
         problems.append("model.version must not be empty")
     for name in ("reference_file", "topics_file"):

@@ -86,9 +86,11 @@ def config_hash(config: Config) -> str:
     model = dataclasses.asdict(config.model)
     model.pop("reference_file")
     model.pop("topics_file")
-    # The engine decides where ranks are computed, not what they are (both agree to 1e-9).
+    # The engine and the warm start decide how ranks are computed, not what they are (engines agree to 1e-9).
     pagerank = {
-        name: value for name, value in dataclasses.asdict(config.pagerank).items() if name not in ("engine", "local_max_edges")
+        name: value
+        for name, value in dataclasses.asdict(config.pagerank).items()
+        if name not in ("engine", "local_max_edges", "warm_start")
     }
     identity = {
         "pagerank": pagerank,

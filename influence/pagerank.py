@@ -1,20 +1,23 @@
-"""Weighted PageRank by power iteration, with the semantics of networkx.pagerank(G, alpha, weight="weight").
+"""Weighted PageRank by power iteration, with the semantics of networkx.pagerank(G, alpha, personalization,
+weight="weight", nstart).
 
-- Ranks start uniform at 1/N and always sum to 1.
-- A vertex without out-edges (dangling) spreads its rank uniformly over all N vertices.
+- Ranks start uniform at 1/N, or from a warm start (last night's ranks; new vertices at 1/N), and
+  always sum to 1.
+- A vertex without out-edges (dangling) spreads its rank like the teleport.
 - Teleport is uniform: (1 - damping) / N, or follows a personalization vector (TrustRank).
 - A vertex may send only a share `vote` of its rank along its edges; the rest is spread like a dangling
   vertex's rank (anti-gaming, docs/model.md). All votes 1 is standard PageRank.
 - Stop when the L1 change of the rank vector drops below N * tolerance (networkx's `tol`), or after
   max_iterations (then `converged` is False and the last ranks are kept).
 
-Two engines compute the same ranks (the same formula, the same stopping rule):
-- spark: each iteration is message passing over the edge frame (the pattern of GraphFrames'
-  aggregateMessages: send rank * share along each edge, sum at the destination), checkpointed locally
-  so the query plan does not grow with the number of iterations;
+Two engines compute the same ranks (the formula of transforms.model.graph, the same stopping rule):
+- graphframes: GraphFrames' Pregel API. Each superstep sends rank * share along every edge and sums it
+  at the destination; the vertex update adds the teleport and keeps the two global sums (the mass to
+  redistribute and the L1 change) as window columns, and every vertex votes to halt together once the
+  L1 change is below the threshold. Local checkpoints keep the plan from growing.
 - local: the edge frame goes to the driver through Arrow and SciPy runs the power iteration on a
   sparse matrix; a Spark job per iteration costs far more than the arithmetic of a small graph.
-`engine="auto"` picks local below `local_max_edges` edges.
+`Engine("auto")` picks local up to `local_max_edges` edges.
 """
 
 from __future__ import annotations
@@ -24,20 +27,27 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from graphframes import GraphFrame
+from graphframes.lib import Pregel
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, functions as F
 from scipy import sparse
 
 from transforms.model.graph import (
-    convergence_stats,
     initial_ranks,
-    pagerank_step,
+    l1_change,
+    next_rank,
     to_readers,
     to_trust_votes,
+    unsent_mass,
     with_transition_share,
 )
 
 log = logging.getLogger(__name__)
+
+ENGINES = ("graphframes", "local")
+# Pregel checkpoints its vertex frame every this many supersteps (locally: the frame is persisted anyway).
+CHECKPOINT_INTERVAL = 2
 
 
 @dataclass(frozen=True)
@@ -52,16 +62,27 @@ class PageRankResult:
 
 
 @dataclass(frozen=True)
+class EngineChoice:
+    engine: str  # "graphframes" or "local"
+    reason: str  # why, for the log
+    auto: bool = False  # chosen by `auto` from the edge count
+    local_max_edges: int = 0
+
+
+@dataclass(frozen=True)
 class Engine:
-    """Where PageRank runs: `name` is "auto", "local" or "spark" ([pagerank] engine)."""
+    """Where PageRank runs: `name` is "auto", "graphframes" or "local" ([pagerank] engine)."""
 
     name: str = "auto"
     local_max_edges: int = 2_000_000
 
-    def pick(self, edge_count: int) -> str:
+    def pick(self, edge_count: int) -> EngineChoice:
         if self.name != "auto":
-            return self.name
-        return "local" if edge_count <= self.local_max_edges else "spark"
+            return EngineChoice(self.name, f"pagerank.engine = {self.name!r}", False, self.local_max_edges)
+        local = edge_count <= self.local_max_edges
+        relation = "<=" if local else ">"
+        reason = f"auto: {edge_count:,} edges {relation} pagerank.local_max_edges {self.local_max_edges:,}"
+        return EngineChoice("local" if local else "graphframes", reason, True, self.local_max_edges)
 
 
 def weighted_pagerank(
@@ -72,50 +93,64 @@ def weighted_pagerank(
     max_iterations: int = 100,
     teleport: DataFrame | None = None,
     votes: DataFrame | None = None,
-    engine: str = "spark",
+    start: DataFrame | None = None,
+    engine: str = "graphframes",
 ) -> PageRankResult:
     """vertices: id; edges: src, dst, weight (> 0). Edges whose ends are not vertices are ignored.
 
     teleport (id, teleport >= 0): personalization weights, normalised to 1 (networkx `personalization`,
     dangling mass following it too); None = uniform. votes (id, vote in (0, 1]): the share of each
-    vertex's rank sent along its edges; None = all 1. engine: "spark" or "local" (see the module docstring).
+    vertex's rank sent along its edges; None = all 1. start (id, rank): a warm start (networkx `nstart`;
+    vertices without one start at 1/N, then all are renormalised); None = uniform.
+    engine: "graphframes" or "local" (see the module docstring).
     """
     if engine == "local":
-        return local_pagerank(vertices, edges, damping, tolerance, max_iterations, teleport, votes)
-    if engine != "spark":
-        raise ValueError(f"unknown PageRank engine {engine!r}: expected 'spark' or 'local'")
-    ids = vertices.select("id").distinct()
+        return local_pagerank(vertices, edges, damping, tolerance, max_iterations, teleport, votes, start)
+    if engine != "graphframes":
+        raise ValueError(f"unknown PageRank engine {engine!r}: expected one of {', '.join(ENGINES)}")
+    ids = vertices.select("id").distinct().persist(StorageLevel.MEMORY_AND_DISK)
     vertex_count = ids.count()
     if vertex_count == 0:
+        ids.unpersist()
         return PageRankResult(ids.select("id", F.lit(0.0).alias("pagerank")), 0, 0, True, 0.0)
 
     known = ids.select(F.col("id").alias("src"))
     kept_edges = edges.join(known, on="src", how="left_semi").join(
         known.select(F.col("src").alias("dst")), on="dst", how="left_semi"
     )
-    transitions = with_transition_share(kept_edges, votes).persist(StorageLevel.MEMORY_AND_DISK)
-    ranks = initial_ranks(ids, transitions, vertex_count, teleport, votes).checkpoint(eager=True)
-    redistributed_mass = convergence_stats(ranks.withColumn("previous_rank", F.col("rank"))).first().redistributed_mass
+    transitions = with_transition_share(kept_edges, votes).localCheckpoint()
+    state = initial_ranks(ids, transitions, vertex_count, teleport, votes, start).localCheckpoint()
+    ids.unpersist()
 
-    iterations, l1_change, converged = 0, float("inf"), False
+    new_rank = next_rank(Pregel.msg(), F.col("redistributed_mass"), damping)
     threshold = vertex_count * tolerance
-    while iterations < max_iterations:
-        iterations += 1
-        # Each step joins the previous ranks twice, so an uncut plan would double every iteration.
-        # A lazy local checkpoint is filled by the stats job itself: one Spark job per iteration.
-        ranks = pagerank_step(ranks, transitions, damping, redistributed_mass).localCheckpoint(eager=False)
-        stats = convergence_stats(ranks).first()
-        l1_change, redistributed_mass = stats.l1_change, stats.redistributed_mass
-        log.debug("pagerank iteration %d: L1 change %.3e", iterations, l1_change)
-        if l1_change < threshold:
-            converged = True
-            break
-    transitions.unpersist()
-    if not converged:
-        log.warning("pagerank stopped after %d iterations without converging (L1 change %.3e)", iterations, l1_change)
-    return PageRankResult(
-        ranks.select("id", F.col("rank").alias("pagerank")), vertex_count, iterations, converged, l1_change, redistributed_mass
+    final = (
+        GraphFrame(state.withColumnRenamed("rank", "start_rank"), transitions)
+        .pregel.setMaxIter(max_iterations)
+        .setCheckpointInterval(CHECKPOINT_INTERVAL)
+        .setUseLocalCheckpoints(True)
+        .withVertexColumn("rank", F.col("start_rank"), new_rank)
+        .withVertexColumn("redistributed_mass", unsent_mass(F.col("start_rank")), unsent_mass(new_rank))
+        .withVertexColumn("l1_change", F.lit(float("inf")), l1_change(new_rank, F.col("rank")))
+        .withVertexColumn("iteration", F.lit(0), F.col("iteration") + 1)
+        # One global vote: every vertex stays active until the whole vector's L1 change is small enough.
+        .setInitialActiveVertexExpression(F.lit(True))
+        .setUpdateActiveVertexExpression(l1_change(new_rank, F.col("rank")) >= F.lit(threshold))
+        .setStopIfAllNonActiveVertices(True)
+        .required_src_columns("rank")
+        .sendMsgToDst(Pregel.src("rank") * Pregel.edge("share"))
+        .aggMsgs(F.sum(Pregel.msg()))
+        .run()
     )
+    stats = final.select("iteration", "l1_change", "redistributed_mass", "_pregel_is_active").first()
+    iterations, change = int(stats.iteration), float(stats.l1_change)
+    converged = not stats._pregel_is_active
+    if not converged:
+        log.warning("pagerank stopped after %d iterations without converging (L1 change %.3e)", iterations, change)
+    ranks = final.select("id", F.col("rank").alias("pagerank")).localCheckpoint()
+    final.unpersist()
+    transitions.unpersist()
+    return PageRankResult(ranks, vertex_count, iterations, converged, change, float(stats.redistributed_mass))
 
 
 def local_pagerank(
@@ -126,8 +161,9 @@ def local_pagerank(
     max_iterations: int,
     teleport: DataFrame | None = None,
     votes: DataFrame | None = None,
+    start: DataFrame | None = None,
 ) -> PageRankResult:
-    """weighted_pagerank in the driver: the same formula (transforms.model.graph.pagerank_step) as a
+    """weighted_pagerank in the driver: the same formula (transforms.model.graph.next_rank) as a
     sparse matrix-vector product. The caller bounds the graph's size (Engine.local_max_edges)."""
     spark = vertices.sparkSession
     ids = vertices.select("id").distinct().toPandas()["id"]
@@ -162,6 +198,11 @@ def local_pagerank(
         spread_to = spread_to / spread_to.sum()
 
     ranks = np.full(vertex_count, 1.0 / vertex_count)
+    if start is not None:
+        start_table = start.select("id", F.col("rank").cast("double")).toPandas()
+        positions = index.get_indexer(start_table["id"])
+        ranks[positions[positions >= 0]] = start_table["rank"].to_numpy()[positions >= 0]
+        ranks = ranks / ranks.sum()
     redistributed_mass = float(ranks @ (1.0 - kept))
     iterations, l1_change, converged = 0, float("inf"), False
     threshold = vertex_count * tolerance
@@ -196,7 +237,7 @@ def trust_votes(
     full_vote_trust: float,
     untrusted_vote: float,
     reader_vote: float,
-    engine: str = "spark",
+    engine: str = "graphframes",
 ) -> TrustResult:
     """TrustRank: PageRank teleporting only to readers (persons nobody engages with), so trust reaches a
     person only through engagement that starts outside any closed ring; then each person's vote."""

@@ -118,13 +118,21 @@ def overwrite(df: DataFrame, table: Table, lake: Path) -> None:
 
 def last_commit_metrics(spark: SparkSession, table: Table, lake: Path) -> dict[str, int]:
     """Row counts Delta recorded for the latest commit (one-row metadata)."""
-    history = DeltaTable.forPath(spark, table.path(lake)).history(1).select("operationMetrics").first()
+    return _commit_metrics(DeltaTable.forPath(spark, table.path(lake)))
+
+
+def current_version(spark: SparkSession, table: Table, lake: Path) -> int:
+    return _version(DeltaTable.forPath(spark, table.path(lake)))
+
+
+def _commit_metrics(delta_table: DeltaTable) -> dict[str, int]:
+    history = delta_table.history(1).select("operationMetrics").first()
     metrics = (history.operationMetrics if history else None) or {}
     return {name: int(value) for name, value in metrics.items() if value.isdigit()}
 
 
-def current_version(spark: SparkSession, table: Table, lake: Path) -> int:
-    return DeltaTable.forPath(spark, table.path(lake)).history(1).select("version").first().version
+def _version(delta_table: DeltaTable) -> int:
+    return delta_table.history(1).select("version").first().version
 
 
 def version_range(spark: SparkSession, table: Table, lake: Path) -> tuple[int, int]:
@@ -194,12 +202,11 @@ class Lake:
         overwrite(df, table, self.root)
 
     def last_commit_metrics(self, table: Table) -> dict[str, int]:
-        history = self.table(table).history(1).select("operationMetrics").first()
-        metrics = (history.operationMetrics if history else None) or {}
-        return {name: int(value) for name, value in metrics.items() if value.isdigit()}
+        """Row counts Delta recorded for the table's latest commit (one-row metadata)."""
+        return _commit_metrics(self.table(table))
 
     def current_version(self, table: Table) -> int:
-        return self.table(table).history(1).select("version").first().version
+        return _version(self.table(table))
 
     def path(self, table: Table) -> str:
         return table.path(self.root)

@@ -282,6 +282,11 @@ _SCORE_FIELDS = [
     ("moments", MOMENTS, False),
     ("model_version", T.StringType(), False),
     ("config_hash", T.StringType(), False),
+    # Added with communities: nullable, so tables of an earlier release gain them (storage.ensure_table);
+    # null when communities are disabled ([model.communities] enabled = false).
+    ("community_id", T.StringType(), True),  # the person's community (transforms.model.communities)
+    ("community_size", T.LongType(), True),
+    ("community_share", T.DoubleType(), True),  # share of tonight's rank sent from inside the community
 ]
 
 INFLUENCE_SCORES = Table(
@@ -317,6 +322,41 @@ PROFILES = Table(
         "The published table: one current row per person, from the latest published run date; "
         "(network, account_id), the person's primary account, is unique too."
     ),
+)
+
+COMMUNITY_PERSONS = T.ArrayType(
+    T.StructType(
+        [
+            T.StructField("person_id", T.StringType(), True),
+            T.StructField("network", T.StringType(), True),
+            T.StructField("account_id", T.StringType(), True),
+            T.StructField("score", T.IntegerType(), True),
+        ]
+    )
+)
+COMMUNITY_TOPICS = T.ArrayType(
+    T.StructType(
+        [
+            T.StructField("topic_id", T.StringType(), True),
+            T.StructField("name", T.StringType(), True),
+            T.StructField("persons", T.LongType(), True),
+        ]
+    )
+)
+COMMUNITIES = Table(
+    "gold",
+    "communities",
+    _schema(
+        [
+            ("community_id", T.StringType(), False),
+            ("size", T.LongType(), False),
+            ("top_persons", COMMUNITY_PERSONS, False),
+            ("top_topics", COMMUNITY_TOPICS, False),
+            ("as_of_date", T.DateType(), False),
+        ]
+    ),
+    key=("community_id",),
+    description="One row per community of the published night: its size, highest-scored persons and most held topics.",
 )
 
 # Delta refuses NOT NULL inside arrays, so nested fields are nullable.
@@ -446,6 +486,7 @@ ALL_TABLES = (
     STAGED_SCORES,
     INFLUENCE_SCORES,
     PROFILES,
+    COMMUNITIES,
     RUNS,
     GOVERNANCE_REQUESTS,
     CONSENT,

@@ -10,11 +10,13 @@ seconds, and the frames the next stage needs); `RunRecord.run` times it and keep
   consent     opted-out, erased and minor persons left out of what the model sees
   graph       the window's interactions, model-weighted (kind x decay) -> person edges (self-loops dropped)
   trust       TrustRank from persons with an audience -> each person's vote (anti-gaming)
-  pagerank    weighted PageRank (networkx semantics, votes applied)
-  enrich      calibrated score 1-100 (smoothed), sub-scores, explanation, topics, moments
+  pagerank    weighted PageRank (networkx semantics, votes applied), warm-started from the last published night
+  communities label propagation on the same graph -> each person's community
+  enrich      calibrated score 1-100 (smoothed), sub-scores, explanation, topics, moments, community
   scores      the candidate rows -> staging/influence_scores
-  validate    the staged scores, the profiles they would publish and, run over run, the published profiles
-  publish     score history for the date, then profiles in one MERGE (only if no newer date is published)
+  validate    the staged scores, the profiles and communities they would publish and, run over run, the published profiles
+  publish     score history for the date, then profiles in one MERGE and communities replaced (only if no
+              newer date is published)
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Publish: the night's staged scores become the score history for its date, then gold/profiles in one
-MERGE (inserts, changes, removals: one Delta commit), unless a newer date is already published."""
+MERGE (inserts, changes, removals: one Delta commit) and gold/communities replaced, unless a newer date
+is already published."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from pyspark.sql import functions as F
 from influence.config import Config
 from influence.governance import privacy_key
 from influence.storage import Lake
-from influence.tables import INFLUENCE_SCORES, PROFILES, STAGED_SCORES
+from influence.tables import COMMUNITIES, INFLUENCE_SCORES, PROFILES, STAGED_SCORES
 from stages.bronze import date_predicate
 from stages.result import StageResult
+from transforms.model.communities import to_community_table
 from transforms.model.scoring import to_profiles
 
 log = logging.getLogger(__name__)
@@ -28,6 +30,7 @@ class PublishResult(StageResult):
     profiles_updated: int
     profiles_deleted: int
     profiles_version: int | None
+    communities: int
     message: str
 
 
@@ -48,6 +51,7 @@ def publish(lake: Lake, config: Config, run_date: dt.date) -> PublishResult:
             profiles_updated=0,
             profiles_deleted=0,
             profiles_version=None,
+            communities=0,
             message=message,
         )
 
@@ -74,6 +78,10 @@ def publish(lake: Lake, config: Config, run_date: dt.date) -> PublishResult:
     )
     version = lake.current_version(PROFILES)
     total = lake.read(PROFILES).count()
+    settings = config.model.communities
+    # Replaced whole: the table describes the published night only (empty when communities are off).
+    lake.overwrite(to_community_table(staged, settings.top_persons, settings.top_topics), COMMUNITIES)
+    communities = lake.last_commit_metrics(COMMUNITIES).get("numOutputRows", 0)
     return PublishResult(
         profiles_published=True,
         profiles=total,
@@ -81,5 +89,6 @@ def publish(lake: Lake, config: Config, run_date: dt.date) -> PublishResult:
         profiles_updated=updated,
         profiles_deleted=deleted,
         profiles_version=version,
+        communities=communities,
         message=f"published {total} profiles as of {run_date} (profiles version {version})",
     )

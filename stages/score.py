@@ -1,7 +1,8 @@
 """Score: the window's interactions -> influence_scores rows (docs/model.md).
 
-graph (model weights, persons) -> TrustRank votes -> weighted PageRank -> calibrated, smoothed score,
-sub-scores, explanation, topics and moments. Reads nothing itself: the nightly job passes the lake's
+graph (model weights, persons) -> TrustRank votes -> weighted PageRank (warm-started from the last
+published night) -> communities -> calibrated, smoothed score, sub-scores, explanation, topics, moments
+and community. Reads nothing itself: the nightly job passes the lake's
 silver tables, tests and benchmarks pass frames they built.
 """
 
@@ -17,10 +18,11 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession, functions as F
 
 from influence import governance
+from influence.communities import detect_communities
 from influence.config import Config
 from influence.governance import privacy_key
 from influence.model import config_hash, load_reference, load_taxonomy
-from influence.pagerank import Engine, PageRankResult, TrustResult, trust_votes, weighted_pagerank
+from influence.pagerank import Engine, EngineChoice, PageRankResult, TrustResult, trust_votes, weighted_pagerank
 from influence.storage import Lake
 from influence.tables import (
     ACCOUNTS,
@@ -34,12 +36,14 @@ from influence.tables import (
     TOPICS,
 )
 from stages.result import StageResult
+from transforms.model.communities import to_community_shares
 from transforms.model.graph import edges_of, vertices_of, with_persons
 from transforms.model.scoring import (
     baseline_rank,
     to_engagement_flows,
     to_influence_scores,
     to_previous_scores,
+    to_warm_start,
     with_calibrated_scores,
     with_engagement,
     with_explanation,
@@ -114,32 +118,22 @@ def build_graph(interactions: DataFrame, links: DataFrame | None) -> GraphResult
     return GraphResult(vertices=vertices.count(), edges=edges.count(), persons=persons, vertex_frame=vertices, edge_frame=edges)
 
 
-def pick_engine(config: Config, graph: GraphResult) -> str:
+def pick_engine(config: Config, graph: GraphResult) -> EngineChoice:
     settings = config.pagerank
-    engine = Engine(settings.engine, settings.local_max_edges).pick(graph.edges)
-    if settings.engine == "auto":
-        relation = "<=" if engine == "local" else ">"
-        log.info(
-            "centrality engine %s: %d edges %s pagerank.local_max_edges %d",
-            engine,
-            graph.edges,
-            relation,
-            settings.local_max_edges,
-        )
-    return engine
+    choice = Engine(settings.engine, settings.local_max_edges).pick(graph.edges)
+    log.info("centrality engine %s (%s)", choice.engine, choice.reason)
+    return choice
 
 
 @dataclass(frozen=True, kw_only=True)
 class TrustStage(StageResult):
     readers: int
     iterations: int
-    local_engine: bool
     trust: TrustResult
 
 
-def compute_trust(config: Config, graph: GraphResult) -> TrustStage:
+def compute_trust(config: Config, graph: GraphResult, engine: EngineChoice) -> TrustStage:
     model, settings = config.model, config.pagerank
-    engine = pick_engine(config, graph)
     trust = TrustResult(None, 0, 0)
     if model.trust.enabled:
         trust = trust_votes(
@@ -151,22 +145,30 @@ def compute_trust(config: Config, graph: GraphResult) -> TrustStage:
             model.trust.full_vote_trust,
             model.trust.untrusted_vote,
             model.trust.reader_vote,
-            engine=engine,
+            engine=engine.engine,
         )
-    return TrustStage(readers=trust.readers, iterations=trust.iterations, local_engine=engine == "local", trust=trust)
+    return TrustStage(readers=trust.readers, iterations=trust.iterations, trust=trust, extra=engine_counts(engine))
+
+
+def engine_counts(choice: EngineChoice) -> dict[str, int]:
+    """The run log's record of the engine: which ran (engine_<name> = 1) and why: engine_auto = 1 when
+    `auto` chose it by comparing the graph's edges (the graph stage's count) with local_max_edges."""
+    return {f"engine_{choice.engine}": 1, "engine_auto": int(choice.auto), "local_max_edges": choice.local_max_edges}
 
 
 @dataclass(frozen=True, kw_only=True)
 class PageRankStage(StageResult):
     iterations: int
     converged: bool
-    local_engine: bool
+    warm_start: bool
     result: PageRankResult
 
 
-def compute_pagerank(config: Config, graph: GraphResult, trust: TrustResult) -> PageRankStage:
+def compute_pagerank(
+    config: Config, graph: GraphResult, trust: TrustResult, engine: EngineChoice, start: DataFrame | None = None
+) -> PageRankStage:
+    """start (id, rank): last night's published ranks, or None for a cold start."""
     settings = config.pagerank
-    engine = pick_engine(config, graph)
     result = weighted_pagerank(
         graph.vertex_frame,
         graph.edge_frame,
@@ -174,16 +176,40 @@ def compute_pagerank(config: Config, graph: GraphResult, trust: TrustResult) -> 
         settings.tolerance,
         settings.max_iterations,
         votes=trust.votes,
-        engine=engine,
+        start=start,
+        engine=engine.engine,
     )
     log.info(
-        "pagerank (%s engine): %d iterations, L1 change %.2e, converged=%s",
-        engine,
+        "pagerank (%s engine, %s start): %d iterations, L1 change %.2e, converged=%s",
+        engine.engine,
+        "warm" if start is not None else "cold",
         result.iterations,
         result.l1_change,
         result.converged,
     )
-    return PageRankStage(iterations=result.iterations, converged=result.converged, local_engine=engine == "local", result=result)
+    return PageRankStage(
+        iterations=result.iterations,
+        converged=result.converged,
+        warm_start=start is not None,
+        result=result,
+        extra=engine_counts(engine),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommunitiesStage(StageResult):
+    communities: int
+    largest_community: int
+    frame: DataFrame | None  # id, community_id, community_size; None when disabled
+
+
+def compute_communities(config: Config, graph: GraphResult) -> CommunitiesStage:
+    settings = config.model.communities
+    if not settings.enabled or graph.vertices == 0:
+        return CommunitiesStage(communities=0, largest_community=0, frame=None)
+    frame = detect_communities(graph.vertex_frame, graph.edge_frame, settings.max_iterations, privacy_key(config))
+    summary = frame.agg(F.countDistinct("community_id").alias("communities"), F.max("community_size").alias("largest")).first()
+    return CommunitiesStage(communities=summary.communities, largest_community=summary.largest, frame=frame)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -199,11 +225,13 @@ def enrich(
     graph: GraphResult,
     trust: TrustResult,
     pagerank: PageRankResult,
+    communities: DataFrame | None,
     posts: DataFrame,
     links: DataFrame | None,
     history: DataFrame | None,
 ) -> EnrichResult:
-    """Calibrated, smoothed score, sub-scores, explanation, topics and moments of every vertex."""
+    """Calibrated, smoothed score, sub-scores, explanation, topics, moments and community of every vertex.
+    communities: id, community_id, community_size, or None (the community columns are then null)."""
     model, settings = config.model, config.pagerank
     reference = load_reference(config)
     _, taxonomy = load_taxonomy(spark, config)
@@ -229,6 +257,17 @@ def enrich(
     )
     topic_names = taxonomy.select("topic_id", "name").distinct()
     baseline = baseline_rank(settings.damping, pagerank.redistributed_mass, pagerank.vertex_count)
+    if communities is not None:
+        membership = communities.join(to_community_shares(flows, communities, baseline), on="id", how="left").select(
+            "id", "community_id", "community_size", F.coalesce(F.col("community_share"), F.lit(0.0)).alias("community_share")
+        )
+    else:
+        membership = vertices.select(
+            "id",
+            F.lit(None).cast("string").alias("community_id"),
+            F.lit(None).cast("long").alias("community_size"),
+            F.lit(None).cast("double").alias("community_share"),
+        )
     scored = (
         ranked.transform(with_sub_measures, persons, edges)
         .transform(with_calibrated_scores, reference.anchors)
@@ -238,6 +277,7 @@ def enrich(
         .transform(with_explanation, flows, baseline, model.top_engagers)
         .join(to_person_topics(post_engagement, post_topics, topic_names, model.top_topics), on="id", how="left")
         .join(to_moments(post_engagement, model.top_moments), on="id", how="left")
+        .join(membership, on="id", how="left")
         .withColumns(
             {
                 "topics": F.coalesce(F.col("topics"), F.array().cast(TOPICS)),
@@ -255,9 +295,12 @@ class ScoredNight:
     pagerank: PageRankResult
     trust: TrustResult
     graph: GraphResult
+    communities: DataFrame | None = None
 
     def release(self) -> None:
         self.graph.release()
+        if self.communities is not None:
+            self.communities.unpersist()
 
 
 def score_night(
@@ -279,10 +322,13 @@ def score_night(
     kind_weights = dataclasses.asdict(model.kind_weights) if model.use_kind_weights else None
     weighted = with_model_weights(interactions, run_date, model.window_days, model.half_life_days, kind_weights)
     graph = run("graph", build_graph, weighted, links)
-    trust = run("trust", compute_trust, config, graph).trust
-    pagerank = run("pagerank", compute_pagerank, config, graph, trust).result
-    enriched = run("enrich", enrich, spark, config, run_date, graph, trust, pagerank, posts, links, history)
-    return ScoredNight(enriched.scores, pagerank, trust, graph)
+    engine = pick_engine(config, graph)
+    trust = run("trust", compute_trust, config, graph, engine).trust
+    start = to_warm_start(history, run_date) if history is not None and config.pagerank.warm_start else None
+    pagerank = run("pagerank", compute_pagerank, config, graph, trust, engine, start).result
+    communities = run("communities", compute_communities, config, graph).frame
+    enriched = run("enrich", enrich, spark, config, run_date, graph, trust, pagerank, communities, posts, links, history)
+    return ScoredNight(enriched.scores, pagerank, trust, graph, communities)
 
 
 @dataclass(frozen=True, kw_only=True)

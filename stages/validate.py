@@ -10,7 +10,12 @@ from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, functions as F
 
-from expectations import influence_scores as scores_suite, profiles as profiles_suite, run_over_run as run_over_run_suite
+from expectations import (
+    communities as communities_suite,
+    influence_scores as scores_suite,
+    profiles as profiles_suite,
+    run_over_run as run_over_run_suite,
+)
 from expectations.runner import SuiteResult, Validator
 from influence import governance
 from influence.config import Config
@@ -20,6 +25,7 @@ from influence.storage import Lake
 from influence.tables import PROFILES, STAGED_SCORES
 from stages.checks import require_passed
 from stages.result import StageResult
+from transforms.model.communities import to_community_table
 from transforms.model.scoring import to_profiles
 from transforms.quality import to_run_over_run
 
@@ -63,9 +69,11 @@ def compare_with_published(
 
 
 def gold_suites(lake: Lake, config: Config, run_date: dt.date, staged: DataFrame, validator: Validator) -> list[SuiteResult]:
-    """The staged scores' own suite and the suite of the profiles they would publish."""
+    """The staged scores' own suite, the suite of the profiles they would publish and, with communities
+    on, the suite of the communities they would publish."""
     key = privacy_key(config)
     return [
+        *community_suites(config, run_date, staged, validator),
         validator.validate(
             scores_suite.with_checked_columns(staged),
             scores_suite.build_suite(),
@@ -80,6 +88,21 @@ def gold_suites(lake: Lake, config: Config, run_date: dt.date, staged: DataFrame
             profiles_suite.build_suite(),
             {"as_of_dates": [run_date.isoformat()]},
         ),
+    ]
+
+
+def community_suites(config: Config, run_date: dt.date, staged: DataFrame, validator: Validator) -> list[SuiteResult]:
+    settings = config.model.communities
+    if not settings.enabled:
+        return []
+    members = staged.filter(F.col("community_id").isNotNull()).count()
+    communities = to_community_table(staged, settings.top_persons, settings.top_topics)
+    return [
+        validator.validate(
+            communities_suite.with_checked_columns(communities),
+            communities_suite.build_suite(),
+            {"persons": members, "as_of_dates": [run_date.isoformat()]},
+        )
     ]
 
 

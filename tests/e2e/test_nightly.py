@@ -6,7 +6,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from influence import storage
-from influence.tables import INTERACTIONS, PROFILES, QUARANTINE, RAW_LINES
+from influence.tables import COMMUNITIES, INTERACTIONS, PROFILES, QUARANTINE, RAW_LINES
 from jobs.cli import main
 from tests.support.cli import nightly, profiles, runs
 from tests.support.lakes import NIGHT_TWO, RUN_DATE, copy_lake
@@ -46,6 +46,7 @@ def test_first_night_publishes_validated_profiles(spark, first_night):
         "posts",
         "quarantine",
         "accounts",
+        "communities",
         "influence_scores",
         "profiles",
     ]  # no run_over_run: nothing was published before this first night
@@ -59,6 +60,7 @@ def test_first_night_publishes_validated_profiles(spark, first_night):
         "graph",
         "trust",
         "pagerank",
+        "communities",
         "enrich",
         "scores",
         "validate",
@@ -67,6 +69,30 @@ def test_first_night_publishes_validated_profiles(spark, first_night):
     # 23 lines landed, 20 conformed interactions, 1 quarantined line (counted in DAY_ONE by hand)
     counts = {t.name: storage.read(spark, t, lake).count() for t in (RAW_LINES, INTERACTIONS, QUARANTINE)}
     assert counts == {"raw_lines": 23, "interactions": 20, "quarantine": 1}
+
+
+def test_first_night_publishes_communities_inside_connected_components(spark, first_night):
+    lake = first_night.lake
+    published = storage.read(spark, PROFILES, lake).collect()
+    members: dict[str, set[str]] = {}
+    for row in published:
+        members.setdefault(row.community_id, set()).add(row.account_id)
+        assert 0.0 <= row.community_share <= 1.0
+    assert all(row.community_size == len(members[row.community_id]) for row in published)
+    # DAY_ONE's connected components, read off tests/support/snap.py by hand (10 only engages itself)
+    day_one_components = [{"1", "2", "3", "4", "5", "6", "7", "11", "12", "13", "14"}, {"8", "9"}, {"15", "16"}, {"10"}]
+    assert all(any(group <= component for component in day_one_components) for group in members.values())
+    communities = {row.community_id: row for row in storage.read(spark, COMMUNITIES, lake).collect()}
+    assert set(communities) == set(members)
+    for community_id, row in communities.items():
+        assert row.size == len(members[community_id])
+        assert {p.account_id for p in row.top_persons} <= members[community_id]
+        assert 1 <= len(row.top_persons) <= min(5, row.size)
+        assert row.as_of_date.isoformat() == "2012-07-01"
+    [run] = runs(lake)
+    counts = next(s["counts"] for s in run["stages"] if s["stage"] == "communities")
+    assert counts["communities"] == len(communities)
+    assert counts["largest_community"] == max(row.size for row in communities.values())
 
 
 def test_a_rerun_of_the_night_changes_nothing(spark, first_night, tmp_path):
@@ -112,6 +138,19 @@ def test_second_night_is_incremental_and_backfill_keeps_the_newer_profiles(spark
     current = storage.read(spark, PROFILES, lake)
     assert {row.as_of_date.isoformat() for row in current.select("as_of_date").distinct().collect()} == {"2012-07-02"}
     assert current.count() == 18  # 16 accounts of day one + 20 and 21
+    warm = next(s["counts"] for s in runs(lake)[0]["stages"] if s["stage"] == "pagerank")
+    assert warm["warm_start"] == 1  # started from the first night's published ranks
+    # the same night started cold needs more iterations (to the same ranks, within the tolerance)
+    cold_lake = copy_lake(first_night.lake, tmp_path / "cold")
+    cold_config = tmp_path / "cold.toml"
+    cold_config.write_text("[pagerank]\nwarm_start = false\n")
+    assert nightly("2012-07-02", tmp_path / "d2", cold_lake, "--config", str(cold_config)) == 0
+    cold = next(s["counts"] for s in runs(cold_lake)[0]["stages"] if s["stage"] == "pagerank")
+    assert cold["warm_start"] == 0
+    assert warm["iterations"] < cold["iterations"]
+    warm_ranks = {row.person_id: row.pagerank for row in current.collect()}
+    cold_ranks = {row.person_id: row.pagerank for row in storage.read(spark, PROFILES, cold_lake).collect()}
+    assert sum(abs(warm_ranks[p] - cold_ranks[p]) for p in warm_ranks) < 18 * 1e-6 * 2 / 0.15
 
     before = profiles(spark, lake)
     assert nightly("2012-06-30", land(tmp_path / "d0", "day0.txt", ["30 31 1341014400 RT"]), lake) == 0

@@ -6,7 +6,7 @@ is that person, any other account is its own person `<network>:<account_id>`. An
 person who engages to the person engaged with (A retweets B: A -> B), so rank flows to the engaged.
 """
 
-from pyspark.sql import Column, DataFrame, functions as F
+from pyspark.sql import Column, DataFrame, Window, functions as F
 
 
 def person_of_account(network: Column, account_id: Column) -> Column:
@@ -110,11 +110,17 @@ def with_transition_share(edges: DataFrame, votes: DataFrame | None = None) -> D
 
 
 def initial_ranks(
-    vertices: DataFrame, edges: DataFrame, vertex_count: int, teleport: DataFrame | None = None, votes: DataFrame | None = None
+    vertices: DataFrame,
+    edges: DataFrame,
+    vertex_count: int,
+    teleport: DataFrame | None = None,
+    votes: DataFrame | None = None,
+    start: DataFrame | None = None,
 ) -> DataFrame:
-    """Uniform start 1/N. Per vertex: is_dangling (no out-edge); kept, the share of its rank it sends
-    along its edges (its vote, 0 when dangling); teleport, its share of the redistributed rank
-    (uniform 1/N, or the normalised `teleport` weights: id, teleport)."""
+    """Per vertex: kept, the share of its rank it sends along its edges (its vote, 0 when dangling);
+    teleport, its share of the redistributed rank (uniform 1/N, or the normalised `teleport` weights:
+    id, teleport); rank, where the power iteration starts: uniform 1/N, or a warm start (id, rank:
+    last night's ranks) where a vertex without one starts at 1/N, renormalised to sum 1."""
     sources = edges.select(F.col("src").alias("id")).distinct().withColumn("has_out_edges", F.lit(True))
     state = vertices.join(sources, on="id", how="left")
     vote = F.lit(1.0)
@@ -127,61 +133,47 @@ def initial_ranks(
         total = weights.agg(F.sum("teleport_weight").alias("teleport_total"))
         state = state.join(weights, on="id", how="left").crossJoin(F.broadcast(total))
         share = F.coalesce(F.col("teleport_weight"), F.lit(0.0)) / F.col("teleport_total")
+    rank = F.lit(1.0 / vertex_count)
+    if start is not None:
+        state = state.join(start.select("id", F.col("rank").alias("start_rank")), on="id", how="left")
+        unnormalised = F.coalesce(F.col("start_rank"), F.lit(1.0 / vertex_count))
+        rank = unnormalised / F.sum(unnormalised).over(whole_graph())
     return state.select(
         "id",
-        F.col("has_out_edges").isNull().alias("is_dangling"),
         F.when(F.col("has_out_edges").isNull(), F.lit(0.0)).otherwise(vote).alias("kept"),
         share.alias("teleport"),
-        F.lit(1.0 / vertex_count).alias("rank"),
+        rank.alias("rank"),
     )
 
 
-def pagerank_step(ranks: DataFrame, transitions: DataFrame, damping: float, redistributed_mass: float) -> DataFrame:
+def whole_graph() -> Window:
+    """PageRank's global terms (the mass to redistribute, the L1 change) are sums over every vertex: a
+    window over the whole graph keeps them inside one select, so each iteration is one Pregel step."""
+    return Window.partitionBy()
+
+
+def unsent_mass(rank: Column) -> Column:
+    """R, the redistributed mass: the rank dangling vertices hold plus the part (1 - vote) the others
+    do not send along their edges (needs the vertex column `kept`)."""
+    return F.sum(rank * (F.lit(1.0) - F.col("kept"))).over(whole_graph())
+
+
+def next_rank(incoming: Column, redistributed_mass: Column, damping: float) -> Column:
     """One power iteration, as networkx.pagerank defines it (with a personalization vector p):
 
     x'(v) = d * sum_{u->v} x(u) * vote(u) * w(u,v) / W(u) + p(v) * (d * R + 1 - d),
-    where R, the redistributed mass, is the rank dangling vertices hold plus the part (1 - vote) that
-    the others do not send along their edges. With every vote 1 and p uniform this is networkx's
-    pagerank(G, alpha=d, weight="weight"); with a personalization, networkx's with dangling=p.
-    Keeps the previous rank as `previous_rank` for the convergence test.
+    where incoming is the sum (null when nothing arrives) and R the redistributed mass (unsent_mass).
+    With every vote 1 and p uniform this is networkx's pagerank(G, alpha=d, weight="weight"); with a
+    personalization, networkx's with dangling=p. Needs the vertex column `teleport` (p).
     """
-    messages = (
-        ranks.select(F.col("id").alias("src"), "rank")
-        .join(transitions, on="src", how="inner")
-        .select(
-            F.col("dst").alias("id"),
-            (F.col("rank") * F.col("share")).alias("received"),
-            F.lit(None).cast("boolean").alias("is_dangling"),
-            F.lit(None).cast("double").alias("kept"),
-            F.lit(None).cast("double").alias("teleport"),
-            F.lit(None).cast("double").alias("previous_rank"),
-        )
-    )
-    # Every vertex sends itself an empty message carrying its own state, so one aggregation
-    # (instead of a second join) gives each vertex its incoming rank and its previous values.
-    own_state = ranks.select(
-        "id", F.lit(0.0).alias("received"), "is_dangling", "kept", "teleport", F.col("rank").alias("previous_rank")
-    )
-    spread = damping * redistributed_mass + 1.0 - damping
-    return (
-        own_state.unionByName(messages)
-        .groupBy("id")
-        .agg(
-            F.max("is_dangling").alias("is_dangling"),
-            F.max("kept").alias("kept"),
-            F.max("teleport").alias("teleport"),
-            (F.lit(damping) * F.sum("received") + F.max("teleport") * F.lit(spread)).alias("rank"),
-            F.max("previous_rank").alias("previous_rank"),
-        )
+    return F.lit(damping) * F.coalesce(incoming, F.lit(0.0)) + F.col("teleport") * (
+        F.lit(damping) * redistributed_mass + F.lit(1.0 - damping)
     )
 
 
-def convergence_stats(ranks: DataFrame) -> DataFrame:
-    """One row: L1 change since the previous step, and the redistributed mass (see pagerank_step)."""
-    return ranks.agg(
-        F.sum(F.abs(F.col("rank") - F.col("previous_rank"))).alias("l1_change"),
-        F.coalesce(F.sum(F.col("rank") * (F.lit(1.0) - F.col("kept"))), F.lit(0.0)).alias("redistributed_mass"),
-    )
+def l1_change(new_rank: Column, rank: Column) -> Column:
+    """The L1 norm of the change of the whole rank vector (networkx stops when it is below N * tol)."""
+    return F.sum(F.abs(new_rank - rank)).over(whole_graph())
 
 
 def to_readers(vertices: DataFrame, edges: DataFrame) -> DataFrame:

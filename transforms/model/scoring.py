@@ -117,13 +117,22 @@ def with_smoothed_score(scored: DataFrame, previous: DataFrame, smoothing: float
     )
 
 
-def to_previous_scores(history: DataFrame, run_date: dt.date) -> DataFrame:
-    """person_id, previous_score: each person's score on the latest history date before run_date."""
+def latest_before(history: DataFrame, run_date: dt.date) -> DataFrame:
+    """The history rows of the latest run date before run_date (none when there is no earlier date)."""
     earlier = history.filter(F.col("run_date") < F.lit(run_date))
     latest = earlier.agg(F.max("run_date").alias("previous_date"))
-    return earlier.join(F.broadcast(latest), F.col("run_date") == F.col("previous_date"), "inner").select(
-        "person_id", F.col("score").alias("previous_score")
-    )
+    return earlier.join(F.broadcast(latest), F.col("run_date") == F.col("previous_date"), "inner")
+
+
+def to_previous_scores(history: DataFrame, run_date: dt.date) -> DataFrame:
+    """person_id, previous_score: each person's score on the latest history date before run_date."""
+    return latest_before(history, run_date).select("person_id", F.col("score").alias("previous_score"))
+
+
+def to_warm_start(history: DataFrame, run_date: dt.date) -> DataFrame:
+    """id, rank: the PageRank each person had on the latest published night before run_date, where
+    tonight's power iteration starts (the engines renormalise it and start new persons at 1/N)."""
+    return latest_before(history, run_date).select(F.col("person_id").alias("id"), F.col("pagerank").alias("rank"))
 
 
 def with_percentile(scored: DataFrame) -> DataFrame:

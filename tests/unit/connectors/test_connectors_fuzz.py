@@ -155,7 +155,7 @@ def text_lines(template):
     shaped = snap if template is None else mutated(template) | st.just(json.dumps(template))
     line = st.one_of(st.none(), raw, json_values.map(json.dumps), shaped, shaped)
     framed = st.tuples(*framing, line).map(lambda t: None if t[2] is None else f"{t[0]}{t[2]}{t[1]}")
-    return st.lists(framed, min_size=1, max_size=25)
+    return st.lists(framed, min_size=1, max_size=60)
 
 
 def check_every_line_accounted_for(spark, source, lines):
@@ -192,7 +192,7 @@ def test_connector_survives_arbitrary_input(spark, source):
     if source not in CONNECTORS:
         pytest.fail(f"no connector registered for {source}")
 
-    @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
     @given(lines=text_lines(TEMPLATES[source]))
     def run(lines):
         check_every_line_accounted_for(spark, source, lines)

@@ -1,0 +1,37 @@
+"""The communities a night would publish (gold/communities, built from the staged scores): one row per
+community, a positive size, leaders drawn from its members, and sizes that add up to the scored persons."""
+
+import great_expectations as gx
+from pyspark.sql import DataFrame, functions as F
+
+NAME = "communities"
+
+
+def with_checked_columns(communities: DataFrame) -> DataFrame:
+    """leaders: how many top persons a community lists."""
+    return communities.withColumn("leaders", F.size("top_persons"))
+
+
+def build_suite() -> gx.ExpectationSuite:
+    """Validates with_checked_columns(communities). Parameters: persons (the staged scores' rows with a community), as_of_dates ([ISO date])."""
+    suite = gx.ExpectationSuite(name=NAME)
+    suite.add_expectation(gx.expectations.ExpectTableRowCountToBeBetween(min_value=1))
+    for column in ("community_id", "size", "top_persons", "as_of_date"):
+        suite.add_expectation(gx.expectations.ExpectColumnValuesToNotBeNull(column=column))
+    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeUnique(column="community_id"))
+    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column="size", min_value=1))
+    # every member is counted once: the sizes add up to the persons scored tonight
+    suite.add_expectation(
+        gx.expectations.ExpectColumnSumToBeBetween(
+            column="size", min_value={"$PARAMETER": "persons"}, max_value={"$PARAMETER": "persons"}
+        )
+    )
+    # a community's leaders are its own members, so it has at least one and at most `size`
+    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column="leaders", min_value=1))
+    suite.add_expectation(
+        gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(column_A="size", column_B="leaders", or_equal=True)
+    )
+    suite.add_expectation(
+        gx.expectations.ExpectColumnValuesToBeInSet(column="as_of_date", value_set={"$PARAMETER": "as_of_dates"})
+    )
+    return suite

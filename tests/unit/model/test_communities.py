@@ -1,0 +1,106 @@
+"""Communities: GraphFrames label propagation turned into stable, keyed ids; the share of a person's rank
+from inside their community; the gold/communities rows. Expected values are worked by hand or with networkx."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import networkx as nx
+import pytest
+
+from influence.communities import detect_communities
+from transforms.model.communities import COMMUNITY_PREFIX, to_communities, to_community_shares, to_community_table
+from transforms.privacy import subject_hash
+
+KEY = b"k" * 32
+
+
+def keyed_id(smallest_member: str) -> str:
+    return "c-" + subject_hash(KEY, COMMUNITY_PREFIX + smallest_member)[:16]
+
+
+def test_labels_become_keyed_ids_named_after_the_smallest_member(spark):
+    labels = spark.createDataFrame(
+        [("snap:5", 1), ("snap:3", 1), ("snap:9", 1), ("snap:7", 2), ("snap:1", 3)], "id string, label long"
+    )
+    rows = {row.id: (row.community_id, row.community_size) for row in to_communities(labels, KEY).collect()}
+    assert rows == {
+        "snap:5": (keyed_id("snap:3"), 3),
+        "snap:3": (keyed_id("snap:3"), 3),
+        "snap:9": (keyed_id("snap:3"), 3),
+        "snap:7": (keyed_id("snap:7"), 1),
+        "snap:1": (keyed_id("snap:1"), 1),
+    }
+    assert all("snap" not in community for community, _ in rows.values())  # the id names nobody
+
+
+def test_the_same_members_under_other_labels_keep_their_id(spark):
+    tonight = spark.createDataFrame([("a", 10), ("b", 10), ("c", 11)], "id string, label long")
+    tomorrow = spark.createDataFrame([("a", 4), ("b", 4), ("c", 99)], "id string, label long")
+    ids = [{row.id: row.community_id for row in to_communities(frame, KEY).collect()} for frame in (tonight, tomorrow)]
+    assert ids[0] == ids[1]
+
+
+def test_community_share_by_hand(spark):
+    # b receives 0.02 from a (same community) and 0.06 from c (other community); baseline 0.02:
+    # b's rank 0.02 + 0.08 = 0.10, of which 0.02 from inside its community -> 0.2. c gets nothing -> 0.
+    flows = spark.createDataFrame(
+        [("b", "a", "snap", "reshare", 0.015), ("b", "a", "snap", "reply", 0.005), ("b", "c", "snap", "reshare", 0.06)],
+        "dst string, src string, network string, kind string, flow double",
+    )
+    communities = spark.createDataFrame(
+        [("a", "c-1", 2), ("b", "c-1", 2), ("c", "c-2", 1)], "id string, community_id string, community_size long"
+    )
+    shares = {row.id: row.community_share for row in to_community_shares(flows, communities, 0.02).collect()}
+    assert shares == pytest.approx({"b": 0.2})
+
+
+def test_community_table_by_hand(spark):
+    topic = "struct<topic_id:string,name:string,authority:double,posts:bigint>"
+    scores = spark.createDataFrame(
+        [
+            (dt.date(2012, 7, 1), "p1", "snap", "1", 90, 0.3, "c-1", [("t1", "physics", 100.0, 2)]),
+            (dt.date(2012, 7, 1), "p2", "snap", "2", 40, 0.1, "c-1", [("t1", "physics", 50.0, 1), ("t2", "space", 9.0, 1)]),
+            (dt.date(2012, 7, 1), "p3", "snap", "3", 40, 0.2, "c-1", [("t2", "space", 100.0, 1)]),
+            (dt.date(2012, 7, 1), "p4", "snap", "4", 70, 0.3, "c-2", []),
+            (dt.date(2012, 7, 1), "p5", "snap", "5", 10, 0.1, None, []),  # communities off for it: left out
+        ],
+        f"run_date date, person_id string, network string, account_id string, score int, pagerank double, "
+        f"community_id string, topics array<{topic}>",
+    )
+    rows = {row.community_id: row for row in to_community_table(scores, top_persons=2, top_topics=1).collect()}
+    assert set(rows) == {"c-1", "c-2"}
+    one = rows["c-1"]
+    assert (one.size, one.as_of_date) == (3, dt.date(2012, 7, 1))
+    # p1 scores 90; p2 and p3 tie on 40, p3 has the higher pagerank
+    assert [(p.person_id, p.score) for p in one.top_persons] == [("p1", 90), ("p3", 40)]
+    # t1 and t2 are each held by 2 members: the tie goes to the smaller topic id
+    assert [(t.topic_id, t.name, t.persons) for t in one.top_topics] == [("t1", "physics", 2)]
+    assert (rows["c-2"].size, [p.person_id for p in rows["c-2"].top_persons], rows["c-2"].top_topics) == (1, ["p4"], [])
+
+
+def components(edges: list[tuple[str, str]], vertices: list[str]) -> list[set[str]]:
+    graph = nx.Graph()
+    graph.add_nodes_from(vertices)
+    graph.add_edges_from(edges)
+    return [set(c) for c in nx.connected_components(graph)]
+
+
+def test_label_propagation_finds_two_cliques_and_never_crosses_components(spark):
+    """Two groups of 6 where everyone engages everyone, joined by one engagement, plus a separate group of
+    4 and an isolated person: each group is one community; no community spans two components."""
+    groups = [[f"a{i}" for i in range(6)], [f"b{i}" for i in range(6)], [f"c{i}" for i in range(4)]]
+    edges = [(u, v) for group in groups for u in group for v in group if u != v] + [("a0", "b0")]
+    names = [v for group in groups for v in group] + ["lonely"]
+    vertices = spark.createDataFrame([(v,) for v in names], "id string")
+    edge_frame = spark.createDataFrame([(u, v, 1.0) for u, v in edges], "src string, dst string, weight double")
+    found = detect_communities(vertices, edge_frame, max_iterations=5, key=KEY)
+    members: dict[str, set[str]] = {}
+    for row in found.collect():
+        members.setdefault(row.community_id, set()).add(row.id)
+        assert row.community_size == sum(1 for r in found.collect() if r.community_id == row.community_id)
+    found.unpersist()
+    communities = sorted(members.values(), key=lambda m: sorted(m))
+    assert communities == [set(groups[0]), set(groups[1]), set(groups[2]), {"lonely"}]
+    for community in communities:
+        assert any(community <= component for component in components(edges, names))
