@@ -29,9 +29,9 @@ def test_every_night_writes_data_docs_and_the_run_log_links_them(held_back_night
     assert (docs / "index.html").is_file()
     index = (docs / "index.html").read_text(encoding="utf-8")
     assert passing["run_id"] in index and failing["run_id"] in index
-    # Every validation is rendered, passing or not: 8 suites on the published (first: no run-over-run) night,
+    # Every validation is rendered, passing or not: 9 suites on the published (first: no run-over-run) night,
     # 6 (bronze and silver) on the failed one.
-    assert len(list((docs / "validations").rglob("*.html"))) == 8 + 6
+    assert len(list((docs / "validations").rglob("*.html"))) == 9 + 6
     for name in ("reconciliation", "silver_interactions", "influence_scores"):  # validated through Checkpoints
         assert (lake / "ops" / "gx" / "checkpoints" / f"{name}_checkpoint.json").is_file()
 

@@ -50,6 +50,9 @@ CONTRACT_COLUMNS = [
     "model_version",
     "config_hash",
     "profile_key",  # added for erasures' feed deletes (docs/privacy.md)
+    "community_id",  # added with communities (docs/model.md)
+    "community_size",
+    "community_share",
 ]
 
 
