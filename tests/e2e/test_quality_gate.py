@@ -168,6 +168,7 @@ def test_corrupted_nights_are_caught_and_readers_keep_the_published_version(spar
         "posts": True,
         "accounts": True,
         "run_over_run": True,
+        "communities": True,
         "influence_scores": True,
         "profiles": True,
     }
