@@ -149,7 +149,6 @@ def weighted_pagerank(
         log.warning("pagerank stopped after %d iterations without converging (L1 change %.3e)", iterations, change)
     ranks = final.select("id", F.col("rank").alias("pagerank")).localCheckpoint()
     final.unpersist()
-    transitions.unpersist()
     return PageRankResult(ranks, vertex_count, iterations, converged, change, float(stats.redistributed_mass))
 
 

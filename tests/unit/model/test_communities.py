@@ -95,11 +95,12 @@ def test_label_propagation_finds_two_cliques_and_never_crosses_components(spark)
     vertices = spark.createDataFrame([(v,) for v in names], "id string")
     edge_frame = spark.createDataFrame([(u, v, 1.0) for u, v in edges], "src string, dst string, weight double")
     found = detect_communities(vertices, edge_frame, max_iterations=5, key=KEY)
-    members: dict[str, set[str]] = {}
-    for row in found.collect():
-        members.setdefault(row.community_id, set()).add(row.id)
-        assert row.community_size == sum(1 for r in found.collect() if r.community_id == row.community_id)
+    rows = found.collect()
     found.unpersist()
+    members: dict[str, set[str]] = {}
+    for row in rows:
+        members.setdefault(row.community_id, set()).add(row.id)
+    assert all(row.community_size == len(members[row.community_id]) for row in rows)
     communities = sorted(members.values(), key=lambda m: sorted(m))
     assert communities == [set(groups[0]), set(groups[1]), set(groups[2]), {"lonely"}]
     for community in communities:
