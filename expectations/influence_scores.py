@@ -96,4 +96,9 @@ def build_suite() -> gx.ExpectationSuite:
     suite.add_expectation(
         gx.expectations.ExpectColumnValuesToBeBetween(column="community_share", min_value=0, max_value=1 + 1e-9)
     )
+    # Concentration (null only in rows of an earlier release)
+    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column="effective_engagers", min_value=0))
+    suite.add_expectation(
+        gx.expectations.ExpectColumnValuesToBeBetween(column="top_engager_share", min_value=0, max_value=1 + 1e-9)
+    )
     return suite

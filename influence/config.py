@@ -43,7 +43,10 @@ PAGERANK_ENGINES = ("auto", "graphframes", "local")
 @dataclass(frozen=True)
 class PageRankConfig:
     damping: float = 0.85
-    # networkx semantics: stop when the L1 change of the rank vector is below N * tolerance.
+    # Stop once the ranks are within max_error (L1) of PageRank's fixed point, by the contraction bound
+    # d / (1 - d) x the last L1 change (influence/pagerank.py). 0 = networkx's rule instead: stop when
+    # the L1 change is below N * tolerance, which on large graphs stops far from the fixed point.
+    max_error: float = 1e-4
     tolerance: float = 1e-6
     max_iterations: int = 100
     # "local": SciPy sparse power iteration in the driver; "graphframes": GraphFrames' Pregel API;
@@ -71,20 +74,27 @@ class KindWeights:
 
 @dataclass(frozen=True)
 class TrustConfig:
-    """Anti-gaming (docs/model.md#anti-gaming). Trust starts at readers (persons nobody engages with) and
-    flows along engagement (TrustRank); a person's vote is the share of their rank their engagement passes
-    on, the rest being spread like a dangling vertex's."""
+    """Anti-gaming (docs/model.md#anti-gaming). Trust starts at seeds, persons who earned it by the seed
+    rule below, and flows along engagement (TrustRank); a person's vote is the share of their rank their
+    engagement passes on, the rest being spread like a dangling vertex's."""
 
     enabled: bool = True
-    # An engaged person votes fully once the trust reaching them is this share of a reader's own; less
-    # scales their vote down to untrusted_vote. A closed ring nobody outside engages receives no trust.
+    # The seed rule: a seed engaged at least seed_min_engaged distinct persons in the window, and was
+    # first seen (as actor or target) at least seed_min_age_days before the end of the run date. When the
+    # window holds nothing that old (a lake's first day, a source without times) age cannot tell anyone
+    # apart, and diversity alone decides.
+    seed_min_engaged: int = 2
+    seed_min_age_days: float = 1.0
+    # A person votes fully once the trust reaching them is this share of a seed's own teleport share;
+    # less scales their vote down to untrusted_vote. A farm nobody trusted engages receives no trust.
     full_vote_trust: float = 0.05
-    # The vote of an engaged person no trust reaches (a ring engaged only by itself).
-    untrusted_vote: float = 0.02
-    # The vote of a reader. Below 1 it dampens accounts nobody engages with (throwaway accounts are
-    # readers too), but a reader's first engager then changes its vote at once, and with it the scores
-    # of those it engages: docs/model.md weighs the two.
-    reader_vote: float = 1.0
+    # The vote of a person no trust reaches (a fresh account, a ring engaged only by itself): 0, their
+    # engagement counts for nothing and their rank is spread like the teleport.
+    untrusted_vote: float = 0.0
+    # Burst damping: on one day, engagement a person receives from new accounts (first seen less than
+    # seed_min_age_days before the run's end) counts fully from up to max(burst_allowance, that person's
+    # established engagers in the window) new accounts; a bigger flood is scaled down to that many.
+    burst_allowance: int = 10
 
 
 @dataclass(frozen=True)
@@ -104,7 +114,7 @@ class ModelConfig:
     """Every weight and threshold of the influence model (docs/model.md). Each score row records
     `version` and the hash of this section together with [pagerank] (`config_hash`)."""
 
-    version: str = "1"
+    version: str = "2"
     # Interactions older than this many days before the end of the run date are left out; 0 = unbounded.
     window_days: int = 90
     # Exponential decay of an interaction's weight with its age; 0 = no decay.
@@ -224,6 +234,8 @@ def _check_ranges(config: Config) -> None:
         problems.append(f"pagerank.damping must be in (0, 1), got {config.pagerank.damping}")
     if config.pagerank.tolerance <= 0:
         problems.append(f"pagerank.tolerance must be > 0, got {config.pagerank.tolerance}")
+    if not 0 <= config.pagerank.max_error < 1:
+        problems.append(f"pagerank.max_error must be in [0, 1) (0 = networkx's rule), got {config.pagerank.max_error}")
     if config.pagerank.max_iterations < 1:
         problems.append(f"pagerank.max_iterations must be >= 1, got {config.pagerank.max_iterations}")
     if config.pagerank.engine not in PAGERANK_ENGINES:
@@ -251,9 +263,17 @@ def _check_ranges(config: Config) -> None:
     for kind, weight in dataclasses.asdict(model.kind_weights).items():
         if not weight > 0:
             problems.append(f"model.kind_weights.{kind} must be > 0, got {weight}")
-    for name in ("reader_vote", "untrusted_vote", "full_vote_trust"):
-        if not 0.0 < getattr(model.trust, name) <= 1.0:
-            problems.append(f"model.trust.{name} must be in (0, 1], got {getattr(model.trust, name)}")
+    trust = model.trust
+    if not 0.0 < trust.full_vote_trust <= 1.0:
+        problems.append(f"model.trust.full_vote_trust must be in (0, 1], got {trust.full_vote_trust}")
+    if not 0.0 <= trust.untrusted_vote <= 1.0:
+        problems.append(f"model.trust.untrusted_vote must be in [0, 1], got {trust.untrusted_vote}")
+    if trust.seed_min_engaged < 1:
+        problems.append(f"model.trust.seed_min_engaged must be >= 1, got {trust.seed_min_engaged}")
+    if trust.seed_min_age_days < 0 or (model.window_days and trust.seed_min_age_days >= model.window_days):
+        problems.append(f"model.trust.seed_min_age_days must be >= 0 and below model.window_days, got {trust.seed_min_age_days}")
+    if trust.burst_allowance < 1:
+        problems.append(f"model.trust.burst_allowance must be >= 1, got {trust.burst_allowance}")
     if not 0.0 < model.smoothing <= 1.0:
         problems.append(f"model.smoothing must be in (0, 1], got {model.smoothing}")
     for name in ("top_topics", "top_moments", "top_engagers"):

@@ -7,8 +7,11 @@ weight="weight", nstart).
 - Teleport is uniform: (1 - damping) / N, or follows a personalization vector (TrustRank).
 - A vertex may send only a share `vote` of its rank along its edges; the rest is spread like a dangling
   vertex's rank (anti-gaming, docs/model.md). All votes 1 is standard PageRank.
-- Stop when the L1 change of the rank vector drops below N * tolerance (networkx's `tol`), or after
-  max_iterations (then `converged` is False and the last ranks are kept).
+- Stop once the ranks are within max_error (L1) of the fixed point: one step of this iteration shrinks
+  the L1 distance to it by at least d (its matrix, dangling and unsent rank included, is column-stochastic),
+  so that distance is at most d / (1 - d) x the last step's L1 change. With max_error None, networkx's
+  rule instead: the L1 change below N * tolerance (`tol`). After max_iterations without either,
+  `converged` is False and the last ranks are kept.
 
 Two engines compute the same ranks (the formula of transforms.model.graph, the same stopping rule):
 - graphframes: GraphFrames' Pregel API. Each superstep sends rank * share along every edge and sums it
@@ -33,15 +36,8 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, functions as F
 from scipy import sparse
 
-from transforms.model.graph import (
-    initial_ranks,
-    l1_change,
-    next_rank,
-    to_readers,
-    to_trust_votes,
-    unsent_mass,
-    with_transition_share,
-)
+from transforms.model.graph import initial_ranks, l1_change, next_rank, unsent_mass, with_transition_share
+from transforms.model.trust import to_trust_votes
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +55,19 @@ class PageRankResult:
     l1_change: float
     # The rank dangling vertices hold plus what others do not send along their edges (spread by teleport).
     redistributed_mass: float = 0.0
+    damping: float = 0.85
+
+    @property
+    def error_bound(self) -> float:
+        """An upper bound of the L1 distance of `ranks` to the fixed point: d / (1 - d) x the last change."""
+        return self.damping / (1.0 - self.damping) * self.l1_change
+
+
+def stop_threshold(vertex_count: int, damping: float, tolerance: float, max_error: float | None) -> float:
+    """The L1 change below which the iteration stops (see the module docstring)."""
+    if max_error is None:
+        return vertex_count * tolerance
+    return max_error * (1.0 - damping) / damping
 
 
 @dataclass(frozen=True)
@@ -95,35 +104,38 @@ def weighted_pagerank(
     votes: DataFrame | None = None,
     start: DataFrame | None = None,
     engine: str = "graphframes",
+    max_error: float | None = None,
 ) -> PageRankResult:
-    """vertices: id; edges: src, dst, weight (> 0). Edges whose ends are not vertices are ignored.
+    """vertices: id; edges: src, dst, weight (> 0), and optionally discount (the share of the edge's
+    rank that is sent, transforms.model.trust). Edges whose ends are not vertices are ignored.
 
     teleport (id, teleport >= 0): personalization weights, normalised to 1 (networkx `personalization`,
     dangling mass following it too); None = uniform. votes (id, vote in (0, 1]): the share of each
     vertex's rank sent along its edges; None = all 1. start (id, rank): a warm start (networkx `nstart`;
     vertices without one start at 1/N, then all are renormalised); None = uniform.
-    engine: "graphframes" or "local" (see the module docstring).
+    engine: "graphframes" or "local" (see the module docstring). max_error: stop within this L1 distance
+    of the fixed point; None = networkx's rule with `tolerance`.
     """
     if engine == "local":
-        return local_pagerank(vertices, edges, damping, tolerance, max_iterations, teleport, votes, start)
+        return local_pagerank(vertices, edges, damping, tolerance, max_iterations, teleport, votes, start, max_error)
     if engine != "graphframes":
         raise ValueError(f"unknown PageRank engine {engine!r}: expected one of {', '.join(ENGINES)}")
     ids = vertices.select("id").distinct().persist(StorageLevel.MEMORY_AND_DISK)
     vertex_count = ids.count()
     if vertex_count == 0:
         ids.unpersist()
-        return PageRankResult(ids.select("id", F.lit(0.0).alias("pagerank")), 0, 0, True, 0.0)
+        return PageRankResult(ids.select("id", F.lit(0.0).alias("pagerank")), 0, 0, True, 0.0, damping=damping)
 
     known = ids.select(F.col("id").alias("src"))
     kept_edges = edges.join(known, on="src", how="left_semi").join(
         known.select(F.col("src").alias("dst")), on="dst", how="left_semi"
     )
     transitions = with_transition_share(kept_edges, votes).localCheckpoint()
-    state = initial_ranks(ids, transitions, vertex_count, teleport, votes, start).localCheckpoint()
+    state = initial_ranks(ids, transitions, vertex_count, teleport, start).localCheckpoint()
     ids.unpersist()
 
     new_rank = next_rank(Pregel.msg(), F.col("redistributed_mass"), damping)
-    threshold = vertex_count * tolerance
+    threshold = stop_threshold(vertex_count, damping, tolerance, max_error)
     final = (
         GraphFrame(state.withColumnRenamed("rank", "start_rank"), transitions)
         .pregel.setMaxIter(max_iterations)
@@ -149,7 +161,7 @@ def weighted_pagerank(
         log.warning("pagerank stopped after %d iterations without converging (L1 change %.3e)", iterations, change)
     ranks = final.select("id", F.col("rank").alias("pagerank")).localCheckpoint()
     final.unpersist()
-    return PageRankResult(ranks, vertex_count, iterations, converged, change, float(stats.redistributed_mass))
+    return PageRankResult(ranks, vertex_count, iterations, converged, change, float(stats.redistributed_mass), damping)
 
 
 def local_pagerank(
@@ -161,6 +173,7 @@ def local_pagerank(
     teleport: DataFrame | None = None,
     votes: DataFrame | None = None,
     start: DataFrame | None = None,
+    max_error: float | None = None,
 ) -> PageRankResult:
     """weighted_pagerank in the driver: the same formula (transforms.model.graph.next_rank) as a
     sparse matrix-vector product. The caller bounds the graph's size (Engine.local_max_edges)."""
@@ -168,12 +181,14 @@ def local_pagerank(
     ids = vertices.select("id").distinct().toPandas()["id"]
     vertex_count = len(ids)
     if vertex_count == 0:
-        return PageRankResult(spark.createDataFrame([], "id string, pagerank double"), 0, 0, True, 0.0)
+        return PageRankResult(spark.createDataFrame([], "id string, pagerank double"), 0, 0, True, 0.0, damping=damping)
     index = pd.Index(ids)
-    edge_table = edges.select("src", "dst", F.col("weight").cast("double").alias("weight")).toPandas()
+    discount = F.col("discount").cast("double") if "discount" in edges.columns else F.lit(1.0)
+    edge_table = edges.select("src", "dst", F.col("weight").cast("double").alias("weight"), discount.alias("discount")).toPandas()
     sources, targets = index.get_indexer(edge_table["src"]), index.get_indexer(edge_table["dst"])
     known = (sources >= 0) & (targets >= 0)
-    sources, targets, weights = sources[known], targets[known], edge_table["weight"].to_numpy()[known]
+    sources, targets = sources[known], targets[known]
+    weights, discounts = edge_table["weight"].to_numpy()[known], edge_table["discount"].to_numpy()[known]
 
     vote = np.ones(vertex_count)
     if votes is not None:
@@ -181,11 +196,10 @@ def local_pagerank(
         positions = index.get_indexer(vote_table["id"])
         vote[positions[positions >= 0]] = vote_table["vote"].to_numpy()[positions >= 0]
     out_weight = np.bincount(sources, weights=weights, minlength=vertex_count)
-    # x'(v) = d * sum_{u->v} x(u) * vote(u) * w(u,v) / W(u) + p(v) * (d * R + 1 - d)
-    transitions = sparse.csr_matrix(
-        (vote[sources] * weights / out_weight[sources], (targets, sources)), shape=(vertex_count, vertex_count)
-    )
-    kept = np.where(out_weight > 0, vote, 0.0)
+    # x'(v) = d * sum_{u->v} x(u) * vote(u) * discount(u,v) * w(u,v) / W(u) + p(v) * (d * R + 1 - d)
+    shares = vote[sources] * discounts * weights / out_weight[sources]
+    transitions = sparse.csr_matrix((shares, (targets, sources)), shape=(vertex_count, vertex_count))
+    kept = np.bincount(sources, weights=shares, minlength=vertex_count)
     if teleport is None:
         spread_to = np.full(vertex_count, 1.0 / vertex_count)
     else:
@@ -204,7 +218,7 @@ def local_pagerank(
         ranks = ranks / ranks.sum()
     redistributed_mass = float(ranks @ (1.0 - kept))
     iterations, l1_change, converged = 0, float("inf"), False
-    threshold = vertex_count * tolerance
+    threshold = stop_threshold(vertex_count, damping, tolerance, max_error)
     while iterations < max_iterations:
         iterations += 1
         previous = ranks
@@ -217,42 +231,46 @@ def local_pagerank(
     if not converged:
         log.warning("pagerank stopped after %d iterations without converging (L1 change %.3e)", iterations, l1_change)
     frame = spark.createDataFrame(pd.DataFrame({"id": index.to_numpy(dtype=object), "pagerank": ranks}))
-    return PageRankResult(frame, vertex_count, iterations, converged, l1_change, redistributed_mass)
+    return PageRankResult(frame, vertex_count, iterations, converged, l1_change, redistributed_mass, damping)
 
 
 @dataclass(frozen=True)
 class TrustResult:
     votes: DataFrame | None  # id, vote; None when no trust was computed (every vote 1)
-    readers: int
+    seeds: int
     iterations: int
 
 
 def trust_votes(
     vertices: DataFrame,
     edges: DataFrame,
+    seeds: DataFrame,
     damping: float,
     tolerance: float,
     max_iterations: int,
     full_vote_trust: float,
     untrusted_vote: float,
-    reader_vote: float,
     engine: str = "graphframes",
+    max_error: float | None = None,
 ) -> TrustResult:
-    """TrustRank: PageRank teleporting only to readers (persons nobody engages with), so trust reaches a
-    person only through engagement that starts outside any closed ring; then each person's vote."""
-    readers = to_readers(vertices, edges).localCheckpoint()
-    reader_count = readers.count()
-    if reader_count == 0:
-        log.warning("trust: every person is engaged by someone, so trust has nowhere to start; every vote counts fully")
-        return TrustResult(None, 0, 0)
-    trust = weighted_pagerank(vertices, edges, damping, tolerance, max_iterations, teleport=readers, engine=engine)
-    votes = to_trust_votes(
-        trust.ranks.withColumnRenamed("pagerank", "trust"),
-        readers,
-        reader_count,
+    """TrustRank: PageRank teleporting only to the seeds (id: transforms.model.trust.to_seeds), so trust
+    reaches a person only through engagement from the trusted; then each person's vote. The caller makes
+    sure there are seeds (stages.score fails the night otherwise)."""
+    seeds = seeds.localCheckpoint()
+    seed_count = seeds.count()
+    if seed_count == 0:
+        raise ValueError("trust_votes needs at least one seed")
+    trust = weighted_pagerank(
+        vertices,
+        edges,
         damping,
-        full_vote_trust,
-        untrusted_vote,
-        reader_vote,
+        tolerance,
+        max_iterations,
+        teleport=seeds.select("id", "teleport"),
+        engine=engine,
+        max_error=max_error,
     )
-    return TrustResult(votes.localCheckpoint(), reader_count, trust.iterations)
+    votes = to_trust_votes(
+        trust.ranks.withColumnRenamed("pagerank", "trust"), seeds, seed_count, damping, full_vote_trust, untrusted_vote
+    )
+    return TrustResult(votes.localCheckpoint(), seed_count, trust.iterations)

@@ -266,7 +266,7 @@ _SCORE_FIELDS = [
     ("account_id", T.StringType(), False),
     ("accounts", PERSON_ACCOUNTS, False),
     ("pagerank", T.DoubleType(), False),
-    ("relative_rank", T.DoubleType(), False),  # pagerank x persons of the night: 1 = the average person
+    ("relative_rank", T.DoubleType(), False),  # counted rank / baseline rank: 1 = a person nobody engages with
     ("score", T.IntegerType(), False),  # smoothed day over day
     ("raw_score", T.DoubleType(), False),  # tonight's calibrated score before smoothing and rounding
     ("percentile", T.DoubleType(), False),
@@ -287,6 +287,9 @@ _SCORE_FIELDS = [
     ("community_id", T.StringType(), True),  # the person's community (transforms.model.communities)
     ("community_size", T.LongType(), True),
     ("community_share", T.DoubleType(), True),  # share of tonight's rank sent from inside the community
+    # Added with concentration (docs/model.md#concentration), nullable for the same reason:
+    ("effective_engagers", T.DoubleType(), True),  # (sum f)^2 / sum f^2 over the engagers' flows f
+    ("top_engager_share", T.DoubleType(), True),  # the biggest engager's share of tonight's rank
 ]
 
 INFLUENCE_SCORES = Table(

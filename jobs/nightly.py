@@ -9,7 +9,7 @@ seconds, and the frames the next stage needs); `RunRecord.run` times it and keep
   silver      lines classified by their connector: interactions, posts, accounts, quarantine with reasons
   consent     opted-out, erased and minor persons left out of what the model sees
   graph       the window's interactions, model-weighted (kind x decay) -> person edges (self-loops dropped)
-  trust       TrustRank from persons with an audience -> each person's vote (anti-gaming)
+  trust       seeds by the seed rule -> TrustRank -> each person's vote, and burst discounts (anti-gaming)
   pagerank    weighted PageRank (networkx semantics, votes applied), warm-started from the last published night
   communities label propagation on the same graph -> each person's community
   enrich      calibrated score 1-100 (smoothed), sub-scores, explanation, topics, moments, community

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from pyspark.sql import DataFrame, SparkSession, functions as F
 from influence import governance
 from influence.communities import detect_communities
 from influence.config import Config
+from influence.errors import ValidationFailed
 from influence.governance import privacy_key
 from influence.model import config_hash, load_reference, load_taxonomy
 from influence.pagerank import Engine, EngineChoice, PageRankResult, TrustResult, trust_votes, weighted_pagerank
@@ -55,6 +57,15 @@ from transforms.model.scoring import (
     with_sub_measures,
 )
 from transforms.model.topics import to_moments, to_person_topics, to_post_engagement, to_post_topics, to_topic_keys
+from transforms.model.trust import (
+    SeedRule,
+    is_new,
+    oldest_activity_days,
+    to_activity,
+    to_burst_discounts,
+    to_seeds,
+    with_discounts,
+)
 from transforms.model.weights import with_model_weights, with_post_decay
 from transforms.privacy import to_account_keys, to_suppressed_accounts, without_suppressed_interactions, without_suppressed_posts
 
@@ -127,27 +138,75 @@ def pick_engine(config: Config, graph: GraphResult) -> EngineChoice:
 
 @dataclass(frozen=True, kw_only=True)
 class TrustStage(StageResult):
-    readers: int
+    seeds: int
+    new_persons: int  # first seen less than seed_min_age_days before the night's end (0 when ages are unknown)
+    ages_known: bool
+    burst_discounted_edges: int
     iterations: int
     trust: TrustResult
+    edges: DataFrame  # the graph's edges with discount (1 unless a burst of new accounts scaled it down)
 
 
 def compute_trust(config: Config, graph: GraphResult, engine: EngineChoice) -> TrustStage:
-    model, settings = config.model, config.pagerank
-    trust = TrustResult(None, 0, 0)
-    if model.trust.enabled:
-        trust = trust_votes(
-            graph.vertex_frame,
-            graph.edge_frame,
-            settings.damping,
-            settings.tolerance,
-            settings.max_iterations,
-            model.trust.full_vote_trust,
-            model.trust.untrusted_vote,
-            model.trust.reader_vote,
-            engine=engine.engine,
+    """Seeds by the seed rule, TrustRank from them, each person's vote, and the burst discounts. A night
+    with trust on and no seed fails validation: its scores would have no anti-gaming defence."""
+    settings, pagerank = config.model.trust, config.pagerank
+    if not settings.enabled:
+        return TrustStage(
+            seeds=0,
+            new_persons=0,
+            ages_known=False,
+            burst_discounted_edges=0,
+            iterations=0,
+            trust=TrustResult(None, 0, 0),
+            edges=graph.edge_frame,
+            extra=engine_counts(engine),
         )
-    return TrustStage(readers=trust.readers, iterations=trust.iterations, trust=trust, extra=engine_counts(engine))
+    activity = to_activity(graph.persons).persist(StorageLevel.MEMORY_AND_DISK)
+    oldest = oldest_activity_days(activity)
+    rule = SeedRule(settings.seed_min_engaged, settings.seed_min_age_days, ages_known=oldest >= settings.seed_min_age_days)
+    seeds = to_seeds(activity, rule)
+    if graph.vertices and seeds.isEmpty():
+        activity.unpersist()
+        raise ValidationFailed(
+            "validation failed at the trust stage; nothing was published",
+            [
+                f"trust: no person meets the seed rule ({rule.describe()}), so the anti-gaming defence would be off "
+                "for the whole night; lower [model.trust] seed_min_engaged or seed_min_age_days, or land more history"
+            ],
+        )
+    trust = trust_votes(
+        graph.vertex_frame,
+        graph.edge_frame,
+        seeds,
+        pagerank.damping,
+        pagerank.tolerance,
+        pagerank.max_iterations,
+        settings.full_vote_trust,
+        settings.untrusted_vote,
+        engine=engine.engine,
+        max_error=max_error(config),
+    )
+    discounts = to_burst_discounts(graph.persons, activity, rule, settings.burst_allowance).localCheckpoint()
+    new_persons = activity.filter(is_new(rule)).count()
+    activity.unpersist()
+    log.info(
+        "trust: %d seeds (%s), %d new persons, %d edges discounted by bursts",
+        trust.seeds,
+        rule.describe(),
+        new_persons,
+        discounted := discounts.count(),
+    )
+    return TrustStage(
+        seeds=trust.seeds,
+        new_persons=new_persons,
+        ages_known=rule.ages_known,
+        burst_discounted_edges=discounted,
+        iterations=trust.iterations,
+        trust=trust,
+        edges=with_discounts(graph.edge_frame, discounts).persist(StorageLevel.MEMORY_AND_DISK),
+        extra=engine_counts(engine),
+    )
 
 
 def engine_counts(choice: EngineChoice) -> dict[str, int]:
@@ -165,26 +224,34 @@ class PageRankStage(StageResult):
 
 
 def compute_pagerank(
-    config: Config, graph: GraphResult, trust: TrustResult, engine: EngineChoice, start: DataFrame | None = None
+    config: Config,
+    graph: GraphResult,
+    trust: TrustResult,
+    edges: DataFrame,
+    engine: EngineChoice,
+    start: DataFrame | None = None,
 ) -> PageRankStage:
-    """start (id, rank): last night's published ranks, or None for a cold start."""
+    """edges: the graph's, with their burst discounts (TrustStage.edges); start (id, rank): last night's
+    published ranks, or None for a cold start."""
     settings = config.pagerank
     result = weighted_pagerank(
         graph.vertex_frame,
-        graph.edge_frame,
+        edges,
         settings.damping,
         settings.tolerance,
         settings.max_iterations,
         votes=trust.votes,
         start=start,
         engine=engine.engine,
+        max_error=max_error(config),
     )
     log.info(
-        "pagerank (%s engine, %s start): %d iterations, L1 change %.2e, converged=%s",
+        "pagerank (%s engine, %s start): %d iterations, last L1 change %.2e, within %.2e of the fixed point, converged=%s",
         engine.engine,
         "warm" if start is not None else "cold",
         result.iterations,
         result.l1_change,
+        result.error_bound,
         result.converged,
     )
     return PageRankStage(
@@ -192,8 +259,23 @@ def compute_pagerank(
         converged=result.converged,
         warm_start=start is not None,
         result=result,
-        extra=engine_counts(engine),
+        extra={**engine_counts(engine), **convergence_counts(result)},
     )
+
+
+def max_error(config: Config) -> float | None:
+    """[pagerank] max_error, or None for networkx's stopping rule (max_error = 0)."""
+    return config.pagerank.max_error or None
+
+
+def convergence_counts(result: PageRankResult) -> dict[str, int]:
+    """The run log's record of convergence, in parts per billion of the rank (which sums to 1): the last
+    iteration's L1 change and the bound of the distance to the fixed point, rounded up."""
+
+    def ppb(value: float) -> int:
+        return math.ceil(value * 1e9) if math.isfinite(value) else -1  # -1: no iteration ran
+
+    return {"l1_change_ppb": ppb(result.l1_change), "error_bound_ppb": ppb(result.error_bound)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -224,6 +306,7 @@ def enrich(
     run_date: dt.date,
     graph: GraphResult,
     trust: TrustResult,
+    edges: DataFrame,
     pagerank: PageRankResult,
     communities: DataFrame | None,
     posts: DataFrame,
@@ -231,15 +314,18 @@ def enrich(
     history: DataFrame | None,
 ) -> EnrichResult:
     """Calibrated, smoothed score, sub-scores, explanation, topics, moments and community of every vertex.
-    communities: id, community_id, community_size, or None (the community columns are then null)."""
+    edges: the graph's, with their burst discounts (TrustStage.edges); communities: id, community_id,
+    community_size, or None (the community columns are then null)."""
     model, settings = config.model, config.pagerank
     reference = load_reference(config)
     _, taxonomy = load_taxonomy(spark, config)
     kind_weights = dataclasses.asdict(model.kind_weights) if model.use_kind_weights else None
-    persons, vertices, edges = graph.persons, graph.vertex_frame, graph.edge_frame
+    persons, vertices = graph.persons, graph.vertex_frame
+    baseline = baseline_rank(settings.damping, pagerank.redistributed_mass, pagerank.vertex_count)
+    flows = to_engagement_flows(persons, pagerank.ranks, trust.votes, edges, settings.damping).localCheckpoint()
     ranked = (
         pagerank.ranks.join(vertices, on="id", how="inner")
-        .transform(with_relative_rank, pagerank.vertex_count)
+        .transform(with_relative_rank, flows, baseline)
         .transform(with_engagement, edges)
         .localCheckpoint()
     )
@@ -248,7 +334,6 @@ def enrich(
         if history is not None
         else spark.createDataFrame([], "person_id string, previous_score int")
     )
-    flows = to_engagement_flows(persons, ranked, trust.votes, settings.damping)
     posts = with_post_decay(posts, run_date, model.window_days, model.half_life_days)
     post_engagement = to_post_engagement(posts, persons, ranked, kind_weights, links).localCheckpoint()
     post_topics = to_post_topics(
@@ -256,7 +341,6 @@ def enrich(
         to_topic_keys(taxonomy),
     )
     topic_names = taxonomy.select("topic_id", "name").distinct()
-    baseline = baseline_rank(settings.damping, pagerank.redistributed_mass, pagerank.vertex_count)
     if communities is not None:
         membership = communities.join(to_community_shares(flows, communities, baseline), on="id", how="left").select(
             "id", "community_id", "community_size", F.coalesce(F.col("community_share"), F.lit(0.0)).alias("community_share")
@@ -296,9 +380,12 @@ class ScoredNight:
     trust: TrustResult
     graph: GraphResult
     communities: DataFrame | None = None
+    edges: DataFrame | None = None  # the graph's edges with their burst discounts
 
     def release(self) -> None:
         self.graph.release()
+        if self.edges is not None:
+            self.edges.unpersist()
         if self.communities is not None:
             self.communities.unpersist()
 
@@ -323,12 +410,15 @@ def score_night(
     weighted = with_model_weights(interactions, run_date, model.window_days, model.half_life_days, kind_weights)
     graph = run("graph", build_graph, weighted, links)
     engine = pick_engine(config, graph)
-    trust = run("trust", compute_trust, config, graph, engine).trust
+    trusted = run("trust", compute_trust, config, graph, engine)
+    trust = trusted.trust
     start = to_warm_start(history, run_date) if history is not None and config.pagerank.warm_start else None
-    pagerank = run("pagerank", compute_pagerank, config, graph, trust, engine, start).result
+    pagerank = run("pagerank", compute_pagerank, config, graph, trust, trusted.edges, engine, start).result
     communities = run("communities", compute_communities, config, graph).frame
-    enriched = run("enrich", enrich, spark, config, run_date, graph, trust, pagerank, communities, posts, links, history)
-    return ScoredNight(enriched.scores, pagerank, trust, graph, communities)
+    enriched = run(
+        "enrich", enrich, spark, config, run_date, graph, trust, trusted.edges, pagerank, communities, posts, links, history
+    )
+    return ScoredNight(enriched.scores, pagerank, trust, graph, communities, trusted.edges)
 
 
 @dataclass(frozen=True, kw_only=True)

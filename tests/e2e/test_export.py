@@ -53,6 +53,8 @@ CONTRACT_COLUMNS = [
     "community_id",  # added with communities (docs/model.md)
     "community_size",
     "community_share",
+    "effective_engagers",
+    "top_engager_share",
 ]
 
 

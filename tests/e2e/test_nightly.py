@@ -10,22 +10,22 @@ from influence.tables import COMMUNITIES, INTERACTIONS, PROFILES, QUARANTINE, RA
 from jobs.cli import main
 from tests.support.cli import nightly, profiles, runs
 from tests.support.lakes import NIGHT_TWO, RUN_DATE, copy_lake
-from tests.support.reference import calibrated_score, expected_pagerank
+from tests.support.reference import calibrated_score, expected_night
 from tests.support.snap import DAY_ONE, DAY_TWO, land
 
 
 def test_first_night_publishes_validated_profiles(spark, first_night):
     lake = first_night.lake
     published = {(row.network, row.account_id): row for row in storage.read(spark, PROFILES, lake).collect()}
-    expected = expected_pagerank(DAY_ONE)
+    expected, relative_rank = expected_night(DAY_ONE)
     assert {f"{n}:{a}" for n, a in published} == set(expected)  # 16 accounts: 17/18 were quarantined
     assert sum(abs(published[tuple(k.split(":"))].pagerank - v) for k, v in expected.items()) < 1e-4
-    for key, pagerank in expected.items():
+    for key in expected:
         row = published[tuple(key.split(":"))]
-        assert row.raw_score == pytest.approx(calibrated_score(pagerank, len(expected)), abs=0.01), key
+        assert row.raw_score == pytest.approx(calibrated_score(relative_rank[key]), abs=0.01), key
         assert row.score == round(row.raw_score)  # first night: nothing to smooth with
         assert sum(dict(row.explanation.by_kind).values()) == pytest.approx(1.0, abs=1e-12)
-        assert (row.model_version, len(row.config_hash)) == ("1", 64)
+        assert (row.model_version, len(row.config_hash)) == ("2", 64)
     assert all(1 <= row.score <= 100 and 0 <= row.percentile <= 100 for row in published.values())
     # account 2 is engaged by 1, 3, 4, 5, 6, 11, 12, 14 -> 8 distinct engagers, 9 interactions (1 twice)
     assert (published[("snap", "2")].engagers, published[("snap", "2")].interactions_received) == (8, 9)

@@ -97,11 +97,14 @@ def edges_of(persons: DataFrame) -> DataFrame:
 
 def with_transition_share(edges: DataFrame, votes: DataFrame | None = None) -> DataFrame:
     """Each edge's share of its source's total out-weight: the transition probability src -> dst,
-    times the source's vote (id, vote in (0, 1]) when votes are given."""
+    times the edge's discount when the edges carry one (transforms.model.trust.with_discounts) and the
+    source's vote (id, vote in [0, 1]) when votes are given. What a vertex does not send is spread like
+    a dangling vertex's rank (initial_ranks' `kept`)."""
     out_weight = edges.groupBy("src").agg(F.sum("weight").alias("out_weight"))
-    shares = edges.join(out_weight, on="src", how="inner").select(
-        "src", "dst", (F.col("weight") / F.col("out_weight")).alias("share")
-    )
+    share = F.col("weight") / F.col("out_weight")
+    if "discount" in edges.columns:
+        share = share * F.col("discount")
+    shares = edges.join(out_weight, on="src", how="inner").select("src", "dst", share.alias("share"))
     if votes is None:
         return shares
     return shares.join(votes.select(F.col("id").alias("src"), "vote"), on="src", how="left").select(
@@ -111,22 +114,18 @@ def with_transition_share(edges: DataFrame, votes: DataFrame | None = None) -> D
 
 def initial_ranks(
     vertices: DataFrame,
-    edges: DataFrame,
+    transitions: DataFrame,
     vertex_count: int,
     teleport: DataFrame | None = None,
-    votes: DataFrame | None = None,
     start: DataFrame | None = None,
 ) -> DataFrame:
-    """Per vertex: kept, the share of its rank it sends along its edges (its vote, 0 when dangling);
-    teleport, its share of the redistributed rank (uniform 1/N, or the normalised `teleport` weights:
-    id, teleport); rank, where the power iteration starts: uniform 1/N, or a warm start (id, rank:
-    last night's ranks) where a vertex without one starts at 1/N, renormalised to sum 1."""
-    sources = edges.select(F.col("src").alias("id")).distinct().withColumn("has_out_edges", F.lit(True))
-    state = vertices.join(sources, on="id", how="left")
-    vote = F.lit(1.0)
-    if votes is not None:
-        state = state.join(votes.select("id", "vote"), on="id", how="left")
-        vote = F.coalesce(F.col("vote"), F.lit(1.0))
+    """Per vertex: kept, the share of its rank it sends along its edges (the sum of its transitions'
+    shares: its vote times its edges' discounts, 0 when dangling); teleport, its share of the
+    redistributed rank (uniform 1/N, or the normalised `teleport` weights: id, teleport); rank, where the
+    power iteration starts: uniform 1/N, or a warm start (id, rank: last night's ranks) where a vertex
+    without one starts at 1/N, renormalised to sum 1. transitions: with_transition_share output."""
+    sent = transitions.groupBy(F.col("src").alias("id")).agg(F.sum("share").alias("sent_share"))
+    state = vertices.join(sent, on="id", how="left")
     share = F.lit(1.0 / vertex_count)
     if teleport is not None:
         weights = teleport.groupBy("id").agg(F.sum("teleport").alias("teleport_weight"))
@@ -140,7 +139,7 @@ def initial_ranks(
         rank = unnormalised / F.sum(unnormalised).over(whole_graph())
     return state.select(
         "id",
-        F.when(F.col("has_out_edges").isNull(), F.lit(0.0)).otherwise(vote).alias("kept"),
+        F.coalesce(F.col("sent_share"), F.lit(0.0)).alias("kept"),
         share.alias("teleport"),
         rank.alias("rank"),
     )
@@ -153,8 +152,8 @@ def whole_graph() -> Window:
 
 
 def unsent_mass(rank: Column) -> Column:
-    """R, the redistributed mass: the rank dangling vertices hold plus the part (1 - vote) the others
-    do not send along their edges (needs the vertex column `kept`)."""
+    """R, the redistributed mass: the rank dangling vertices hold plus the part (1 - kept) the others do
+    not send along their edges (votes below 1, discounted edges; needs the vertex column `kept`)."""
     return F.sum(rank * (F.lit(1.0) - F.col("kept"))).over(whole_graph())
 
 
@@ -174,36 +173,3 @@ def next_rank(incoming: Column, redistributed_mass: Column, damping: float) -> C
 def l1_change(new_rank: Column, rank: Column) -> Column:
     """The L1 norm of the change of the whole rank vector (networkx stops when it is below N * tol)."""
     return F.sum(F.abs(new_rank - rank)).over(whole_graph())
-
-
-def to_readers(vertices: DataFrame, edges: DataFrame) -> DataFrame:
-    """id, teleport 1.0: the persons nobody engages with (where trust starts)."""
-    return (
-        vertices.select("id")
-        .join(edges.select(F.col("dst").alias("id")), on="id", how="left_anti")
-        .select("id", F.lit(1.0).alias("teleport"))
-    )
-
-
-def to_trust_votes(
-    trust: DataFrame,
-    readers: DataFrame,
-    reader_count: int,
-    damping: float,
-    full_vote_trust: float,
-    untrusted_vote: float,
-    reader_vote: float,
-) -> DataFrame:
-    """id, vote from TrustRank (trust: id, trust, summing to 1; readers: id).
-
-    A reader votes reader_vote. Anyone else votes untrusted_vote plus the rest in proportion to the trust
-    that reaches them, full from full_vote_trust x a reader's own teleport share (1 - d) / readers upwards.
-    """
-    full_trust = full_vote_trust * (1.0 - damping) / reader_count
-    trusted_share = F.least(F.col("trust") / F.lit(full_trust), F.lit(1.0))
-    return trust.join(readers.select("id", F.lit(True).alias("is_reader")), on="id", how="left").select(
-        "id",
-        F.when(F.col("is_reader"), F.lit(reader_vote))
-        .otherwise(F.lit(untrusted_vote) + F.lit(1.0 - untrusted_vote) * trusted_share)
-        .alias("vote"),
-    )

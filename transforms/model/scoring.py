@@ -37,9 +37,51 @@ def with_engagement(ranked: DataFrame, edges: DataFrame) -> DataFrame:
     return ranked.join(incoming, on="id", how="left").fillna(0, subset=["engagers", "interactions_received"])
 
 
-def with_relative_rank(ranked: DataFrame, vertex_count: int) -> DataFrame:
-    """relative_rank = pagerank x persons: 1 is the average person of the night, whatever the graph's size."""
-    return ranked.withColumn("relative_rank", F.col("pagerank") * F.lit(float(vertex_count)))
+def to_concentration(flows: DataFrame) -> DataFrame:
+    """id, engaged_rank (the rank engagement sent to the person), top_flow (what their biggest engager
+    sent) and effective_engagers, (sum f)^2 / sum f^2 over the flows f of their engagers: the number of
+    equal engagers that would give the same concentration (1 when one engager sends it all)."""
+    per_engager = flows.groupBy("dst", "src").agg(F.sum("flow").alias("flow"))
+    return (
+        per_engager.groupBy(F.col("dst").alias("id"))
+        .agg(
+            F.sum("flow").alias("engaged_rank"), F.max("flow").alias("top_flow"), F.sum(F.col("flow") ** 2).alias("flow_squares")
+        )
+        .select(
+            "id",
+            "engaged_rank",
+            "top_flow",
+            F.when(F.col("flow_squares") > 0, F.col("engaged_rank") ** 2 / F.col("flow_squares"))
+            .otherwise(F.lit(0.0))
+            .alias("effective_engagers"),
+        )
+    )
+
+
+def with_relative_rank(ranked: DataFrame, flows: DataFrame, baseline_rank: float) -> DataFrame:
+    """relative_rank: the rank the score counts over baseline_rank, so 1 is a person nobody engages with
+    (the teleport and redistributed rank only), whatever the graph's size.
+
+    Rank that is not sent along edges (votes below 1, dangling persons) raises every baseline alike, so
+    it lifts nobody: a farm whose votes do not count adds persons and redistributed rank, and no one's
+    relative_rank moves for it. The counted rank is the pagerank less what the biggest engager sends
+    beyond all the other engagers together (concentration): one engager alone lifts nobody, and no
+    engager supplies more than half of the counted engagement. Also top_engager_share (the biggest
+    engager's share of tonight's rank, as the explanation counts it) and effective_engagers.
+    flows: to_engagement_flows output."""
+    excess = F.greatest(F.lit(0.0), F.lit(2.0) * F.col("top_flow") - F.col("engaged_rank"))
+    total = F.lit(baseline_rank) + F.col("engaged_rank")
+    return (
+        ranked.join(to_concentration(flows), on="id", how="left")
+        .fillna(0.0, subset=["engaged_rank", "top_flow", "effective_engagers"])
+        .withColumns(
+            {
+                "relative_rank": (F.col("pagerank") - excess) / F.lit(baseline_rank),
+                "top_engager_share": F.col("top_flow") / total,
+            }
+        )
+        .drop("engaged_rank", "top_flow")
+    )
 
 
 def to_amplification(persons: DataFrame) -> DataFrame:
@@ -136,8 +178,9 @@ def to_warm_start(history: DataFrame, run_date: dt.date) -> DataFrame:
 
 
 def with_percentile(scored: DataFrame) -> DataFrame:
-    """percentile: share of persons with a strictly lower pagerank, 0-100 (ties share a percentile)."""
-    return scored.withColumn("percentile", F.round(F.percent_rank().over(Window.orderBy("pagerank")) * 100, 4))
+    """percentile: share of persons with a strictly lower relative_rank (the rank the score counts),
+    0-100 (ties share a percentile)."""
+    return scored.withColumn("percentile", F.round(F.percent_rank().over(Window.orderBy("relative_rank")) * 100, 4))
 
 
 def with_primary_account(scored: DataFrame) -> DataFrame:
@@ -155,10 +198,13 @@ def with_primary_account(scored: DataFrame) -> DataFrame:
 # Explanation
 
 
-def to_engagement_flows(persons: DataFrame, ranks: DataFrame, votes: DataFrame | None, damping: float) -> DataFrame:
+def to_engagement_flows(
+    persons: DataFrame, ranks: DataFrame, votes: DataFrame | None, edges: DataFrame | None, damping: float
+) -> DataFrame:
     """dst, src, network, kind, flow: the rank each engager's interactions of one network and kind sent to
-    the engaged person in the final PageRank step, d x pagerank(src) x vote(src) x w / W(src), where w sums
-    those interactions' model weights and W is everything src sent. persons: with_persons output."""
+    the engaged person in the final PageRank step, d x pagerank(src) x vote(src) x discount(src, dst) x
+    w / W(src), where w sums those interactions' model weights and W is everything src sent. persons:
+    with_persons output; edges: src, dst, discount (None: no discounts)."""
     engagement = (
         persons.filter(F.col("actor_person") != F.col("target_person"))
         .groupBy(F.col("actor_person").alias("src"), F.col("target_person").alias("dst"), "network", "kind")
@@ -170,6 +216,10 @@ def to_engagement_flows(persons: DataFrame, ranks: DataFrame, votes: DataFrame |
     if votes is not None:
         sender = sender.join(votes.select(F.col("id").alias("src"), "vote"), on="src", how="left")
         vote = F.coalesce(F.col("vote"), F.lit(1.0))
+    discount = F.lit(1.0)
+    if edges is not None and "discount" in edges.columns:
+        engagement = engagement.join(edges.select("src", "dst", "discount"), on=["src", "dst"], how="left")
+        discount = F.coalesce(F.col("discount"), F.lit(1.0))
     return (
         engagement.join(out_weight, on="src")
         .join(sender, on="src")
@@ -178,7 +228,7 @@ def to_engagement_flows(persons: DataFrame, ranks: DataFrame, votes: DataFrame |
             "src",
             "network",
             "kind",
-            (F.lit(damping) * F.col("pagerank") * vote * F.col("weight") / F.col("out_weight")).alias("flow"),
+            (F.lit(damping) * F.col("pagerank") * vote * discount * F.col("weight") / F.col("out_weight")).alias("flow"),
         )
     )
 

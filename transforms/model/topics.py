@@ -1,7 +1,7 @@
 """Topics of expertise and moments: what a person's engaged-with posts are about, and the best of them.
 
 A post's engagement is rank-weighted: every interaction received on it counts its model weight times the
-engager's relative_rank (1 = the average person), so a reshare by an influential person counts more.
+engager's relative_rank (1 = a person nobody engages with), so a reshare by an influential person counts more.
 Engagement a post's public counters report beyond the interactions the lake holds (a tweet retweeted 40
 times of which the dump holds 3) counts as engagers of average rank. docs/model.md#topics explains it.
 """

@@ -10,6 +10,7 @@ import pytest
 from pyspark.sql import functions as F
 from scipy.stats import spearmanr
 
+from influence.config import load_config
 from influence.pagerank import Engine, weighted_pagerank
 from transforms.connectors.snap import with_snap_fields
 from transforms.model.graph import to_edges, to_vertices
@@ -180,6 +181,7 @@ def higgs_activity(spark, shared_data):
             weight = HIGGS_KIND_WEIGHTS[kind] * 0.5 ** (age_days / 30.0)
             graph.add_edge(source, dest, weight=graph.get_edge_data(source, dest, {"weight": 0.0})["weight"] + weight)
     expected = nx.pagerank(graph, alpha=0.85, weight="weight")
+    fixed_point = nx.pagerank(graph, alpha=0.85, weight="weight", tol=1e-12, max_iter=1000, nstart=expected)
 
     lines = spark.read.text(str(path)).select(
         F.lit("snap").alias("source"),
@@ -192,7 +194,26 @@ def higgs_activity(spark, shared_data):
         to_interactions(with_snap_fields(lines, "snap"), run_date), run_date, 90, 30.0, vars(KindWeights())
     )
     vertices, edges = to_vertices(interactions).localCheckpoint(), to_edges(interactions).localCheckpoint()
-    yield expected, vertices, edges
+    yield expected, vertices, edges, fixed_point
+
+
+def test_higgs_activity_ranks_are_within_1e_4_of_the_fixed_point_under_the_default_stopping_rule(higgs_activity):
+    """Done-when of score validity: with [pagerank] max_error (1e-4, the default), the ranks are within
+    L1 1e-4 of a tolerance-1e-12 networkx reference; networkx's own rule (N x 1e-6) stops further away."""
+    _, vertices, edges, fixed_point = higgs_activity
+    config = load_config(lake="/nonexistent-lake").pagerank
+    result = weighted_pagerank(vertices, edges, engine="local", max_error=config.max_error)
+    ranks = result.ranks.toPandas().set_index("id")["pagerank"]  # 304k rows: test-only comparison
+    networkx_rule = weighted_pagerank(vertices, edges, engine="local").ranks.toPandas().set_index("id")["pagerank"]
+    distance = sum(abs(fixed_point[v] - ranks[v]) for v in fixed_point)
+    old_distance = sum(abs(fixed_point[v] - networkx_rule[v]) for v in fixed_point)
+    print(
+        f"\n{result.iterations} iterations, L1 to the fixed point {distance:.2e} (bound {result.error_bound:.2e}); networkx's rule {old_distance:.2e}"
+    )
+    assert result.converged
+    assert distance <= 1e-4
+    assert result.error_bound <= 1e-4
+    assert old_distance > 1e-4
 
 
 def test_higgs_activity_with_kind_weights_and_decay_agrees_with_networkx(higgs_activity, engine):
@@ -201,7 +222,7 @@ def test_higgs_activity_with_kind_weights_and_decay_agrees_with_networkx(higgs_a
     weights are computed in plain Python from the raw lines."""
     import math
 
-    expected, vertices, edges = higgs_activity
+    expected, vertices, edges, _ = higgs_activity
     result = weighted_pagerank(vertices, edges, engine=engine)
     ranks = result.ranks.toPandas().set_index("id")["pagerank"]  # 304k rows: test-only comparison
 

@@ -17,6 +17,7 @@ from transforms.model.scoring import (
     with_engagement,
     with_percentile,
     with_primary_account,
+    with_relative_rank,
     with_smoothed_score,
 )
 
@@ -99,11 +100,16 @@ def test_smoothing_blends_with_the_previous_score_and_the_latest_earlier_date_co
 # with_percentile
 
 
+def percentiles(frame):
+    """with_percentile over relative_rank, here equal to the pagerank (the ordering is what is tested)."""
+    return with_percentile(frame.withColumn("relative_rank", F.col("pagerank"))).drop("relative_rank")
+
+
 def test_percentile_is_100_times_the_percent_rank_with_ties_sharing_one(spark):
     # ranks 1, 2, 2, 4, 5 of 5: (rank - 1) / (5 - 1) = 0, 1/4, 1/4, 3/4, 1
     pageranks = [0.1, 0.2, 0.2, 0.4, 0.5]
     assertDataFrameEqual(
-        with_percentile(ranked(spark, pageranks)),
+        percentiles(ranked(spark, pageranks)),
         with_expected(spark, pageranks, [0.0, 25.0, 25.0, 75.0, 100.0], PERCENTILE_SCHEMA),
         rtol=0,
         atol=0,
@@ -114,7 +120,7 @@ def test_percentile_is_rounded_to_4_decimals(spark):
     # of 4 accounts: 0, 1/3, 2/3, 1 -> 0, 33.3333, 66.6667, 100
     pageranks = [0.4, 0.1, 0.3, 0.2]
     assertDataFrameEqual(
-        with_percentile(ranked(spark, pageranks)),
+        percentiles(ranked(spark, pageranks)),
         with_expected(spark, pageranks, [100.0, 0.0, 66.6667, 33.3333], PERCENTILE_SCHEMA),
         rtol=0,
         atol=0,
@@ -125,7 +131,7 @@ def test_tied_top_accounts_share_the_percentile_of_the_first_of_them(spark):
     # ranks 1, 2, 2 of 3: 0, 1/2, 1/2
     pageranks = [0.2, 0.4, 0.4]
     assertDataFrameEqual(
-        with_percentile(ranked(spark, pageranks)),
+        percentiles(ranked(spark, pageranks)),
         with_expected(spark, pageranks, [0.0, 50.0, 50.0], PERCENTILE_SCHEMA),
         rtol=0,
         atol=0,
@@ -134,7 +140,7 @@ def test_tied_top_accounts_share_the_percentile_of_the_first_of_them(spark):
 
 def test_a_single_account_is_at_percentile_0(spark):
     assertDataFrameEqual(
-        with_percentile(ranked(spark, [0.7])),
+        percentiles(ranked(spark, [0.7])),
         with_expected(spark, [0.7], [0.0], PERCENTILE_SCHEMA),
     )
 
@@ -207,3 +213,22 @@ def test_the_primary_account_is_the_first_of_the_person_accounts(spark):
             ),
         ),
     )
+
+
+def test_relative_rank_counts_the_biggest_engager_for_at_most_all_the_others_by_hand(spark):
+    # v gets 0.03 from a (as two kinds: 0.02 + 0.01) and 0.01 from b; w gets 0.05 from a alone; baseline 0.01
+    flows = spark.createDataFrame(
+        [("v", "a", "reshare", 0.02), ("v", "a", "reply", 0.01), ("v", "b", "reshare", 0.01), ("w", "a", "reshare", 0.05)],
+        "dst string, src string, kind string, flow double",
+    )
+    ranked = spark.createDataFrame([("v", 0.05), ("w", 0.06), ("a", 0.01)], "id string, pagerank double")
+    got = {r.id: r for r in with_relative_rank(ranked, flows, 0.01).collect()}
+    # v: a sends 0.03, 0.02 more than b's 0.01, so 0.05 - 0.02 = 0.03 counts: 3 baselines
+    assert got["v"].relative_rank == pytest.approx(3.0)
+    assert got["v"].effective_engagers == pytest.approx(0.04**2 / (0.03**2 + 0.01**2))  # 1.6
+    assert got["v"].top_engager_share == pytest.approx(0.03 / 0.05)
+    # w: one engager alone lifts nobody above the baseline
+    assert (got["w"].relative_rank, got["w"].effective_engagers) == pytest.approx((1.0, 1.0))
+    assert got["w"].top_engager_share == pytest.approx(0.05 / 0.06)
+    # a: nobody engages a
+    assert (got["a"].relative_rank, got["a"].effective_engagers, got["a"].top_engager_share) == pytest.approx((1.0, 0.0, 0.0))
