@@ -152,9 +152,13 @@ def test_a_person_linked_across_two_networks_gets_one_profile_scored_on_both(spa
         (landing / source).mkdir(parents=True)
         (landing / source / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
-    # The plain model (no decay, kind weights or trust): the point here is the linking, checked by hand.
+    # The plain model (no decay, kind weights or trust; networkx's stopping rule): the point here is the
+    # linking, checked by hand.
     plain = tmp_path / "plain.toml"
-    plain.write_text("[model]\nwindow_days = 0\nhalf_life_days = 0\nuse_kind_weights = false\n[model.trust]\nenabled = false\n")
+    plain.write_text(
+        "[pagerank]\nmax_error = 0\n[model]\nwindow_days = 0\nhalf_life_days = 0\nuse_kind_weights = false\n"
+        "[model.trust]\nenabled = false\n"
+    )
     assert nightly("2022-06-30", landing, lake, "--config", str(plain)) == 0
     published = {row.person_id: row for row in storage.read(spark, PROFILES, lake).collect()}
 

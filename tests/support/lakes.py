@@ -18,7 +18,7 @@ from influence import storage
 from influence.tables import PROFILES, RUNS
 from tests.support.cli import nightly, nightly_run_id, profiles, run
 from tests.support.snap import DAY_ONE, JULY_1, WRONG_DUMP, land
-from tests.support.twitter import ERASED_ID, JUNE_6, access_dump, land_world, press_desk_status
+from tests.support.twitter import ERASED_ID, JUNE_6, access_dump, land_world, press_desk_status, reader_status
 
 OLD_RUN_ID = "2012-06-30_20120630T230000Z_000000"
 
@@ -125,8 +125,9 @@ def build_held_back_night(spark, base: Path) -> HeldBackNight:
 @dataclass(frozen=True)
 class PrivacyWorld:
     """ "Privacy world": the world of 2022-06-06 (tests/support/twitter.py: the person to erase tweets 5001,
-    five fans engage) plus a press desk whose bio holds an e-mail address and a phone number, published.
-    landing holds both files (twitter_v1/tweets-2022-06-06.jsonl and press-2022-06-06.jsonl)."""
+    five fans engage) plus a press desk whose bio holds an e-mail address and a phone number, and a reader
+    who mentions fans 4 and 5 (the trust seed left when the person or fan1 is suppressed), published.
+    landing holds the three files (twitter_v1/tweets-, press- and reader-2022-06-06.jsonl)."""
 
     landing: Path
     lake: Path
@@ -136,6 +137,7 @@ class PrivacyWorld:
 def build_privacy_world(spark, base: Path) -> PrivacyWorld:
     landing, lake = land_world(base / "landing", JUNE_6, "5001"), base / "lake"
     (landing / "twitter_v1" / f"press-{JUNE_6}.jsonl").write_text(press_desk_status() + "\n")
+    (landing / "twitter_v1" / f"reader-{JUNE_6}.jsonl").write_text(reader_status() + "\n")
     assert nightly(JUNE_6, landing, lake) == 0
     return PrivacyWorld(landing, lake, storage.current_version(spark, PROFILES, lake))
 

@@ -64,6 +64,14 @@ def press_desk_status() -> str:
     return json.dumps(press)
 
 
+def reader_status() -> str:
+    """A reader who mentions fans 4 and 5, who are never suppressed: a trust seed (two persons engaged)
+    once a day old, so the world still has seeds when the erased person or fan1 is taken out."""
+    reader = json.loads(status("5998", ("9898", "reader"), f"@{FANS[3][1]} @{FANS[4][1]} see you there"))
+    reader["entities"]["user_mentions"] = [{"id_str": user_id, "screen_name": handle} for user_id, handle in FANS[3:]]
+    return json.dumps(reader)
+
+
 def access_dump() -> list[str]:
     """The world of 2022-06-06 (the person tweets 5001, about politics here; fans 1-5 retweet it as 50010-50014;
     the person retweets fan1's 50017 as 50018), plus: fan3 replies to 5001 with an @mention (5002); the
