@@ -245,6 +245,7 @@ def trust_votes(
     vertices: DataFrame,
     edges: DataFrame,
     seeds: DataFrame,
+    seed_count: int,
     damping: float,
     tolerance: float,
     max_iterations: int,
@@ -253,11 +254,9 @@ def trust_votes(
     engine: str = "graphframes",
     max_error: float | None = None,
 ) -> TrustResult:
-    """TrustRank: PageRank teleporting only to the seeds (id: transforms.model.trust.to_seeds), so trust
-    reaches a person only through engagement from the trusted; then each person's vote. The caller makes
-    sure there are seeds (stages.score fails the night otherwise)."""
-    seeds = seeds.localCheckpoint()
-    seed_count = seeds.count()
+    """TrustRank: PageRank teleporting only to the seeds (id, teleport: transforms.model.trust.to_seeds,
+    seed_count of them, materialised by the caller), so trust reaches a person only through engagement
+    from the trusted; then each person's vote. stages.score fails the night when there is no seed."""
     if seed_count == 0:
         raise ValueError("trust_votes needs at least one seed")
     trust = weighted_pagerank(

@@ -151,7 +151,7 @@ def compute_trust(config: Config, graph: GraphResult, engine: EngineChoice) -> T
     """Seeds by the seed rule, TrustRank from them, each person's vote, and the burst discounts. A night
     with trust on and no seed fails validation: its scores would have no anti-gaming defence."""
     settings, pagerank = config.model.trust, config.pagerank
-    if not settings.enabled:
+    if not settings.enabled or graph.vertices == 0:  # an empty window has nothing to defend
         return TrustStage(
             seeds=0,
             new_persons=0,
@@ -165,8 +165,9 @@ def compute_trust(config: Config, graph: GraphResult, engine: EngineChoice) -> T
     activity = to_activity(graph.persons).persist(StorageLevel.MEMORY_AND_DISK)
     oldest = oldest_activity_days(activity)
     rule = SeedRule(settings.seed_min_engaged, settings.seed_min_age_days, ages_known=oldest >= settings.seed_min_age_days)
-    seeds = to_seeds(activity, rule)
-    if graph.vertices and seeds.isEmpty():
+    seeds = to_seeds(activity, rule).localCheckpoint()
+    seed_count = seeds.count()
+    if seed_count == 0:
         activity.unpersist()
         raise ValidationFailed(
             "validation failed at the trust stage; nothing was published",
@@ -179,6 +180,7 @@ def compute_trust(config: Config, graph: GraphResult, engine: EngineChoice) -> T
         graph.vertex_frame,
         graph.edge_frame,
         seeds,
+        seed_count,
         pagerank.damping,
         pagerank.tolerance,
         pagerank.max_iterations,
