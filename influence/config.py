@@ -1,19 +1,46 @@
-"""One typed configuration object, read from an optional TOML file and overridden by CLI flags.
+"""One typed configuration object, read from an optional TOML file and overridden from outside it.
 
-Precedence: CLI flag > environment (SPARK_MASTER, INFLUENCE_JARS_DIR) > config file > defaults.
-Unknown sections or keys are errors, so a typo never silently falls back to a default.
+Precedence, lowest first: defaults < config file < environment (SPARK_MASTER, INFLUENCE_JARS_DIR, then
+INFLUENCE__<SECTION>__<KEY>) < `--set key=value` < the flags --lake and --master. Unknown sections or keys,
+wrong types, NaN, infinities and out-of-range numbers are errors, all reported together before any Spark
+work, so a typo never silently falls back to a default. Every key is documented in docs/configuration.md.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import json
+import math
 import os
+import re
 import tomllib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from influence.errors import UsageError
+from influence.tables import NETWORKS
+
+# Environment variables of the form INFLUENCE__<SECTION>__<KEY> set any key (levels split by "__").
+ENV_PREFIX = "INFLUENCE__"
+# The levels SparkContext.setLogLevel accepts (in any case).
+SPARK_LOG_LEVELS = ("ALL", "DEBUG", "ERROR", "FATAL", "INFO", "OFF", "TRACE", "WARN")
+# Every integer key reaches Spark or Python's date arithmetic: at most Spark's (Java's) int.
+MAX_INT = 2**31 - 1
+# Day counts (windows, ages, retention) are bounded by a century, well inside Python's and Spark's dates.
+MAX_DAYS = 36_525
+# A JVM heap size as spark.driver.memory takes it: digits and a unit (-Xmx has no "b" and no default unit).
+JVM_MEMORY = re.compile(r"(\d+)([kmgt])", re.IGNORECASE)
+JVM_MEMORY_BYTES = {"k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+# Spark refuses a driver with less than 1.5 x its 300 MiB of reserved memory.
+MIN_DRIVER_MEMORY_BYTES = 512 * 2**20
+# The master URLs Spark knows: local, local[N], local[*], local[N,F], local-cluster[N,C,M], yarn, and any
+# scheme://... (spark://, k8s://, sc:// for Spark Connect, a custom cluster manager's).
+SPARK_MASTER_URL = re.compile(
+    r"local(\[\s*(\*|[1-9]\d*)\s*(,\s*\d+\s*)?\])?|local-cluster\[\s*\d+\s*,\s*\d+\s*,\s*\d+\s*\]|yarn|[a-z][a-z0-9+.-]*://\S+"
+)
 
 
 @dataclass(frozen=True)
@@ -205,129 +232,381 @@ class Config:
         return dataclasses.replace(self, spark=dataclasses.replace(self.spark, **changes))
 
 
-def _build(cls: type, values: dict[str, Any], where: str) -> Any:
-    """Build dataclass `cls` from a TOML table, refusing unknown keys and wrong types."""
-    known = {f.name: f for f in fields(cls)}
+@dataclass(frozen=True)
+class Override:
+    """One key set from outside the config file: an environment variable, a `--set`, or a flag."""
+
+    path: tuple[str, ...]
+    text: str
+    origin: str
+    # False: the text is the value as it is (the flags, SPARK_MASTER, INFLUENCE_JARS_DIR); True: a TOML value.
+    is_toml: bool = True
+
+
+def _key(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+def _defaults(cls: type) -> dict[str, Any]:
+    instance = cls()
+    return {f.name: getattr(instance, f.name) for f in fields(cls)}
+
+
+def _unknown_keys_problem(unknown: Sequence[str], where: str, known: Mapping[str, Any]) -> str:
+    table = f"in [{where}]" if where else "at the top level"
+    return f"unknown key(s) {', '.join(unknown)} {table} (known keys: {', '.join(known)})"
+
+
+def _build(cls: type, values: Mapping[str, Any], where: str, problems: list[str]) -> Any:
+    """Build dataclass `cls` from a TOML table, adding a problem for every unknown key and wrong value.
+    A refused value is left at its default, so the checks can go on and report everything at once."""
+    known = _defaults(cls)
     unknown = sorted(set(values) - set(known))
     if unknown:
-        raise UsageError(f"config: unknown key(s) {', '.join(unknown)} in [{where}]; known keys: {', '.join(known)}")
+        problems.append(_unknown_keys_problem(unknown, where, known))
     kwargs = {}
     for name, value in values.items():
-        default = getattr(cls(), name)
-        if dataclasses.is_dataclass(default):
-            if not isinstance(value, dict):
-                raise UsageError(f"config: [{where}.{name}] must be a table")
-            kwargs[name] = _build(type(default), value, f"{where}.{name}".lstrip("."))
+        if name not in known:
             continue
-        expected = type(default)
-        if expected is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-            raise UsageError(f"config: {where + '.' if where else ''}{name} must be {expected.__name__}, got {value!r}")
-        kwargs[name] = value
+        default, key = known[name], _key(where, name)
+        if dataclasses.is_dataclass(default):
+            if isinstance(value, dict):
+                kwargs[name] = _build(type(default), value, key, problems)
+            else:
+                problems.append(f"[{key}] must be a table, got {value!r}")
+            continue
+        kwargs[name] = _checked_value(value, default, key, problems)
     return cls(**kwargs)
 
 
-def _check_ranges(config: Config) -> None:
+def _checked_value(value: Any, default: Any, key: str, problems: list[str]) -> Any:
+    """`value` in the type of `default` (an int is taken for a float), or `default` with a problem added."""
+    expected = type(default)
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        value = _as_float(value)
+    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        problems.append(f"{key} must be {expected.__name__}, got {value!r}")
+        return default
+    if expected is float and not math.isfinite(value):
+        problems.append(f"{key} must be a finite number, got {value}")
+        return default
+    if expected is int and value > MAX_INT:
+        problems.append(f"{key} must be at most {MAX_INT}, got {value}")
+        return default
+    return value
+
+
+def _as_float(value: int) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # beyond a double: as infinite as a float can be
+        return math.inf if value > 0 else -math.inf
+
+
+def parse_value_text(text: str) -> Any:
+    """A `--set` or INFLUENCE__ value read as a TOML value (`1e-4`, `true`, `"text"`, `[1, 2]`); text that
+    is not one TOML value is taken as a string, so `--set pagerank.engine=local` needs no quotes."""
+    try:
+        parsed = tomllib.loads(f"value = {text}")
+    except tomllib.TOMLDecodeError:
+        return text
+    return parsed["value"] if list(parsed) == ["value"] else text
+
+
+def _override_value(override: Override, default: Any) -> Any:
+    if not override.is_toml:
+        return override.text
+    value = parse_value_text(override.text)
+    # A string key takes the text as it is unless it is a quoted TOML string: model.version=3 means "3".
+    if isinstance(default, str) and not isinstance(value, str):
+        return override.text
+    return value
+
+
+def _default_at(override: Override, problems: list[str]) -> Any | None:
+    """The default value (or table) at the override's key path, or None with a problem when there is none."""
+    if not all(override.path):
+        problems.append(f"{override.origin}: no key named (SECTION.KEY, e.g. pagerank.engine)")
+        return None
+    cls, where = Config, ""
+    for depth, name in enumerate(override.path):
+        known = _defaults(cls)
+        if name not in known:
+            problems.append(f"{override.origin}: {_unknown_keys_problem([name], where, known)}")
+            return None
+        default = known[name]
+        if depth == len(override.path) - 1:
+            return default
+        if not dataclasses.is_dataclass(default):
+            problems.append(f"{override.origin}: {_key(where, name)} is a value, not a table")
+            return None
+        cls, where = type(default), _key(where, name)
+    return None
+
+
+def _merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for name, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(name), dict):
+            merged[name] = _merged(merged[name], value)
+        else:
+            merged[name] = value
+    return merged
+
+
+def _set_at(values: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    table = values
+    for name in path[:-1]:
+        table = table.setdefault(name, {})
+        if not isinstance(table, dict):
+            return  # the file has a value where a table belongs: _build refuses it
+    if isinstance(value, dict) and isinstance(table.get(path[-1]), dict):
+        table[path[-1]] = _merged(table[path[-1]], value)
+    else:
+        table[path[-1]] = value
+
+
+def _apply_override(values: dict[str, Any], override: Override, problems: list[str]) -> None:
+    """Set the override's key in the merged TOML tables, or add a problem naming where it came from."""
+    default = _default_at(override, problems)
+    if default is None:
+        return
+    value = _override_value(override, default)
+    if not dataclasses.is_dataclass(default):  # a whole table (--set model.trust={...}) is checked by _build
+        refused: list[str] = []
+        value = _checked_value(value, default, ".".join(override.path), refused)
+        if refused:
+            problems.extend(f"{override.origin}: {problem}" for problem in refused)
+            return
+    _set_at(values, override.path, value)
+
+
+def _environment_overrides(environ: Mapping[str, str]) -> list[Override]:
+    """SPARK_MASTER and INFLUENCE_JARS_DIR as they are, then every INFLUENCE__<SECTION>__<KEY> (any case)."""
+    overrides = [
+        Override(path, environ[name], f"environment variable {name}", is_toml=False)
+        for name, path in (("SPARK_MASTER", ("spark", "master")), ("INFLUENCE_JARS_DIR", ("spark", "jars_dir")))
+        if environ.get(name)
+    ]
+    for name in sorted(environ):
+        if name.upper().startswith(ENV_PREFIX):
+            path = tuple(name[len(ENV_PREFIX) :].lower().split("__"))
+            overrides.append(Override(path, environ[name], f"environment variable {name}"))
+    return overrides
+
+
+def _set_overrides(assignments: Sequence[str], problems: list[str]) -> list[Override]:
+    overrides = []
+    for assignment in assignments:
+        key, equals, text = assignment.partition("=")
+        if not equals:
+            problems.append(f"--set {assignment}: expected KEY=VALUE, e.g. pagerank.engine=local")
+            continue
+        overrides.append(Override(tuple(key.strip().split(".")), text, f"--set {assignment}"))
+    return overrides
+
+
+def _flag_overrides(lake: str | None, master: str | None) -> list[Override]:
+    flags = ((("lake",), lake, "--lake"), (("spark", "master"), master, "--master"))
+    return [Override(path, value, origin, is_toml=False) for path, value, origin in flags if value is not None]
+
+
+def _read_file(path: str | os.PathLike) -> dict[str, Any]:
+    file = Path(path)
+    if not file.is_file():
+        raise UsageError(f"config file {file} does not exist")
+    try:
+        return tomllib.loads(file.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise UsageError(f"config file {file} is not valid TOML: {error}") from None
+
+
+def _driver_memory_bytes(text: str) -> int | None:
+    """spark.driver_memory in bytes, or None when it is not a JVM heap size such as "4g" or "512m"."""
+    match = JVM_MEMORY.fullmatch(text)
+    return int(match.group(1)) * JVM_MEMORY_BYTES[match.group(2).lower()] if match else None
+
+
+def _top_level_problems(config: Config) -> list[str]:
+    problems = [] if config.lake.strip() else ["lake must not be empty"]
+    if config.snap.network not in NETWORKS:
+        problems.append(f"snap.network must be one of {', '.join(NETWORKS)}, got {config.snap.network!r}")
+    return problems
+
+
+def _spark_problems(spark: SparkConfig) -> list[str]:
     problems = []
-    if not 0.0 < config.pagerank.damping < 1.0:
-        problems.append(f"pagerank.damping must be in (0, 1), got {config.pagerank.damping}")
-    if config.pagerank.tolerance <= 0:
-        problems.append(f"pagerank.tolerance must be > 0, got {config.pagerank.tolerance}")
-    if not 0 <= config.pagerank.max_error < 1:
-        problems.append(f"pagerank.max_error must be in [0, 1) (0 = networkx's rule), got {config.pagerank.max_error}")
-    if config.pagerank.max_iterations < 1:
-        problems.append(f"pagerank.max_iterations must be >= 1, got {config.pagerank.max_iterations}")
-    if config.pagerank.engine not in PAGERANK_ENGINES:
-        problems.append(f"pagerank.engine must be one of {', '.join(PAGERANK_ENGINES)}, got {config.pagerank.engine!r}")
-    if config.pagerank.local_max_edges < 0:
-        problems.append(f"pagerank.local_max_edges must be >= 0, got {config.pagerank.local_max_edges}")
-    if config.spark.shuffle_partitions < 1:
-        problems.append(f"spark.shuffle_partitions must be >= 1, got {config.spark.shuffle_partitions}")
-    if not 0.0 <= config.validation.max_quarantine_fraction <= 1.0:
-        problems.append("validation.max_quarantine_fraction must be in [0, 1]")
-    if config.validation.future_tolerance_hours < 0:
-        problems.append("validation.future_tolerance_hours must be >= 0")
-    if not 0.0 <= config.validation.min_row_ratio <= 1.0:
-        problems.append(f"validation.min_row_ratio must be in [0, 1], got {config.validation.min_row_ratio}")
-    if config.validation.max_row_ratio < 1.0:
-        problems.append(f"validation.max_row_ratio must be >= 1, got {config.validation.max_row_ratio}")
+    if not SPARK_MASTER_URL.fullmatch(spark.master):
+        problems.append(
+            f"spark.master must be a Spark master URL (local[*], local[N], spark://HOST:PORT, ...), got {spark.master!r}"
+        )
+    memory = _driver_memory_bytes(spark.driver_memory)
+    if memory is None or memory < MIN_DRIVER_MEMORY_BYTES:
+        problems.append(f"spark.driver_memory must be a JVM size of at least 512m, e.g. 4g or 512m, got {spark.driver_memory!r}")
+    if spark.shuffle_partitions < 1:
+        problems.append(f"spark.shuffle_partitions must be >= 1, got {spark.shuffle_partitions}")
+    if spark.log_level.upper() not in SPARK_LOG_LEVELS:
+        problems.append(f"spark.log_level must be one of {', '.join(SPARK_LOG_LEVELS)}, got {spark.log_level!r}")
+    return problems
+
+
+def _pagerank_problems(pagerank: PageRankConfig) -> list[str]:
+    problems = []
+    if not 0.0 < pagerank.damping < 1.0:
+        problems.append(f"pagerank.damping must be in (0, 1), got {pagerank.damping}")
+    if not 0.0 < pagerank.tolerance < 1.0:
+        problems.append(f"pagerank.tolerance must be in (0, 1), got {pagerank.tolerance}")
+    if not 0 <= pagerank.max_error < 1:
+        problems.append(f"pagerank.max_error must be in [0, 1) (0 = networkx's rule), got {pagerank.max_error}")
+    if pagerank.max_iterations < 1:
+        problems.append(f"pagerank.max_iterations must be >= 1, got {pagerank.max_iterations}")
+    if pagerank.engine not in PAGERANK_ENGINES:
+        problems.append(f"pagerank.engine must be one of {', '.join(PAGERANK_ENGINES)}, got {pagerank.engine!r}")
+    if pagerank.local_max_edges < 0:
+        problems.append(f"pagerank.local_max_edges must be >= 0, got {pagerank.local_max_edges}")
+    return problems
+
+
+def _validation_problems(validation: ValidationConfig) -> list[str]:
+    problems = []
+    if not 0.0 <= validation.max_quarantine_fraction <= 1.0:
+        problems.append(f"validation.max_quarantine_fraction must be in [0, 1], got {validation.max_quarantine_fraction}")
+    if not 0 <= validation.future_tolerance_hours <= MAX_DAYS * 24:
+        problems.append(
+            f"validation.future_tolerance_hours must be in [0, {MAX_DAYS * 24}], got {validation.future_tolerance_hours}"
+        )
+    if not 0.0 <= validation.min_row_ratio <= 1.0:
+        problems.append(f"validation.min_row_ratio must be in [0, 1], got {validation.min_row_ratio}")
+    if validation.max_row_ratio < 1.0:
+        problems.append(f"validation.max_row_ratio must be >= 1, got {validation.max_row_ratio}")
     for name in ("max_mean_score_shift", "max_quantile_shift"):
-        if not 0.0 <= getattr(config.validation, name) <= 99.0:
-            problems.append(f"validation.{name} must be in [0, 99] score points, got {getattr(config.validation, name)}")
-    model = config.model
-    if model.window_days < 0:
-        problems.append(f"model.window_days must be >= 0 (0 = unbounded), got {model.window_days}")
-    if model.half_life_days < 0:
-        problems.append(f"model.half_life_days must be >= 0 (0 = no decay), got {model.half_life_days}")
+        if not 0.0 <= getattr(validation, name) <= 99.0:
+            problems.append(f"validation.{name} must be in [0, 99] score points, got {getattr(validation, name)}")
+    return problems
+
+
+def _model_problems(model: ModelConfig) -> list[str]:
+    problems = [] if model.version.strip() else ["model.version must not be empty"]
+    if not 0 <= model.window_days <= MAX_DAYS:
+        problems.append(f"model.window_days must be in [0, {MAX_DAYS}] (0 = unbounded), got {model.window_days}")
+    if not 0 <= model.half_life_days <= MAX_DAYS:
+        problems.append(f"model.half_life_days must be >= 0 and at most {MAX_DAYS} (0 = no decay), got {model.half_life_days}")
     for kind, weight in dataclasses.asdict(model.kind_weights).items():
         if not weight > 0:
             problems.append(f"model.kind_weights.{kind} must be > 0, got {weight}")
-    trust = model.trust
+    if not 0.0 < model.smoothing <= 1.0:
+        problems.append(f"model.smoothing must be in (0, 1], got {model.smoothing}")
+    for name in ("top_topics", "top_moments", "top_engagers"):
+        if getattr(model, name) < 0:
+            problems.append(f"model.{name} must be >= 0, got {getattr(model, name)}")
+    for name in ("reference_file", "topics_file"):
+        if getattr(model, name) and not Path(getattr(model, name)).expanduser().is_file():
+            problems.append(f"model.{name}: {getattr(model, name)} does not exist")
+    return problems
+
+
+def _trust_problems(model: ModelConfig) -> list[str]:
+    trust, problems = model.trust, []
     if not 0.0 < trust.full_vote_trust <= 1.0:
         problems.append(f"model.trust.full_vote_trust must be in (0, 1], got {trust.full_vote_trust}")
     if not 0.0 <= trust.untrusted_vote <= 1.0:
         problems.append(f"model.trust.untrusted_vote must be in [0, 1], got {trust.untrusted_vote}")
     if trust.seed_min_engaged < 1:
         problems.append(f"model.trust.seed_min_engaged must be >= 1, got {trust.seed_min_engaged}")
-    if trust.seed_min_age_days < 0 or (model.window_days and trust.seed_min_age_days >= model.window_days):
-        problems.append(f"model.trust.seed_min_age_days must be >= 0 and below model.window_days, got {trust.seed_min_age_days}")
+    age_limit = model.window_days or MAX_DAYS
+    if not 0 <= trust.seed_min_age_days < age_limit:
+        problems.append(
+            f"model.trust.seed_min_age_days must be >= 0 and below model.window_days (or {MAX_DAYS} when it is 0), "
+            f"got {trust.seed_min_age_days}"
+        )
     if trust.burst_allowance < 1:
         problems.append(f"model.trust.burst_allowance must be >= 1, got {trust.burst_allowance}")
-    if not 0.0 < model.smoothing <= 1.0:
-        problems.append(f"model.smoothing must be in (0, 1], got {model.smoothing}")
-    for name in ("top_topics", "top_moments", "top_engagers"):
-        if getattr(model, name) < 0:
-            problems.append(f"model.{name} must be >= 0, got {getattr(model, name)}")
-    if model.communities.max_iterations < 1:
-        problems.append(f"model.communities.max_iterations must be >= 1, got {model.communities.max_iterations}")
-    for name in ("top_persons", "top_topics"):
-        if getattr(model.communities, name) < 1:
-            problems.append(f"model.communities.{name} must be >= 1, got {getattr(model.communities, name)}")
-    if not model.version:
-        problems.append("model.version must not be empty")
-    for name in ("reference_file", "topics_file"):
-        if getattr(model, name) and not Path(getattr(model, name)).expanduser().is_file():
-            problems.append(f"model.{name}: {getattr(model, name)} does not exist")
-    if config.privacy.retention_days < 0:
-        problems.append(f"privacy.retention_days must be >= 0 (0 = window + 30 days), got {config.privacy.retention_days}")
-    if config.privacy.retention_days and model.window_days and config.privacy.retention_days < model.window_days:
+    return problems
+
+
+def _communities_problems(communities: CommunitiesConfig) -> list[str]:
+    problems = []
+    for name in ("max_iterations", "top_persons", "top_topics"):
+        if getattr(communities, name) < 1:
+            problems.append(f"model.communities.{name} must be >= 1, got {getattr(communities, name)}")
+    return problems
+
+
+def _privacy_problems(config: Config) -> list[str]:
+    retention, window = config.privacy.retention_days, config.model.window_days
+    problems = []
+    if not 0 <= retention <= MAX_DAYS:
+        problems.append(f"privacy.retention_days must be in [0, {MAX_DAYS}] (0 = window + 30 days), got {retention}")
+    if retention and window and retention < window:
         problems.append(
-            f"privacy.retention_days ({config.privacy.retention_days}) must cover model.window_days "
-            f"({model.window_days}): the nightly rescoring reads the window's silver, rebuilt from bronze on a rerun"
+            f"privacy.retention_days ({retention}) must cover model.window_days ({window}): "
+            "the nightly rescoring reads the window's silver, rebuilt from bronze on a rerun"
         )
-    if not config.snap.network:
-        problems.append("snap.network must not be empty")
-    if problems:
-        raise UsageError("config: " + "; ".join(problems))
+    return problems
+
+
+def _range_problems(config: Config) -> list[str]:
+    return [
+        *_top_level_problems(config),
+        *_spark_problems(config.spark),
+        *_pagerank_problems(config.pagerank),
+        *_validation_problems(config.validation),
+        *_model_problems(config.model),
+        *_trust_problems(config.model),
+        *_communities_problems(config.model.communities),
+        *_privacy_problems(config),
+    ]
 
 
 def load_config(
     path: str | os.PathLike | None = None,
     *,
+    overrides: Sequence[str] = (),
     lake: str | None = None,
     master: str | None = None,
-    environ: dict[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Config:
-    """Defaults < config file < environment < explicit arguments."""
+    """Defaults < config file < environment < `overrides` ("key=value", as `--set`) < lake and master.
+
+    Every problem (unknown key, wrong type, NaN or infinite number, value out of range) is collected and
+    raised as one UsageError naming each key; nothing here starts Spark or touches the lake."""
     environ = os.environ if environ is None else environ
-    values: dict[str, Any] = {}
-    if path is not None:
-        file = Path(path)
-        if not file.is_file():
-            raise UsageError(f"config file {file} does not exist")
-        try:
-            values = tomllib.loads(file.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-            raise UsageError(f"config file {file} is not valid TOML: {error}") from None
-    config = _build(Config, values, "")
-    if environ.get("SPARK_MASTER"):
-        config = config.with_spark(master=environ["SPARK_MASTER"])
-    if environ.get("INFLUENCE_JARS_DIR"):
-        config = config.with_spark(jars_dir=environ["INFLUENCE_JARS_DIR"])
-    if lake is not None:
-        config = config.replace(lake=lake)
-    if master is not None:
-        config = config.with_spark(master=master)
-    _check_ranges(config)
+    file_values = _read_file(path) if path is not None else {}
+    problems: list[str] = []
+    _build(Config, file_values, "", problems)  # the file on its own: a bad key is refused even if overridden
+    values = copy.deepcopy(file_values)
+    outside = [*_environment_overrides(environ), *_set_overrides(overrides, problems), *_flag_overrides(lake, master)]
+    for override in outside:
+        _apply_override(values, override, problems)
+    config = _build(Config, values, "", problems)
+    problems += _range_problems(config)
+    if problems:
+        raise UsageError("config: " + "; ".join(dict.fromkeys(problems)))
     return config
+
+
+def config_as_dict(config: Config) -> dict[str, Any]:
+    return dataclasses.asdict(config)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    # A JSON string is a TOML basic string, but for DEL, which TOML wants escaped.
+    return json.dumps(value).replace("\x7f", "\\u007f")
+
+
+def _toml_lines(table: Mapping[str, Any], path: tuple[str, ...]) -> list[str]:
+    lines = [f"[{'.'.join(path)}]"] if path else []
+    lines += [f"{name} = {_toml_value(value)}" for name, value in table.items() if not isinstance(value, dict)]
+    for name, value in table.items():
+        if isinstance(value, dict):
+            lines += ["", *_toml_lines(value, (*path, name))]
+    return lines
+
+
+def config_as_toml(config: Config) -> str:
+    """The effective configuration as a TOML document, loadable again as a config file."""
+    return "\n".join(_toml_lines(config_as_dict(config), ())) + "\n"

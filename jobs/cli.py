@@ -13,7 +13,7 @@ import logging
 import sys
 from pathlib import Path
 
-from influence.config import load_config
+from influence.config import Config, config_as_dict, config_as_toml, load_config
 from influence.errors import InfluenceError, UsageError, ValidationFailed
 
 log = logging.getLogger("influence")
@@ -30,6 +30,27 @@ def _bad_date(text: str) -> dt.date:
     raise argparse.ArgumentTypeError(f"{text!r} is not a date in the form YYYY-MM-DD")
 
 
+def add_set_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set one config key, e.g. pagerank.engine=local; repeatable, wins over the file and the environment",
+    )
+
+
+def add_config_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--config", metavar="FILE", help="TOML config file (docs/configuration.md)")
+    add_set_option(command)
+
+
+def config_from_args(args: argparse.Namespace, master: str | None = None) -> Config:
+    """The command's configuration: defaults < --config < environment < --set < --lake, --master."""
+    return load_config(args.config, overrides=args.overrides, lake=args.lake, master=master)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="influence", description="Influence profiles from social-network dumps.")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -39,13 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
     nightly.add_argument("--date", type=iso_date, required=True, help="run date, YYYY-MM-DD")
     nightly.add_argument("--input", help="landing folder DIR/<source>/<files> (default: the bundled sample)")
     nightly.add_argument("--lake", help="lake root (default: ./lakehouse or 'lake' in the config)")
-    nightly.add_argument("--config", help="TOML config file")
+    add_config_options(nightly)
     nightly.add_argument("--master", help="Spark master URL (default: local[*] or SPARK_MASTER)")
     nightly.set_defaults(handler=run_nightly_command)
 
     runs = commands.add_parser("runs", help="show the run log")
     runs.add_argument("--lake", help="lake root (default: ./lakehouse)")
-    runs.add_argument("--config", help="TOML config file")
+    add_config_options(runs)
     runs.add_argument("--json", action="store_true", help="print JSON instead of a table")
     runs.add_argument("--limit", type=int, default=20, help="most recent runs to show (default 20)")
     runs.set_defaults(handler=run_runs_command)
@@ -55,13 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--force", action="store_true", help="required: publish despite the failed validation")
     publish.add_argument("--reason", help="required: why, kept in the run log")
     publish.add_argument("--lake", help="lake root (default: ./lakehouse or 'lake' in the config)")
-    publish.add_argument("--config", help="TOML config file")
+    add_config_options(publish)
     publish.set_defaults(handler=run_publish_command)
 
     rollback = commands.add_parser("rollback", help="restore gold/profiles to an earlier Delta version")
     rollback.add_argument("--to-version", type=int, required=True, metavar="N", help="gold/profiles version to restore")
     rollback.add_argument("--lake", help="lake root (default: ./lakehouse or 'lake' in the config)")
-    rollback.add_argument("--config", help="TOML config file")
+    add_config_options(rollback)
     rollback.set_defaults(handler=run_rollback_command)
 
     export = commands.add_parser("export", help="write the enrichment feed of the published date to a folder")
@@ -74,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", required=True, metavar="DIR", help="folder to write into (refused if it holds a finished export)"
     )
     export.add_argument("--lake", help="lake root (default: ./lakehouse or 'lake' in the config)")
-    export.add_argument("--config", help="TOML config file")
+    add_config_options(export)
     export.set_defaults(handler=run_export_command)
 
     calibrate = commands.add_parser(
@@ -85,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--version", required=True, help="the reference_version to record in it")
     calibrate.add_argument("--description", default="", help="where the scores came from")
     calibrate.add_argument("--lake", help="lake root (default: ./lakehouse or 'lake' in the config)")
-    calibrate.add_argument("--config", help="TOML config file")
+    add_config_options(calibrate)
     calibrate.set_defaults(handler=run_calibrate_command)
 
     for action, name, help_text in (
@@ -99,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         subject.add_argument("--person", metavar="ID", help="a person id of the identity links")
         request.add_argument("--reference", help="the request's ticket or case number, kept in the audit table")
         request.add_argument("--lake", help="lake root (default: ./lakehouse or 'lake' in the config)")
-        request.add_argument("--config", help="TOML config file")
+        add_config_options(request)
         request.set_defaults(handler=run_governance_command, action=action)
 
     access = commands.add_parser("access", help="write what the lake holds about a person to a JSON file (docs/privacy.md)")
@@ -108,8 +129,16 @@ def build_parser() -> argparse.ArgumentParser:
     subject.add_argument("--person", metavar="ID", help="a person id of the identity links")
     access.add_argument("--out", required=True, metavar="FILE", help="the JSON file to write (replaced if it exists)")
     access.add_argument("--lake", help="lake root (default: ./lakehouse or 'lake' in the config)")
-    access.add_argument("--config", help="TOML config file")
+    add_config_options(access)
     access.set_defaults(handler=run_access_command)
+
+    validate = commands.add_parser(
+        "validate-config", help="check a config file (or the defaults) with the environment and --set, without Spark"
+    )
+    validate.add_argument("file", nargs="?", metavar="FILE", help="TOML config file (default: none, the defaults)")
+    add_set_option(validate)
+    validate.add_argument("--json", action="store_true", help="print the effective configuration as JSON")
+    validate.set_defaults(handler=run_validate_config_command)
 
     jars = commands.add_parser("jars", help="download the JVM jars into a folder, for INFLUENCE_JARS_DIR")
     jars.add_argument("--out", required=True, help="folder to copy the jars into")
@@ -121,7 +150,7 @@ def run_nightly_command(args: argparse.Namespace) -> int:
     # Everything that can be wrong with the arguments is checked before Spark starts or anything is written.
     from stages.landing import bundled_sample, discover
 
-    config = load_config(args.config, lake=args.lake, master=args.master)
+    config = config_from_args(args, master=args.master)
     input_dir = Path(args.input).expanduser().resolve() if args.input else bundled_sample()
     landed = discover(input_dir)
     from influence.governance import read_landed_requests
@@ -166,7 +195,7 @@ def run_nightly_command(args: argparse.Namespace) -> int:
 def run_runs_command(args: argparse.Namespace) -> int:
     from jobs.runs import format_runs, recent_runs
 
-    config = load_config(args.config, lake=args.lake).with_spark(ui_enabled=False)
+    config = config_from_args(args).with_spark(ui_enabled=False)
     runs = recent_runs(config, args.limit)
     if args.json:
         print(json.dumps(runs, indent=2, default=str))
@@ -188,7 +217,7 @@ def run_publish_command(args: argparse.Namespace) -> int:
         )
     if not (args.reason or "").strip():
         raise UsageError("--reason must say why the night is published despite its failed validation (it goes into the run log)")
-    config = load_config(args.config, lake=args.lake)
+    config = config_from_args(args)
     _require_lake(config.lake_path)
     from jobs.publish import force_publish
 
@@ -197,7 +226,7 @@ def run_publish_command(args: argparse.Namespace) -> int:
 
 
 def run_rollback_command(args: argparse.Namespace) -> int:
-    config = load_config(args.config, lake=args.lake)
+    config = config_from_args(args)
     _require_lake(config.lake_path)
     from jobs.publish import rollback
 
@@ -209,14 +238,14 @@ def run_export_command(args: argparse.Namespace) -> int:
     # Refusals that need no Spark (finished or foreign --out, no lake) come before it starts; see jobs/export.py.
     from jobs.export import ExportRequest, export
 
-    config = load_config(args.config, lake=args.lake)
+    config = config_from_args(args)
     request = ExportRequest(args.date, Path(args.out).expanduser().resolve(), args.format, args.since_version)
     print(export(config, request))
     return 0
 
 
 def run_calibrate_command(args: argparse.Namespace) -> int:
-    config = load_config(args.config, lake=args.lake).with_spark(ui_enabled=False)
+    config = config_from_args(args).with_spark(ui_enabled=False)
     _require_lake(config.lake_path)
     from pyspark.sql import functions as F
 
@@ -242,7 +271,7 @@ def run_governance_command(args: argparse.Namespace) -> int:
     from influence.governance import cli_request, parse_account, parse_person
 
     subject = parse_account(args.account) if args.account else parse_person(args.person)
-    config = load_config(args.config, lake=args.lake).with_spark(ui_enabled=False)
+    config = config_from_args(args).with_spark(ui_enabled=False)
     _require_lake(config.lake_path)
     from jobs.privacy import run_request
 
@@ -255,12 +284,23 @@ def run_access_command(args: argparse.Namespace) -> int:
     from influence.governance import parse_account, parse_person
 
     subject = parse_account(args.account) if args.account else parse_person(args.person)
-    config = load_config(args.config, lake=args.lake).with_spark(ui_enabled=False)
+    config = config_from_args(args).with_spark(ui_enabled=False)
     _require_lake(config.lake_path)
     from jobs.access import check_out, run_access
 
     out = check_out(args.out)
     print(run_access(config, subject, out))
+    return 0
+
+
+def run_validate_config_command(args: argparse.Namespace) -> int:
+    # Only reads the file and the environment: no Spark, no lake. A problem raises UsageError (exit 2).
+    config = load_config(args.file, overrides=args.overrides)
+    if args.json:
+        print(json.dumps(config_as_dict(config), indent=2))
+    else:
+        print(f"{args.file or 'defaults'}: ok")
+        print(config_as_toml(config), end="")
     return 0
 
 
