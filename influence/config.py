@@ -55,6 +55,10 @@ class SparkConfig:
     checkpoint_dir: str = ""
     log_level: str = "WARN"
     ui_enabled: bool = True
+    # Spark compiles each query's expressions to Java bytecode. A night is hundreds of small queries, where
+    # compiling costs more than it saves (a 1,000-line night: 97 s instead of 128 s cold, bench/overhead.py),
+    # so it is off by default; turn it on for nights of tens of millions of rows.
+    codegen: bool = False
 
 
 @dataclass(frozen=True)

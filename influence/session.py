@@ -50,6 +50,9 @@ def build_spark(config: Config, app_name: str = "influence-lakehouse") -> SparkS
             .config("spark.sql.session.timeZone", "UTC")
             # Frames to and from pandas (the local PageRank engine) go through Arrow, not row by row.
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            # Interpreted expressions unless codegen is on: small queries then skip Janino and the JIT (config.py).
+            .config("spark.sql.codegen.wholeStage", str(config.spark.codegen).lower())
+            .config("spark.sql.codegen.factoryMode", "FALLBACK" if config.spark.codegen else "NO_CODEGEN")
             .config("spark.ui.enabled", str(config.spark.ui_enabled).lower())
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.debug.maxToStringFields", "200")
