@@ -164,6 +164,10 @@ class ModelConfig:
     topics_file: str = ""
     top_topics: int = 5
     top_moments: int = 3
+    # Moments in time (transforms/model/moments.py): a day is a moment when at least moment_min_engagers
+    # persons engaged and (engagers - baseline) / sqrt(baseline + 1) >= moment_min_surprise.
+    moment_min_engagers: int = 3
+    moment_min_surprise: float = 3.0
     top_engagers: int = 5
 
 
@@ -197,14 +201,40 @@ class PrivacyConfig:
 
 
 @dataclass(frozen=True)
+class LandingConfig:
+    """What the nightly accepts in its landing folder DIR/<source>/<files> (docs/pipeline.md#landing)."""
+
+    # A line longer than this (in bytes) is quarantined with reason line_too_long instead of parsed.
+    max_line_bytes: int = 16 * 2**20
+    # false: a folder that names no connector stops the night (exit 2), since its files would be lost
+    # silently; true: such folders are skipped with a warning.
+    ignore_unknown_sources: bool = False
+
+
+@dataclass(frozen=True)
+class HousekeepingConfig:
+    """What the lake keeps of its past (docs/operations.md#housekeeping). Housekeeping runs inside a night
+    every_days days after the last one, or now with `influence housekeeping`; it holds the writer's lease."""
+
+    every_days: int = 7  # 0 = never inside a night (only `influence housekeeping`)
+    # Table versions readers may still time-travel to: files only older versions use are deleted
+    # (VACUUM RETAIN). Delta's own safety horizon is 168 hours; less is allowed, on purpose.
+    keep_versions_hours: int = 168
+    # Great Expectations validation results and their Data Docs pages older than this are deleted.
+    keep_validations_days: int = 90
+
+
+@dataclass(frozen=True)
 class Config:
     lake: str = "./lakehouse"
     spark: SparkConfig = field(default_factory=SparkConfig)
+    landing: LandingConfig = field(default_factory=LandingConfig)
     snap: SnapConfig = field(default_factory=SnapConfig)
     pagerank: PageRankConfig = field(default_factory=PageRankConfig)
     validation: ValidationConfig = field(default_factory=ValidationConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    housekeeping: HousekeepingConfig = field(default_factory=HousekeepingConfig)
 
     @property
     def lake_path(self) -> Path:
@@ -433,6 +463,15 @@ def _driver_memory_bytes(text: str) -> int | None:
 
 def _top_level_problems(config: Config) -> list[str]:
     problems = [] if config.lake.strip() else ["lake must not be empty"]
+    for name in ("every_days", "keep_validations_days"):
+        if not 0 <= getattr(config.housekeeping, name) <= MAX_DAYS:
+            problems.append(f"housekeeping.{name} must be in [0, {MAX_DAYS}], got {getattr(config.housekeeping, name)}")
+    if not 0 <= config.housekeeping.keep_versions_hours <= MAX_DAYS * 24:
+        problems.append(
+            f"housekeeping.keep_versions_hours must be in [0, {MAX_DAYS * 24}], got {config.housekeeping.keep_versions_hours}"
+        )
+    if config.landing.max_line_bytes < 1024:
+        problems.append(f"landing.max_line_bytes must be >= 1024, got {config.landing.max_line_bytes}")
     if config.snap.network not in NETWORKS:
         problems.append(f"snap.network must be one of {', '.join(NETWORKS)}, got {config.snap.network!r}")
     return problems
@@ -500,6 +539,10 @@ def _model_problems(model: ModelConfig) -> list[str]:
             problems.append(f"model.kind_weights.{kind} must be > 0, got {weight}")
     if not 0.0 < model.smoothing <= 1.0:
         problems.append(f"model.smoothing must be in (0, 1], got {model.smoothing}")
+    if model.moment_min_engagers < 1:
+        problems.append(f"model.moment_min_engagers must be >= 1, got {model.moment_min_engagers}")
+    if model.moment_min_surprise < 0:
+        problems.append(f"model.moment_min_surprise must be >= 0, got {model.moment_min_surprise}")
     for name in ("top_topics", "top_moments", "top_engagers"):
         if getattr(model, name) < 0:
             problems.append(f"model.{name} must be >= 0, got {getattr(model, name)}")

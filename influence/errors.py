@@ -1,7 +1,8 @@
 """Errors that end a job, each carrying the exit code the CLI documents.
 
 0 published; 1 validation failed, nothing published; 2 bad arguments, config, input location or a
-missing jar (nothing written); 3 any other failure.
+missing jar (nothing written); 3 any other failure; 4 lake busy: another writer holds the lake's lease
+(nothing written; retry later).
 """
 
 
@@ -25,6 +26,13 @@ class ValidationFailed(InfluenceError):
     def __init__(self, message: str, failures: list[str]):
         super().__init__(message)
         self.failures = failures
+
+
+class LakeBusy(InfluenceError):
+    """Another command holds the lake's writer lease (influence/lease.py): refused before Spark starts or anything
+    is written, so a scheduler can simply retry later."""
+
+    exit_code = 4
 
 
 class EnvironmentProblem(InfluenceError):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import os
+import signal
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -13,13 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from pyspark.sql import SparkSession
+from pyspark.sql import SparkSession, functions as F
 
 from influence import storage
+from influence.lease import last_progress, record_progress
 from influence.tables import RUNS
 
 log = logging.getLogger("influence.progress")
 R = TypeVar("R")
+# A test hook: the process kills itself (SIGKILL) when the named stage starts, to prove crash safety.
+CRASH_AT_STAGE = "INFLUENCE_CRASH_AT_STAGE"
 
 
 def _jobs_of(spark: SparkSession | None, group: str) -> int:
@@ -44,10 +49,12 @@ class RunRecord:
     reconciliation: list[dict] = field(default_factory=list)
     validation: list[dict] = field(default_factory=list)
     data_docs: str | None = None  # the run's Data Docs page, once validation has run
+    lake: Path | None = None  # set by RunLog.start: each stage started is noted in the lake (influence.lease)
 
     def run(self, name: str, stage: Callable[..., R], *args, **kwargs) -> R:
         """Run one stage: its result (a StageResult) is timed, its Spark jobs counted, and it is logged
         and kept for the run log; a stage that raises is kept with its seconds and the error's type."""
+        self._started(name)
         spark = SparkSession.getActiveSession()
         group = f"{self.run_id}/{name}"
         if spark is not None:
@@ -70,6 +77,7 @@ class RunRecord:
     def stage(self, name: str) -> Iterator[dict[str, int]]:
         """A one-stage command (access, publish, optout ...): the caller fills the yielded dict with counts."""
         counts: dict[str, int] = {}
+        self._started(name)
         started = time.perf_counter()
         log.info("%s: started", name)
         try:
@@ -77,14 +85,23 @@ class RunRecord:
         finally:
             self._keep(name, round(time.perf_counter() - started, 3), 0, counts)
 
+    def _started(self, name: str) -> None:
+        """The stage is noted in the lake (what a crash had reached); the crash test hook fires here."""
+        if self.lake is not None:
+            record_progress(self.lake, self.run_id, name)
+        if os.environ.get(CRASH_AT_STAGE) == name:  # as a scheduler's kill -9 or the OOM killer would
+            os.kill(os.getpid(), signal.SIGKILL)
+
     def _keep(self, name: str, seconds: float, spark_jobs: int, counts: dict[str, int], failed: str | None = None) -> None:
         entry = {"stage": name, "seconds": seconds, "spark_jobs": spark_jobs, "counts": {k: int(v) for k, v in counts.items()}}
         self.stages.append(entry)
         summary = ", ".join(f"{key}={value:,}" for key, value in sorted(counts.items()))
+        # the same figures as the run log's entry, as fields of the record (--log-format json: influence.logs)
+        event = {"event": {"event": "stage", "run_id": self.run_id, "status": "failed" if failed else "done", **entry}}
         if failed:
-            log.info("%s: failed after %.1fs (%s)", name, seconds, failed)
+            log.info("%s: failed after %.1fs (%s)", name, seconds, failed, extra=event)
         else:
-            log.info("%s: done in %.1fs%s", name, seconds, f" ({summary})" if summary else "")
+            log.info("%s: done in %.1fs%s", name, seconds, f" ({summary})" if summary else "", extra=event)
 
     def row(self, status: str, exit_code: int | None, message: str | None, ended: bool) -> dict:
         return {
@@ -114,7 +131,44 @@ class RunLog:
         return self.spark.createDataFrame([row], RUNS.schema)
 
     def start(self, record: RunRecord) -> None:
+        self.mark_crashed(record.run_id)
+        record.lake = self.lake
         storage.append(self._frame(record.row("running", None, None, ended=False)), RUNS, self.lake)
+
+    def mark_crashed(self, current_run_id: str) -> int:
+        """Rows still `running` become `crashed`, with the last stage their run started. Every command that
+        writes holds the lake's lease (influence.lease), so while this one runs no other can: such a row is a
+        run whose process died (killed, out of memory, machine lost) before it could finish it."""
+        running = (
+            self.table.toDF()
+            .filter((F.col("status") == "running") & (F.col("run_id") != current_run_id))
+            .select("run_id")
+            .collect()  # the runs that died since the last command: a few at most
+        )
+        if not running:
+            return 0
+        progress = last_progress(self.lake) or {}
+        updates = []
+        for row in running:
+            stage = progress.get("stage") if progress.get("run_id") == row.run_id else None
+            updates.append(
+                (
+                    row.run_id,
+                    f"crashed during its {stage} stage" if stage else "crashed before its first stage",
+                    f"the process ended without finishing the run (found by run {current_run_id})",
+                )
+            )
+            log.warning("run %s %s; marked crashed", row.run_id, updates[-1][1])
+        crashed = self.spark.createDataFrame(updates, "run_id string, reached string, why string")
+        (
+            self.table.alias("log")
+            .merge(crashed.alias("c"), "log.run_id = c.run_id")
+            .whenMatchedUpdate(
+                set={"status": "'crashed'", "ended_at": "current_timestamp()", "message": "concat(c.reached, ': ', c.why)"}
+            )
+            .execute()
+        )
+        return len(updates)
 
     def finish(self, record: RunRecord, status: str, exit_code: int, message: str | None) -> None:
         update = self._frame(record.row(status, exit_code, message, ended=True))

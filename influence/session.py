@@ -4,17 +4,40 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from pathlib import Path
 
 from pyspark.errors import PySparkRuntimeError
 from pyspark.sql import SparkSession
 
 from influence.config import Config
-from influence.errors import EnvironmentProblem
+from influence.errors import EnvironmentProblem, UsageError
 from influence.jars import require_supported_java, session_jars
 
 log = logging.getLogger(__name__)
 LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
+
+
+def require_reachable_master(master: str, timeout_seconds: float = 5.0) -> None:
+    """A standalone master (spark://HOST:PORT, or several for high availability) must answer on its port
+    before anything is written; Spark itself would retry for a minute and fail half-way. Other masters
+    (local, yarn, k8s://) are left to Spark."""
+    if not master.startswith("spark://"):
+        return
+    problems = []
+    for address in master.removeprefix("spark://").split(","):
+        host, _, port = address.strip().rpartition(":")
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_seconds):
+                return
+        except ValueError:
+            problems.append(f"{address}: not HOST:PORT")
+        except OSError as error:
+            problems.append(f"{address}: {error.strerror or error}")
+    raise UsageError(
+        f"the Spark master {master} is not reachable ({'; '.join(problems)}); check --master or SPARK_MASTER, "
+        "and that the master is running. Nothing was written."
+    )
 
 
 def build_spark(config: Config, app_name: str = "influence-lakehouse") -> SparkSession:

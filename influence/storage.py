@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from delta.tables import DeltaTable
+from py4j.protocol import Py4JError
 from pyspark.sql import DataFrame, SparkSession, functions as F
 
 from influence.tables import Table
@@ -57,18 +59,48 @@ def _set_missing_properties(spark: SparkSession, table: Table, lake: Path) -> No
 
 
 def vacuum_now(spark: SparkSession, *table_paths: str) -> None:
-    """VACUUM RETAIN 0 HOURS: every file the current version does not use is deleted now (erasure, retention).
+    """VACUUM RETAIN 0 HOURS: every file the current version does not use is deleted now (erasure, retention)."""
+    vacuum(spark, table_paths, retain_hours=0.0)
+
+
+def vacuum(spark: SparkSession, table_paths: Sequence[str], retain_hours: float) -> dict[str, int]:
+    """VACUUM each table: files the versions of the last `retain_hours` do not use are deleted. Returns the
+    number of files deleted per table (from the VACUUM END commit Delta logs, see session.py).
 
     Several tables are vacuumed side by side: each vacuum is mostly file listing and small jobs, so
-    their latencies overlap instead of adding up."""
+    their latencies overlap instead of adding up. A horizon under Delta's 7-day safety check is asked
+    for on purpose (erasure, retention, a configured housekeeping horizon), so the check is lifted for it."""
     previous = spark.conf.get("spark.databricks.delta.retentionDurationCheck.enabled", "true")
     spark.conf.set("spark.databricks.delta.retentionDurationCheck.enabled", "false")
+
+    def vacuum_one(path: str) -> int:
+        _silence_console(spark)
+        delta_table = DeltaTable.forPath(spark, path)
+        delta_table.vacuum(retain_hours)
+        history = delta_table.history(1).select("operation", "operationMetrics").first()
+        if history is None or history.operation != "VACUUM END":
+            return 0
+        return int((history.operationMetrics or {}).get("numDeletedFiles", "0") or 0)
+
     try:
         with ThreadPoolExecutor(max_workers=min(4, max(1, len(table_paths)))) as pool:
-            for done in pool.map(lambda path: DeltaTable.forPath(spark, path).vacuum(0.0), table_paths):
-                del done
+            return dict(zip(table_paths, pool.map(vacuum_one, table_paths)))
     finally:
         spark.conf.set("spark.databricks.delta.retentionDurationCheck.enabled", previous)
+
+
+def _silence_console(spark: SparkSession) -> None:
+    """VACUUM prints "Deleted N files and directories ..." through Scala's Console, on the JVM thread
+    that runs it; the run log has the count, so that thread's console output goes nowhere."""
+    jvm = spark.sparkContext._jvm
+    try:
+        console = jvm.java.lang.Class.forName("scala.Console$")
+        out = console.getDeclaredField("outVar")
+        out.setAccessible(True)
+        nowhere = jvm.java.io.PrintStream(jvm.java.io.OutputStream.nullOutputStream())
+        getattr(out.get(console.getField("MODULE$").get(None)), "value_$eq")(nowhere)
+    except Py4JError:  # another Scala release: the line is printed, nothing else changes
+        pass
 
 
 def removed_files_since_vacuum(spark: SparkSession, table: Table, lake: Path) -> bool:

@@ -1,7 +1,12 @@
 """The `influence` command.
 
 Exit codes: 0 published (or command done); 1 validation failed, nothing published;
-2 bad arguments, config or input location; 3 any other failure.
+2 bad arguments, config or input location; 3 any other failure; 4 lake busy: another writer holds the
+lake's lease, nothing was written (docs/operations.md).
+
+Every command that writes to the lake (nightly, backfill, publish, rollback, export, calibrate, optout, optin,
+erase, access, housekeeping) takes the lake's writer lease after its argument checks and before Spark starts,
+and holds it to its end (`with lake_lease(...)`). Readers (runs, status, validate-config, jars) never take it.
 """
 
 from __future__ import annotations
@@ -11,10 +16,19 @@ import datetime as dt
 import json
 import logging
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from influence.config import Config, config_as_dict, config_as_toml, load_config
 from influence.errors import InfluenceError, UsageError, ValidationFailed
+from influence.lease import LakeLease
+from influence.logs import LOG_FORMATS, configure as configure_logging
+from influence.session import require_reachable_master
+
+if TYPE_CHECKING:
+    from influence.governance import Request
+    from stages.landing import LandedFile
 
 log = logging.getLogger("influence")
 
@@ -51,9 +65,21 @@ def config_from_args(args: argparse.Namespace, master: str | None = None) -> Con
     return load_config(args.config, overrides=args.overrides, lake=args.lake, master=master)
 
 
+def lake_lease(config: Config, args: argparse.Namespace, run_id: str | None = None) -> LakeLease:
+    """The lake's writer lease for this command (influence/lease.py), to hold in a `with` from the end of the
+    argument checks, before Spark starts, to the end of the command. A second writer gets LakeBusy (exit 4)."""
+    return LakeLease(config.lake_path, args.command, run_date=getattr(args, "date", None), run_id=run_id)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="influence", description="Influence profiles from social-network dumps.")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="text",
+        help="text: progress lines (default); json: one JSON object per line, one event per stage (docs/operations.md)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     nightly = commands.add_parser("nightly", help="ingest, score, validate and publish one run date")
@@ -63,6 +89,31 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_options(nightly)
     nightly.add_argument("--master", help="Spark master URL (default: local[*] or SPARK_MASTER)")
     nightly.set_defaults(handler=run_nightly_command)
+
+    backfill = commands.add_parser("backfill", help="one night per date, oldest first, stopping at the first failure")
+    backfill.add_argument("--from", dest="first", type=iso_date, required=True, metavar="YYYY-MM-DD", help="first run date")
+    backfill.add_argument("--to", dest="last", type=iso_date, required=True, metavar="YYYY-MM-DD", help="last run date")
+    backfill.add_argument(
+        "--input", required=True, metavar="DIR", help="one landing folder per date: DIR/YYYY-MM-DD/<source>/<files>"
+    )
+    backfill.add_argument("--lake", help="lake root (default: ./lakehouse or 'lake' in the config)")
+    add_config_options(backfill)
+    backfill.add_argument("--master", help="Spark master URL (default: local[*] or SPARK_MASTER)")
+    backfill.set_defaults(handler=run_backfill_command)
+
+    status = commands.add_parser("status", help="what the lake holds: last run per date, published, held back, lease, versions")
+    status.add_argument("--lake", help="lake root (default: ./lakehouse or 'lake' in the config)")
+    add_config_options(status)
+    status.add_argument("--json", action="store_true", help="print JSON instead of text")
+    status.add_argument("--dates", type=int, default=14, metavar="N", help="how many run dates to show (default 14)")
+    status.set_defaults(handler=run_status_command)
+
+    housekeeping = commands.add_parser(
+        "housekeeping", help="vacuum every table and delete old validation results now ([housekeeping] in the config)"
+    )
+    housekeeping.add_argument("--lake", help="lake root (default: ./lakehouse or 'lake' in the config)")
+    add_config_options(housekeeping)
+    housekeeping.set_defaults(handler=run_housekeeping_command)
 
     runs = commands.add_parser("runs", help="show the run log")
     runs.add_argument("--lake", help="lake root (default: ./lakehouse)")
@@ -148,31 +199,61 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_nightly_command(args: argparse.Namespace) -> int:
     # Everything that can be wrong with the arguments is checked before Spark starts or anything is written.
-    from stages.landing import bundled_sample, discover
+    from stages.landing import bundled_sample
 
     config = config_from_args(args, master=args.master)
     input_dir = Path(args.input).expanduser().resolve() if args.input else bundled_sample()
-    landed = discover(input_dir)
-    from influence.governance import read_landed_requests
+    night = checked_night(config, args.date, input_dir)
+    _require_lake_folder(config.lake_path)
+    require_reachable_master(config.spark.master)
 
-    requests = read_landed_requests(input_dir)
-    lake = config.lake_path
+    from influence.runlog import new_run_id
+
+    run_id = new_run_id(args.date)
+    with lake_lease(config, args, run_id):  # creates <lake>/_lease/ on a first night
+        from influence.session import build_spark
+
+        spark = build_spark(config, app_name=f"influence-nightly-{args.date}")
+        return logged_night(spark, config, night, run_id)
+
+
+@dataclass(frozen=True)
+class CheckedNight:
+    """A night whose landing folder passed every check made before anything is written."""
+
+    run_date: dt.date
+    input_dir: Path
+    landed: list[LandedFile]
+    requests: list[Request]
+
+
+def checked_night(config: Config, run_date: dt.date, input_dir: Path) -> CheckedNight:
+    from influence.governance import read_landed_requests
+    from stages.landing import discover
+
+    landed = discover(input_dir, config.landing.ignore_unknown_sources)
+    return CheckedNight(run_date, input_dir, landed, read_landed_requests(input_dir))
+
+
+def _require_lake_folder(lake: Path) -> None:
     if lake.exists() and not lake.is_dir():
         raise UsageError(f"lake {lake} exists and is not a folder")
 
+
+def logged_night(spark, config: Config, night: CheckedNight, run_id: str) -> int:
+    """One night, logged in the run log: its exit code (0 published or added to the history, 1 held back)."""
     from expectations.runner import Validator
-    from influence.runlog import RunLog, RunRecord, new_run_id
-    from influence.session import build_spark
+    from influence.runlog import RunLog, RunRecord
     from jobs.nightly import run_nightly
 
-    log.info("nightly %s: %d file(s) from %s -> lake %s", args.date, len(landed), input_dir, lake)
-    spark = build_spark(config, app_name=f"influence-nightly-{args.date}")
+    lake = config.lake_path
+    log.info("nightly %s: %d file(s) from %s -> lake %s", night.run_date, len(night.landed), night.input_dir, lake)
     runlog = RunLog(spark, lake)
-    record = RunRecord(new_run_id(args.date), "nightly", args.date, str(input_dir), config.spark.master)
+    record = RunRecord(run_id, "nightly", night.run_date, str(night.input_dir), config.spark.master)
     validator = Validator(lake, run_name=record.run_id)
     runlog.start(record)
     try:
-        outcome = run_nightly(spark, config, args.date, landed, record, validator, requests)
+        outcome = run_nightly(spark, config, night.run_date, night.landed, record, validator, night.requests)
     except ValidationFailed as failure:
         record.validation, record.data_docs = validator.rows(), validator.run_page()
         runlog.finish(record, "validation_failed", 1, f"{failure}: " + "; ".join(failure.failures))
@@ -189,6 +270,61 @@ def run_nightly_command(args: argparse.Namespace) -> int:
     record.validation, record.data_docs = validator.rows(), validator.run_page()
     runlog.finish(record, status, 0, outcome.message)
     print(f"run {record.run_id}: {outcome.message}; lake {lake}")
+    return 0
+
+
+def run_backfill_command(args: argparse.Namespace) -> int:
+    """Every date's landing folder is checked before the first night runs; one lease covers them all
+    (docs/operations.md#backfill says what a backfilled date does to the history and to smoothing)."""
+    if args.last < args.first:
+        raise UsageError(f"--to {args.last} is before --from {args.first}")
+    config = config_from_args(args, master=args.master)
+    root = Path(args.input).expanduser().resolve()
+    days = (args.last - args.first).days + 1
+    dates = [args.first + dt.timedelta(days=offset) for offset in range(days)]
+    missing = [str(date) for date in dates if not (root / date.isoformat()).is_dir()]
+    if missing:
+        raise UsageError(
+            f"backfill input {root} has no landing folder for {', '.join(missing)}: expected DIR/YYYY-MM-DD/<source>/<files>"
+        )
+    nights = [checked_night(config, date, root / date.isoformat()) for date in dates]
+    _require_lake_folder(config.lake_path)
+    require_reachable_master(config.spark.master)
+
+    from influence.runlog import new_run_id
+    from influence.session import build_spark
+
+    with lake_lease(config, args):
+        spark = build_spark(config, app_name=f"influence-backfill-{args.first}-{args.last}")
+        for number, night in enumerate(nights, start=1):
+            log.info("backfill: night %d of %d (%s)", number, len(nights), night.run_date)
+            code = logged_night(spark, config, night, new_run_id(night.run_date))
+            if code != 0:
+                log.error(
+                    "backfill stopped at %s (exit %d); %d later date(s) not run", night.run_date, code, len(nights) - number
+                )
+                return code
+    print(f"backfill {args.first} to {args.last}: {len(nights)} nights run; lake {config.lake_path}")
+    return 0
+
+
+def run_status_command(args: argparse.Namespace) -> int:
+    from jobs.status import format_status, lake_status, status_json
+
+    if args.dates < 1:
+        raise UsageError(f"--dates must be >= 1, got {args.dates}")
+    status = lake_status(config_from_args(args), args.dates)
+    print(status_json(status) if args.json else format_status(status))
+    return 0
+
+
+def run_housekeeping_command(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    _require_lake(config.lake_path)
+    with lake_lease(config, args):  # never beside another writer: VACUUM deletes files a writer may still need
+        from jobs.housekeeping import run_housekeeping
+
+        print(run_housekeeping(config))
     return 0
 
 
@@ -219,34 +355,44 @@ def run_publish_command(args: argparse.Namespace) -> int:
         raise UsageError("--reason must say why the night is published despite its failed validation (it goes into the run log)")
     config = config_from_args(args)
     _require_lake(config.lake_path)
-    from jobs.publish import force_publish
+    with lake_lease(config, args):
+        from jobs.publish import force_publish  # imports Great Expectations: seconds a refusal need not wait
 
-    print(force_publish(config, args.date, args.reason.strip()))
+        print(force_publish(config, args.date, args.reason.strip()))
     return 0
 
 
 def run_rollback_command(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     _require_lake(config.lake_path)
-    from jobs.publish import rollback
+    with lake_lease(config, args):
+        from jobs.publish import rollback
 
-    print(rollback(config, args.to_version))
+        print(rollback(config, args.to_version))
     return 0
 
 
 def run_export_command(args: argparse.Namespace) -> int:
     # Refusals that need no Spark (finished or foreign --out, no lake) come before it starts; see jobs/export.py.
-    from jobs.export import ExportRequest, export
+    # Nothing is written to the lake, but the lease keeps an erasure from purging the history being exported.
+    from jobs.export import ExportRequest, check_request, export
 
     config = config_from_args(args)
     request = ExportRequest(args.date, Path(args.out).expanduser().resolve(), args.format, args.since_version)
-    print(export(config, request))
+    check_request(request, config.lake_path)
+    with lake_lease(config, args):
+        print(export(config, request))
     return 0
 
 
 def run_calibrate_command(args: argparse.Namespace) -> int:
     config = config_from_args(args).with_spark(ui_enabled=False)
     _require_lake(config.lake_path)
+    with lake_lease(config, args):  # reads the scores while no night or erasure changes them
+        return _calibrate(args, config)
+
+
+def _calibrate(args: argparse.Namespace, config: Config) -> int:
     from pyspark.sql import functions as F
 
     from influence import storage
@@ -273,9 +419,10 @@ def run_governance_command(args: argparse.Namespace) -> int:
     subject = parse_account(args.account) if args.account else parse_person(args.person)
     config = config_from_args(args).with_spark(ui_enabled=False)
     _require_lake(config.lake_path)
-    from jobs.privacy import run_request
+    with lake_lease(config, args):  # the holder names the command only, never the subject
+        from jobs.privacy import run_request  # imports Great Expectations: seconds a refusal need not wait
 
-    print(run_request(config, cli_request(subject, args.action, args.reference)))
+        print(run_request(config, cli_request(subject, args.action, args.reference)))
     return 0
 
 
@@ -289,7 +436,8 @@ def run_access_command(args: argparse.Namespace) -> int:
     from jobs.access import check_out, run_access
 
     out = check_out(args.out)
-    print(run_access(config, subject, out))
+    with lake_lease(config, args):  # the run log is written; the holder never names the subject
+        print(run_access(config, subject, out))
     return 0
 
 
@@ -318,13 +466,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse: 2 for bad arguments, 0 for --help
         return int(exit_.code or 0)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        datefmt="%H:%M:%S",
-    )
-    for noisy in ("py4j", "great_expectations"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(args.log_format, args.verbose)
     try:
         return args.handler(args)
     except InfluenceError as error:

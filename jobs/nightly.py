@@ -17,6 +17,7 @@ seconds, and the frames the next stage needs); `RunRecord.run` times it and keep
   validate    the staged scores, the profiles and communities they would publish and, run over run, the published profiles
   publish     score history for the date, then profiles in one MERGE and communities replaced (only if no
               newer date is published)
+  housekeeping  every [housekeeping] every_days: tables vacuumed, old validation results and pages deleted
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from influence.config import Config
 from influence.governance import Request
 from influence.runlog import RunRecord
 from influence.storage import Lake
-from stages import bronze, governance, publish, retention, score, silver, validate
+from stages import bronze, governance, housekeeping, publish, retention, score, silver, validate
 from stages.landing import LandedFile
 
 
@@ -70,6 +71,7 @@ def run_nightly(
     record.run("scores", score.stage_scores, lake, scored)
     checked = record.run("validate", validate.validate_staged, lake, config, run_date, validator)
     published = record.run("publish", publish.publish, lake, config, run_date)
+    record.run("housekeeping", housekeeping.tidy_if_due, lake, config)
 
     message = published.message
     if checked.skipped_because:

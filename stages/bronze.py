@@ -26,6 +26,7 @@ class BronzeResult(StageResult):
     files_ingested: int
     files_replaced: int
     files_unchanged: int
+    files_empty: int  # recorded here and in the log, not ingested
     night_lines: DataFrame  # the run date's bronze lines
 
 
@@ -49,10 +50,15 @@ def ingest(lake: Lake, landed: list[LandedFile], run_id: str, run_date: dt.date,
         .distinct()
         .collect()  # one row per file already ingested for the date: metadata, tiny
     }
-    ingested = replaced = unchanged = 0
+    ingested = replaced = unchanged = empty = 0
     for landed_file in landed:
         digest = landed_file.sha256()
         previous = stored.get((landed_file.source, landed_file.relative))
+        if landed_file.empty:
+            empty += 1
+            if previous is None:  # an emptied file that held lines for the date still replaces them below
+                log.info("bronze: %s is empty; nothing to ingest", landed_file.relative)
+                continue
         if previous == digest:
             unchanged += 1
             log.info("bronze: %s already ingested for %s, unchanged", landed_file.relative, run_date)
@@ -85,5 +91,6 @@ def ingest(lake: Lake, landed: list[LandedFile], run_id: str, run_date: dt.date,
         files_ingested=ingested,
         files_replaced=replaced,
         files_unchanged=unchanged,
+        files_empty=empty,
         night_lines=night_lines,
     )

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import hashlib
 import logging
+import os
+import re
+import zlib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -21,6 +26,7 @@ class LandedFile:
     source: str
     path: Path
     relative: str  # path below the landing folder, e.g. snap/higgs.txt.gz: the file's name in the lake
+    empty: bool = False  # no bytes, or a compressed file that holds none: recorded, not ingested
 
     def sha256(self) -> str:
         digest = hashlib.sha256()
@@ -30,33 +36,99 @@ class LandedFile:
         return digest.hexdigest()
 
 
+# Compressed formats Spark's text reader decompresses by their suffix, and how Python opens them to check them.
+DECOMPRESSORS = {".gz": gzip.open, ".bz2": bz2.open}
+# Characters Hadoop treats as a glob in a path; a landed name is matched literally, so they are escaped.
+HADOOP_GLOB_CHARACTERS = re.compile(r"([\\\[\]{}*?])")
+
+
 def bundled_sample() -> Path:
     """The small real sample shipped with the package (first 50,000 lines of SNAP Higgs activity)."""
     return Path(str(resources.files("influence") / "sample"))
 
 
-def discover(input_dir: Path) -> list[LandedFile]:
-    """Every file under DIR/<source>/ for a known source; stops with a clear error when there is none."""
+def decompressed_bytes(path: Path, relative: str) -> int:
+    """How many bytes the compressed file holds, read to its end: a corrupt or truncated file is refused
+    before anything is written (Spark would fail the night half-way, or read a truncated file's start)."""
+    total = 0
+    try:
+        with DECOMPRESSORS[path.suffix.lower()](path, "rb") as stream:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                total += len(block)
+    except (OSError, EOFError, zlib.error, ValueError) as error:
+        raise UsageError(
+            f"landed file {relative} is not a readable {path.suffix.lower().lstrip('.')} file ({error}); "
+            "replace it with a complete copy and rerun the night. Nothing was written."
+        ) from None
+    return total
+
+
+def is_empty(path: Path, relative: str) -> bool:
+    """Whether the file holds no lines; a file that cannot be read is refused before anything is written."""
+    if path.suffix.lower() in DECOMPRESSORS:
+        return decompressed_bytes(path, relative) == 0
+    try:
+        with path.open("rb") as handle:
+            return handle.read(1) == b""
+    except OSError as error:
+        raise UsageError(
+            f"landed file {relative} cannot be read ({error.strerror or error}); fix its permissions and rerun the night. "
+            "Nothing was written."
+        ) from None
+
+
+def _source_files(input_dir: Path, folder: Path) -> list[Path]:
+    """The folder's files, depth first in name order; symbolic links are never followed (a link can point
+    anywhere on the machine), and hidden or underscore names are skipped."""
+    files = []
+    for root, folders, names in os.walk(folder, followlinks=False):
+        here = Path(root)
+        linked = [name for name in folders if (here / name).is_symlink()]
+        folders[:] = sorted(name for name in folders if name not in linked and not name.startswith((".", "_")))
+        for name in sorted(names):
+            path = here / name
+            if path.is_symlink():
+                log.warning("landing: %s is a symbolic link; links are not followed", path.relative_to(input_dir).as_posix())
+            elif not name.startswith((".", "_")) and path.is_file():
+                files.append(path)
+        for name in linked:
+            log.warning("landing: %s is a symbolic link; links are not followed", (here / name).relative_to(input_dir).as_posix())
+    return files
+
+
+def discover(input_dir: Path, ignore_unknown_sources: bool = False) -> list[LandedFile]:
+    """Every file under DIR/<source>/ for a known source, each checked before anything is written:
+    compressed files are read to their end, empty files are marked. Stops with a clear error (exit 2)
+    when there is nothing to ingest, a folder names no connector, or a compressed file is corrupt."""
     if not input_dir.exists():
         raise UsageError(f"input folder {input_dir} does not exist")
     if not input_dir.is_dir():
         raise UsageError(
             f"input {input_dir} is not a folder; expected DIR/<source>/<files> with a source in {sorted(CONNECTORS)}"
         )
-    folders = sorted(p for p in input_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    entries = sorted(p for p in input_dir.iterdir() if not p.name.startswith((".", "_")))
+    for link in (p for p in entries if p.is_symlink()):
+        log.warning("landing: %s is a symbolic link; links are not followed", link.name)
+    folders = [p for p in entries if p.is_dir() and not p.is_symlink()]
     # DIR/governance holds privacy requests (influence.governance), not data
     unknown = [p.name for p in folders if p.name not in CONNECTORS and p.name != "governance"]
-    if unknown:
-        log.warning(
-            "ignoring landing folder(s) with no connector: %s (known: %s)", ", ".join(unknown), ", ".join(sorted(CONNECTORS))
+    if unknown and not ignore_unknown_sources:
+        raise UsageError(
+            f"landing folder(s) {', '.join(unknown)} in {input_dir} name no connector (known: {', '.join(sorted(CONNECTORS))}); "
+            "move them out, or set landing.ignore_unknown_sources = true to skip them. Nothing was written."
         )
-    landed = [
-        LandedFile(folder.name, path, path.relative_to(input_dir).as_posix())
-        for folder in folders
-        if folder.name in CONNECTORS
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and not path.name.startswith((".", "_"))
-    ]
+    if unknown:
+        log.warning("landing: ignoring folder(s) with no connector: %s", ", ".join(unknown))
+    landed = []
+    for folder in (f for f in folders if f.name in CONNECTORS):
+        for path in _source_files(input_dir, folder):
+            relative = path.relative_to(input_dir).as_posix()
+            if ":" in relative:  # Hadoop reads "a:b" in a path as a URI scheme, whatever the escaping
+                raise UsageError(
+                    f"landed file {relative} has a ':' in its path, which Spark's file readers cannot open; "
+                    "rename it (the name is kept in the lake as it is landed). Nothing was written."
+                )
+            landed.append(LandedFile(folder.name, path, relative, empty=is_empty(path, relative)))
     if not landed:
         found = ", ".join(p.name for p in folders) or "no sub-folders"
         raise UsageError(
@@ -66,13 +138,18 @@ def discover(input_dir: Path) -> list[LandedFile]:
     return landed
 
 
+def literal_path(path: Path) -> str:
+    """The path as Spark's readers take it, matched literally: Hadoop would expand []{}*? as a glob."""
+    return HADOOP_GLOB_CHARACTERS.sub(r"\\\1", str(path))
+
+
 def read_lines(spark: SparkSession, landed: LandedFile) -> DataFrame:
     """The file's lines with their 1-based line numbers (.gz and .bz2 are decompressed by Spark).
 
     Numbers come from each line's position inside its Spark partition plus the line count of the
     partitions before it (splits of one file keep file order), so no row goes through Python.
     """
-    raw = spark.read.text(str(landed.path)).select(
+    raw = spark.read.text(literal_path(landed.path)).select(
         F.col("value").alias("line"),
         F.spark_partition_id().alias("partition"),
         # monotonically_increasing_id = partition index << 33 | position inside the partition

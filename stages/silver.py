@@ -30,6 +30,7 @@ from stages.bronze import date_predicate
 from stages.checks import require_passed
 from stages.result import StageResult
 from transforms.connectors.lines import CONFORMED, reconcile, summarize_classification, with_duplicates_skipped
+from transforms.connectors.records import with_long_lines_quarantined
 from transforms.connectors.registry import CONNECTORS, ConnectorOptions
 from transforms.pii import with_scrubbed_profile_text
 from transforms.privacy import SKIP_ERASED, with_erased_lines_skipped
@@ -48,6 +49,8 @@ from transforms.silver.conform import (
 )
 
 log = logging.getLogger(__name__)
+# One row per landed file for the reconciliation suite (a night of empty files has none).
+RECONCILED_SCHEMA = "source string, file string, raw_lines long, accounted_lines long, quarantined_fraction double"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,15 +69,18 @@ class SilverResult(StageResult):
 
 
 def classify_lines(bronze_lines: DataFrame, config: Config) -> DataFrame:
-    """Every bronze line of the night through its source's connector, duplicates marked."""
+    """Every bronze line of the night through its source's connector, duplicates marked. A line over
+    landing.max_line_bytes is quarantined as line_too_long without being parsed."""
     sources = [row.source for row in bronze_lines.select("source").distinct().collect()]  # a few names
     unknown = sorted(set(sources) - set(CONNECTORS))
     if unknown:
         raise ValueError(f"bronze holds lines of source(s) with no connector: {unknown}")
     options = ConnectorOptions(snap_network=config.snap.network)
-    parts = [CONNECTORS[source](bronze_lines.filter(F.col("source") == source), options) for source in sorted(sources)]
-    classified = parts[0]
-    for part in parts[1:]:
+    cap = config.landing.max_line_bytes
+    fits = F.octet_length("line") <= F.lit(cap)
+    parts = [CONNECTORS[source](bronze_lines.filter((F.col("source") == source) & fits), options) for source in sorted(sources)]
+    classified = with_long_lines_quarantined(bronze_lines.filter(~fits), cap)
+    for part in parts:
         classified = classified.unionByName(part)
     return with_duplicates_skipped(classified)
 
@@ -290,7 +296,7 @@ def build(
     require_passed(
         [
             validator.validate(
-                spark.createDataFrame(reconciled),
+                spark.createDataFrame(reconciled, RECONCILED_SCHEMA),
                 reconciliation_suite.build_suite(),
                 {"max_quarantine_fraction": config.validation.max_quarantine_fraction},
             ),

@@ -13,11 +13,13 @@ from tests.support.lakes import (
     FirstNight,
     HeldBackNight,
     PrivacyWorld,
+    SecondNight,
     TwoNights,
     build_access_lake,
     build_first_night,
     build_held_back_night,
     build_privacy_world,
+    build_second_night,
     build_two_nights,
 )
 
@@ -25,6 +27,11 @@ from tests.support.lakes import (
 @pytest.fixture(scope="session")
 def first_night(spark, tmp_path_factory) -> FirstNight:
     return build_first_night(spark, tmp_path_factory.mktemp("first_night"))
+
+
+@pytest.fixture(scope="session")
+def second_night(first_night, tmp_path_factory) -> SecondNight:
+    return build_second_night(first_night, tmp_path_factory.mktemp("second_night"))
 
 
 @pytest.fixture(scope="session")

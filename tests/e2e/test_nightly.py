@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
+import socket
+
 import pytest
 from pyspark.sql import functions as F
 
@@ -11,7 +14,7 @@ from jobs.cli import main
 from tests.support.cli import nightly, profiles, runs
 from tests.support.lakes import NIGHT_TWO, RUN_DATE, copy_lake
 from tests.support.reference import calibrated_score, expected_night
-from tests.support.snap import DAY_ONE, DAY_TWO, land
+from tests.support.snap import DAY_ONE, DAY_ONE_ACCOUNTS, land
 
 
 def test_first_night_publishes_validated_profiles(spark, first_night):
@@ -129,9 +132,8 @@ def test_events_from_the_future_fail_validation(spark, tmp_path):
     assert not storage.exists(spark, PROFILES, lake)
 
 
-def test_second_night_is_incremental_and_backfill_keeps_the_newer_profiles(spark, first_night, tmp_path):
-    lake = copy_lake(first_night.lake, tmp_path / "lake")
-    assert nightly("2012-07-02", land(tmp_path / "d2", "day2.txt", DAY_TWO), lake) == 0  # its last line: a day-one event again
+def test_second_night_is_incremental_and_backfill_keeps_the_newer_profiles(spark, first_night, second_night, tmp_path):
+    lake = second_night.lake  # DAY_TWO published for 2012-07-02: its last line is a day-one event again
     silver = next(s["counts"] for s in runs(lake)[0]["stages"] if s["stage"] == "silver")
     assert (silver["conformed"], silver["new_interactions"], silver["already_stored"]) == (3, 2, 1)
     assert storage.read(spark, INTERACTIONS, lake).count() == 22
@@ -144,7 +146,7 @@ def test_second_night_is_incremental_and_backfill_keeps_the_newer_profiles(spark
     cold_lake = copy_lake(first_night.lake, tmp_path / "cold")
     cold_config = tmp_path / "cold.toml"
     cold_config.write_text("[pagerank]\nwarm_start = false\n")
-    assert nightly("2012-07-02", tmp_path / "d2", cold_lake, "--config", str(cold_config)) == 0
+    assert nightly("2012-07-02", second_night.landing, cold_lake, "--config", str(cold_config)) == 0
     cold = next(s["counts"] for s in runs(cold_lake)[0]["stages"] if s["stage"] == "pagerank")
     assert cold["warm_start"] == 0
     assert warm["iterations"] < cold["iterations"]
@@ -152,6 +154,7 @@ def test_second_night_is_incremental_and_backfill_keeps_the_newer_profiles(spark
     cold_ranks = {row.person_id: row.pagerank for row in storage.read(spark, PROFILES, cold_lake).collect()}
     assert sum(abs(warm_ranks[p] - cold_ranks[p]) for p in warm_ranks) <= 2 * 1e-4  # each within max_error of the fixed point
 
+    lake = copy_lake(second_night.lake, tmp_path / "lake")  # the backfill writes
     before = profiles(spark, lake)
     # 30 engages two persons, a day before the night's end: a trust seed, so the night can publish
     backfill_lines = ["30 31 1341014400 RT", "30 32 1341014400 RT"]
@@ -194,18 +197,94 @@ def test_bad_arguments_exit_2_and_write_nothing(tmp_path, caplog, capsys, argv_t
     assert not lake.exists()
 
 
+def test_an_unreachable_master_exits_2_before_anything_is_written(tmp_path, caplog):
+    with socket.socket() as probe:  # a port nothing listens on: bound, then released
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    lake = tmp_path / "lake"
+    for command in (["nightly", "--date", "2012-07-01"], ["backfill", "--from", "2012-07-01", "--to", "2012-07-01"]):
+        landing = land(tmp_path / "in" / "2012-07-01", "day1.txt", DAY_ONE)
+        source = str(landing if command[0] == "nightly" else landing.parent)
+        caplog.clear()
+        assert main([*command, "--input", source, "--master", f"spark://127.0.0.1:{port}", "--lake", str(lake)]) == 2
+        assert f"the Spark master spark://127.0.0.1:{port} is not reachable" in caplog.text
+        assert not lake.exists()
+
+
 def test_bad_config_and_empty_landing_exit_2(tmp_path, caplog):
     lake = tmp_path / "lake"
     config = tmp_path / "influence.toml"
     config.write_text("[pagerank]\ndampening = 0.9\n")
     assert main(["nightly", "--date", "2012-07-01", "--config", str(config), "--lake", str(lake)]) == 2
     assert "unknown key(s) dampening in [pagerank]" in caplog.text
-    (tmp_path / "empty" / "twitter_v9").mkdir(parents=True)
+    (tmp_path / "empty" / "snap").mkdir(parents=True)
     assert main(["nightly", "--date", "2012-07-01", "--input", str(tmp_path / "empty"), "--lake", str(lake)]) == 2
     assert "holds no files to ingest" in caplog.text
     assert not lake.exists()
 
 
+@pytest.mark.parametrize(
+    "files, message",
+    [
+        (
+            {"snap/day.txt.gz": gzip.compress(b"1 2 1341100800 RT\n" * 100)[:-12]},
+            "landed file snap/day.txt.gz is not a readable gz file",
+        ),
+        ({"snap/day.txt.bz2": b"BZh9 not bzip2"}, "landed file snap/day.txt.bz2 is not a readable bz2 file"),
+        ({"snap/day.txt": b"1 2 1341100800 RT\n", "twitter_v9/x.jsonl": b"{}\n"}, "landing folder(s) twitter_v9 in"),
+    ],
+    ids=["truncated gzip", "corrupt bzip2", "unknown source folder"],
+)
+def test_bad_landed_files_exit_2_before_anything_is_written(tmp_path, caplog, files, message):
+    for relative, content in files.items():
+        (tmp_path / "in" / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "in" / relative).write_bytes(content)
+    lake = tmp_path / "lake"
+    assert main(["nightly", "--date", "2012-07-01", "--input", str(tmp_path / "in"), "--lake", str(lake)]) == 2
+    assert message in caplog.text
+    assert not lake.exists()
+
+
+def test_a_night_of_empty_files_records_them_and_rescores_the_window(spark, first_night, tmp_path):
+    lake = copy_lake(first_night.lake, tmp_path / "lake")
+    landing = tmp_path / "in" / "snap"
+    landing.mkdir(parents=True)
+    (landing / "day2.txt").write_bytes(b"")
+    (landing / "day2.txt.gz").write_bytes(gzip.compress(b""))
+    bronze_before = storage.read(spark, RAW_LINES, lake).count()
+    assert nightly("2012-07-02", landing.parent, lake) == 0
+    latest = runs(lake)[0]
+    bronze_counts = next(s["counts"] for s in latest["stages"] if s["stage"] == "bronze")
+    assert (bronze_counts["files_empty"], bronze_counts["files_ingested"]) == (2, 0)
+    silver_counts = next(s["counts"] for s in latest["stages"] if s["stage"] == "silver")
+    assert (silver_counts["raw_lines"], silver_counts["new_interactions"]) == (0, 0)
+    assert storage.read(spark, RAW_LINES, lake).count() == bronze_before
+    # the window still holds night one's interactions: every person is published again, as of the new date
+    published = storage.read(spark, PROFILES, lake).collect()
+    assert {row.account_id for row in published} == DAY_ONE_ACCOUNTS
+    assert {row.as_of_date.isoformat() for row in published} == {"2012-07-02"}
+
+
 def test_runs_on_a_lake_without_runs_exits_2(tmp_path, caplog):
     assert main(["runs", "--lake", str(tmp_path / "nothing")]) == 2
     assert "no run has been recorded" in caplog.text
+
+
+def test_first_night_finds_moments_in_time_for_snap_persons(spark, first_night):
+    """SNAP persons have moments: their interactions are the evidence (docs/model.md#moments). Expected
+    from the landed lines: one day in the window, so a moment is a day with 3+ engagers (surprise = engagers)."""
+    engagers: dict[str, set[str]] = {}
+    for line in DAY_ONE:
+        parts = line.split()
+        if len(parts) == 4 and parts[2].isdigit() and parts[0] != parts[1]:
+            engagers.setdefault(f"snap:{parts[1]}", set()).add(parts[0])
+    expected = {person: len(actors) for person, actors in engagers.items() if len(actors) >= 3}
+    assert expected == {"snap:2": 8, "snap:6": 3}  # 2: 1, 3, 4, 5, 6, 11, 12, 14; 6: 2, 7, 13
+
+    published = {row.person_id: row.moment_days for row in storage.read(spark, PROFILES, first_night.lake).collect()}
+    found = {person: days for person, days in published.items() if days}
+    assert set(found) == set(expected)
+    for person, count in expected.items():
+        [moment] = found[person]
+        assert (moment.day.isoformat(), moment.engagers, moment.baseline, moment.surprise) == ("2012-07-01", count, 0.0, count)
+        assert len(moment.evidence) == 3 and {e.engager for e in moment.evidence} <= {f"snap:{a}" for a in engagers[person]}

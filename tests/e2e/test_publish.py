@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import great_expectations as gx
@@ -11,7 +12,7 @@ from expectations import influence_scores as scores_suite
 from influence import storage
 from influence.tables import INFLUENCE_SCORES, PROFILES, RUNS, STAGED_SCORES
 from jobs.cli import main
-from tests.support.cli import nightly, profiles, runs
+from tests.support.cli import nightly, profiles, run as influence, runs
 from tests.support.lakes import copy_lake
 from tests.support.reference import expected_pagerank
 from tests.support.snap import DAY_ONE, DAY_TWO, JULY_1, WRONG_DUMP, land
@@ -53,6 +54,16 @@ def test_a_night_held_back_by_its_gold_suite_is_force_published_then_rolled_back
     assert (held["status"], held["exit_code"]) == ("validation_failed", 1)
     assert "gold stage" in held["message"] and "interactions_received" in held["message"]
     assert profiles(spark, lake) == night_one  # held back: nothing published
+    code, printed = influence("status", "--lake", str(lake), "--json")
+    assert code == 0
+    shown = json.loads(printed)
+    assert shown["held_back"] == {
+        "run_date": "2012-07-02",
+        "run_id": held["run_id"],
+        "staged_rows": 18,  # the 16 persons of night one and accounts 20 and 21
+        "failed_suites": ["influence_scores"],
+    }
+    assert shown["published"]["as_of_date"] == "2012-07-01"
 
     def state() -> tuple:
         return (

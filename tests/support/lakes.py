@@ -17,7 +17,7 @@ from pyspark.sql import types as T
 from influence import storage
 from influence.tables import PROFILES, RUNS
 from tests.support.cli import nightly, nightly_run_id, profiles, run
-from tests.support.snap import DAY_ONE, JULY_1, WRONG_DUMP, land
+from tests.support.snap import DAY_ONE, DAY_TWO, JULY_1, WRONG_DUMP, land
 from tests.support.twitter import ERASED_ID, JUNE_6, access_dump, land_world, press_desk_status, reader_status
 
 OLD_RUN_ID = "2012-06-30_20120630T230000Z_000000"
@@ -69,6 +69,22 @@ def build_first_night(spark, base: Path) -> FirstNight:
     landing, lake = land(base / "landing", "day1.txt", DAY_ONE), base / "lake"
     run_id = nightly_run_id("2012-07-01", landing, lake)
     return FirstNight(landing, lake, run_id, storage.current_version(spark, PROFILES, lake))
+
+
+@dataclass(frozen=True)
+class SecondNight:
+    """ "Second night": a copy of the first night, then DAY_TWO (tests/support/snap.py) landed as snap/day2.txt
+    and published for 2012-07-02: accounts 20 and 21 are new, and its last line is a day-one event again."""
+
+    landing: Path
+    lake: Path
+    run_id: str
+
+
+def build_second_night(first: FirstNight, base: Path) -> SecondNight:
+    lake = copy_lake(first.lake, base / "lake")
+    landing = land(base / "landing", "day2.txt", DAY_TWO)
+    return SecondNight(landing, lake, nightly_run_id("2012-07-02", landing, lake))
 
 
 # "Two nights": night two lands a corrected snap/day1.txt for the same date: the line `15 16 ... RT` is gone

@@ -469,7 +469,8 @@ def test_every_command_with_config_takes_set():
     commands = next(action for action in build_parser()._actions if isinstance(action, argparse._SubParsersAction)).choices
     options = {name: set(command._option_string_actions) for name, command in commands.items()}
     with_config = {name for name, found in options.items() if "--config" in found}
-    expected = {"nightly", "runs", "publish", "rollback", "export", "calibrate", "optout", "optin", "erase", "access"}
+    expected = {"nightly", "backfill", "runs", "status", "housekeeping", "publish", "rollback", "export", "calibrate"}
+    expected |= {"optout", "optin", "erase", "access"}
     assert with_config == expected
     assert {name for name, found in options.items() if "--set" in found} == expected | {"validate-config"}
 

@@ -15,6 +15,7 @@ QUARANTINE_REASON_CODES = (
     "missing_field",
     "bad_value",
     "unknown_event_type",  # JSON connectors
+    "line_too_long",  # any source: over landing.max_line_bytes, never parsed
 )
 
 

@@ -162,3 +162,21 @@ def classified(frame: DataFrame, **records: Column) -> DataFrame:
         *CLASSIFIED_COLUMNS[:7],
         *[F.coalesce(F.col(name), empty_records(name)).alias(name) for name in RECORD_ARRAYS],
     )
+
+
+def with_long_lines_quarantined(lines: DataFrame, max_line_bytes: int) -> DataFrame:
+    """Bronze lines (source, file, line_number, line) too long to parse, as classified lines quarantined
+    with reason line_too_long and no records."""
+    return classified(
+        lines.select(
+            "source",
+            "file",
+            "line_number",
+            "line",
+            F.lit(QUARANTINED).alias("status"),
+            F.format_string("line_too_long: %d bytes, over the cap of %d", F.octet_length("line"), F.lit(max_line_bytes)).alias(
+                "reason"
+            ),
+            F.lit(None).cast("string").alias("event_key"),
+        )
+    )

@@ -1,14 +1,25 @@
-"""Reading landed files: plain, .gz and .bz2 give the same numbered lines, BOM, CRLF and a very long
-line included, and a connector reads the long line like any other."""
+"""Landed files: plain, .gz and .bz2 give the same numbered lines, BOM, CRLF and a very long line
+included, and a connector reads the long line like any other; the checks made before anything is
+written (empty, corrupt or truncated files, symbolic links, unknown folders), names taken literally,
+and lines over the cap quarantined."""
 
 from __future__ import annotations
 
 import bz2
+import dataclasses
 import gzip
 import json
+import re
+from pathlib import Path
 
-from stages.landing import LandedFile, read_lines
+import pytest
+
+from influence.config import load_config
+from influence.errors import UsageError
+from stages.landing import LandedFile, discover, read_lines
+from stages.silver import classify_lines
 from transforms.connectors import twitter_v1
+from transforms.connectors.lines import QUARANTINE_REASON_CODES
 
 LONG_TEXT = "é" * 1_500_000  # a 3 MB line once encoded: far beyond any default buffer
 
@@ -48,3 +59,115 @@ def test_plain_gzip_and_bzip2_files_give_the_same_numbered_lines(spark, tmp_path
         assert [classified[n].status for n in (1, 2, 3, 4)] == ["conformed", "conformed", "skipped", "conformed"], name
         [long_post] = classified[2].posts
         assert (long_post.post_id, len(long_post.text)) == ("2", len(LONG_TEXT)), name
+
+
+# Checks before anything is written (stages/landing.py: discover)
+
+
+def landing_with(tmp_path, files: dict[str, bytes]):
+    for relative, content in files.items():
+        path = tmp_path / "in" / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    return tmp_path / "in"
+
+
+def test_empty_files_are_marked_and_compressed_files_read_to_their_end(tmp_path):
+    landing = landing_with(
+        tmp_path,
+        {
+            "snap/empty.txt": b"",
+            "snap/empty.txt.gz": gzip.compress(b""),
+            "snap/empty.txt.bz2": bz2.compress(b""),
+            "snap/day.txt.gz": gzip.compress(b"1 2 1341100800 RT\n"),
+            "snap/.hidden": b"x",
+            "snap/_partial": b"x",
+        },
+    )
+    landed = {f.relative: f.empty for f in discover(landing)}
+    assert landed == {"snap/day.txt.gz": False, "snap/empty.txt": True, "snap/empty.txt.bz2": True, "snap/empty.txt.gz": True}
+
+
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("day.txt.gz", gzip.compress(b"1 2 1341100800 RT\n" * 1000)[:-30]),  # truncated: no end of stream
+        ("day.txt.gz", b"\x1f\x8b\x08\x00not a deflate stream at all"),
+        ("day.txt.gz", b"plain text with a .gz name\n"),
+        ("day.txt.bz2", bz2.compress(b"1 2 1341100800 RT\n" * 1000)[:-10]),
+        ("day.txt.bz2", b"BZh9 garbage"),
+    ],
+    ids=["truncated gzip", "bad deflate stream", "not gzip at all", "truncated bzip2", "bad bzip2"],
+)
+def test_a_corrupt_or_truncated_compressed_file_is_refused_by_name(tmp_path, name, content):
+    landing = landing_with(tmp_path, {f"snap/{name}": content, "snap/good.txt": b"1 2 1341100800 RT\n"})
+    with pytest.raises(UsageError, match=rf"landed file snap/{re.escape(name)} is not a readable (gz|bz2) file"):
+        discover(landing)
+
+
+def test_an_unreadable_file_is_refused_by_name(tmp_path, monkeypatch):
+    landing = landing_with(tmp_path, {"snap/day.txt": b"1 2 1341100800 RT\n", "snap/locked.txt": b"3 4 1341100800 RT\n"})
+    real_open = Path.open
+
+    def open_refusing_locked(path, *args, **kwargs):
+        if path.name == "locked.txt":  # as an unprivileged scheduler account would be refused (tests may run as root)
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", open_refusing_locked)
+    with pytest.raises(UsageError, match=r"landed file snap/locked.txt cannot be read \(Permission denied\)"):
+        discover(landing)
+
+
+def test_symbolic_links_are_not_followed(tmp_path, caplog):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("1 2 1341100800 RT\n")
+    landing = landing_with(tmp_path, {"snap/day.txt": b"1 2 1341100800 RT\n"})
+    (landing / "snap" / "linked.txt").symlink_to(outside / "secret.txt")
+    (landing / "snap" / "linked_folder").symlink_to(outside, target_is_directory=True)
+    (landing / "twitter_v1").symlink_to(outside, target_is_directory=True)
+    assert [f.relative for f in discover(landing)] == ["snap/day.txt"]
+    for name in ("snap/linked.txt", "snap/linked_folder", "twitter_v1"):
+        assert f"{name} is a symbolic link; links are not followed" in caplog.text
+
+
+def test_a_folder_without_a_connector_stops_the_night_unless_ignored(tmp_path, caplog):
+    landing = landing_with(tmp_path, {"snap/day.txt": b"1 2 1341100800 RT\n", "tweets/x.jsonl": b"{}\n"})
+    with pytest.raises(UsageError, match=r"landing folder\(s\) tweets in .* name no connector .*ignore_unknown_sources"):
+        discover(landing)
+    assert [f.relative for f in discover(landing, ignore_unknown_sources=True)] == ["snap/day.txt"]
+    assert "ignoring folder(s) with no connector: tweets" in caplog.text
+
+
+def test_file_names_reach_spark_literally_not_as_globs(spark, tmp_path):
+    # unescaped, "day[1]{a,b}*?.txt" would be a pattern matching day1a.txt (and "\\" an escape)
+    names = {"snap/day[1]{a,b}*?.txt": b"1 2 1341100800 RT\n", "snap/day1a.txt": b"3 4 1341100800 RT\n5 6 1341100800 RT\n"}
+    names["snap/back\\slash day.txt"] = b"7 8 1341100800 RT\n"
+    landing = landing_with(tmp_path, names)
+    landed = discover(landing)
+    assert sorted(f.relative for f in landed) == sorted(names)
+    for landed_file in landed:
+        lines = [row.line for row in read_lines(spark, landed_file).collect()]
+        assert lines == names[landed_file.relative].decode().splitlines(), landed_file.relative
+
+
+def test_a_name_hadoop_cannot_open_is_refused_by_name(tmp_path):
+    landing = landing_with(tmp_path, {"snap/at 10:30.txt": b"7 8 1341100800 RT\n"})
+    with pytest.raises(UsageError, match=r"landed file snap/at 10:30.txt has a ':' in its path"):
+        discover(landing)
+
+
+def test_a_line_over_the_cap_is_quarantined_as_line_too_long_and_not_parsed(spark):
+    config = load_config(lake="/nonexistent-lake", environ={})
+    config = config.replace(landing=dataclasses.replace(config.landing, max_line_bytes=1024))
+    long_line = "9 8 1341100800 RT " + "x" * 2000
+    bronze = spark.createDataFrame(
+        [("snap", "snap/day.txt", 1, "1 2 1341100800 RT"), ("snap", "snap/day.txt", 2, long_line)],
+        "source string, file string, line_number long, line string",
+    )
+    rows = {row.line_number: row for row in classify_lines(bronze, config).collect()}
+    assert (rows[1].status, len(rows[1].interactions)) == ("conformed", 1)
+    assert rows[2].status == "quarantined" and len(rows[2].interactions) == 0
+    assert rows[2].reason == f"line_too_long: {len(long_line)} bytes, over the cap of 1024"
+    assert rows[2].reason.split(":")[0] in QUARANTINE_REASON_CODES
