@@ -259,6 +259,33 @@ MOMENTS = T.ArrayType(
         ]
     )
 )
+# Moments in time (transforms/model/moments.py): days far above the person's own baseline, with evidence.
+MOMENT_DAYS = T.ArrayType(
+    T.StructType(
+        [
+            T.StructField("day", T.DateType(), True),
+            T.StructField("engagers", T.LongType(), True),  # distinct persons who engaged that day
+            T.StructField("interactions", T.LongType(), True),
+            T.StructField("baseline", T.DoubleType(), True),  # mean engagers of the person's other days
+            T.StructField("surprise", T.DoubleType(), True),  # (engagers - baseline) / sqrt(baseline + 1)
+            T.StructField(
+                "evidence",
+                T.ArrayType(
+                    T.StructType(
+                        [
+                            T.StructField("interaction_id", T.StringType(), True),
+                            T.StructField("engager", T.StringType(), True),  # the person who engaged
+                            T.StructField("kind", T.StringType(), True),
+                            T.StructField("network", T.StringType(), True),
+                            T.StructField("post_id", T.StringType(), True),  # the engaged post, when the source names it
+                        ]
+                    )
+                ),
+                True,
+            ),
+        ]
+    )
+)
 
 _SCORE_FIELDS = [
     ("person_id", T.StringType(), False),
@@ -290,6 +317,8 @@ _SCORE_FIELDS = [
     # Added with concentration (docs/model.md#concentration), nullable for the same reason:
     ("effective_engagers", T.DoubleType(), True),  # (sum f)^2 / sum f^2 over the engagers' flows f
     ("top_engager_share", T.DoubleType(), True),  # the biggest engager's share of tonight's rank
+    # Added with moments in time (docs/model.md#moments), nullable for the same reason:
+    ("moment_days", MOMENT_DAYS, True),
 ]
 
 INFLUENCE_SCORES = Table(

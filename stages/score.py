@@ -31,6 +31,7 @@ from influence.tables import (
     IDENTITY_LINKS,
     INFLUENCE_SCORES,
     INTERACTIONS,
+    MOMENT_DAYS,
     MOMENTS,
     POSTS,
     STAGED_SCORES,
@@ -40,6 +41,7 @@ from influence.tables import (
 from stages.result import StageResult
 from transforms.model.communities import to_community_shares
 from transforms.model.graph import edges_of, vertices_of, with_persons
+from transforms.model.moments import to_moment_days
 from transforms.model.scoring import (
     baseline_rank,
     to_engagement_flows,
@@ -363,11 +365,17 @@ def enrich(
         .transform(with_explanation, flows, baseline, model.top_engagers)
         .join(to_person_topics(post_engagement, post_topics, topic_names, model.top_topics), on="id", how="left")
         .join(to_moments(post_engagement, model.top_moments), on="id", how="left")
+        .join(
+            to_moment_days(persons, run_date, model.moment_min_engagers, model.moment_min_surprise, model.top_moments),
+            on="id",
+            how="left",
+        )
         .join(membership, on="id", how="left")
         .withColumns(
             {
                 "topics": F.coalesce(F.col("topics"), F.array().cast(TOPICS)),
                 "moments": F.coalesce(F.col("moments"), F.array().cast(MOMENTS)),
+                "moment_days": F.coalesce(F.col("moment_days"), F.array().cast(MOMENT_DAYS)),
             }
         )
         .transform(with_model_stamp, model.version, config_hash(config))

@@ -55,6 +55,7 @@ CONTRACT_COLUMNS = [
     "community_share",
     "effective_engagers",
     "top_engager_share",
+    "moment_days",  # added with moments in time (docs/model.md#moments)
 ]
 
 
