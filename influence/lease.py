@@ -15,7 +15,7 @@ few milliseconds and dropped by the kernel if its owner dies: two commands can n
 and both take it over. A stale lease is renamed to `_lease/taken-over.json` (kept for the operator) before the
 new one is linked; release removes holder.json only while it still carries our token.
 
-Readers (`influence runs`, `validate-config`, `jars`, delta-rs, notebooks) never need the lease.
+Readers (`influence runs`, `status`, `validate-config`, `jars`, delta-rs, notebooks) never need the lease.
 """
 
 from __future__ import annotations

@@ -68,7 +68,10 @@ def test_first_night_publishes_validated_profiles(spark, first_night):
         "scores",
         "validate",
         "publish",
+        "housekeeping",
     }
+    housekeeping = next(stage["counts"] for stage in run["stages"] if stage["stage"] == "housekeeping")
+    assert housekeeping["ran"] == 0  # a lake's first night starts the housekeeping clock
     # 23 lines landed, 20 conformed interactions, 1 quarantined line (counted in DAY_ONE by hand)
     counts = {t.name: storage.read(spark, t, lake).count() for t in (RAW_LINES, INTERACTIONS, QUARANTINE)}
     assert counts == {"raw_lines": 23, "interactions": 20, "quarantine": 1}
