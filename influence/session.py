@@ -40,6 +40,14 @@ def require_reachable_master(master: str, timeout_seconds: float = 5.0) -> None:
     )
 
 
+def require_environment(config: Config) -> None:
+    """Java and the JVM jars, checked before a command takes the lake's lease: a missing jar is exit 2 with
+    nothing written (not even the lease folder). A running session (tests, notebooks) has them already."""
+    if SparkSession.getActiveSession() is None:
+        require_supported_java()
+        session_jars(config.spark.jars_dir)
+
+
 def build_spark(config: Config, app_name: str = "influence-lakehouse") -> SparkSession:
     """A session with Delta Lake, the cached jars, a checkpoint dir and laptop-friendly defaults.
 

@@ -24,7 +24,7 @@ from influence.config import Config, config_as_dict, config_as_toml, load_config
 from influence.errors import InfluenceError, UsageError, ValidationFailed
 from influence.lease import LakeLease
 from influence.logs import LOG_FORMATS, configure as configure_logging
-from influence.session import require_reachable_master
+from influence.session import require_environment, require_reachable_master
 
 if TYPE_CHECKING:
     from influence.governance import Request
@@ -206,6 +206,7 @@ def run_nightly_command(args: argparse.Namespace) -> int:
     night = checked_night(config, args.date, input_dir)
     _require_lake_folder(config.lake_path)
     require_reachable_master(config.spark.master)
+    require_environment(config)
 
     from influence.runlog import new_run_id
 
@@ -290,6 +291,7 @@ def run_backfill_command(args: argparse.Namespace) -> int:
     nights = [checked_night(config, date, root / date.isoformat()) for date in dates]
     _require_lake_folder(config.lake_path)
     require_reachable_master(config.spark.master)
+    require_environment(config)
 
     from influence.runlog import new_run_id
     from influence.session import build_spark
