@@ -16,6 +16,7 @@ from influence.jars import require_supported_java, session_jars
 
 log = logging.getLogger(__name__)
 LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
+DELTA_LOGS_CACHED = 64
 
 
 def require_reachable_master(master: str, timeout_seconds: float = 5.0) -> None:
@@ -92,6 +93,13 @@ def build_spark(config: Config, app_name: str = "influence-lakehouse") -> SparkS
             .config("spark.cleaner.referenceTracking.cleanCheckpoints", "true")
             # VACUUM is recorded in each table's history, so an erasure can tell which tables hold unused files.
             .config("spark.databricks.delta.vacuum.logging.enabled", "true")
+            # A long-lived driver (a notebook, the test suite) opens hundreds of tables: Delta keeps each one's
+            # log and cached state (10,000 by default) and the status store every query's plan and tasks, until
+            # the heap runs out. A night opens about 20 tables and reads no history from the status store.
+            .config("spark.databricks.delta.delta.log.cacheSize", str(DELTA_LOGS_CACHED))
+            .config("spark.sql.ui.retainedExecutions", "100")
+            .config("spark.ui.retainedStages", "500")
+            .config("spark.ui.retainedTasks", "10000")
         )
         try:
             active = builder.getOrCreate()
@@ -106,3 +114,10 @@ def build_spark(config: Config, app_name: str = "influence-lakehouse") -> SparkS
     checkpoints.mkdir(parents=True, exist_ok=True)
     active.sparkContext.setCheckpointDir(str(checkpoints))
     return active
+
+
+def forget_tables(spark: SparkSession) -> None:
+    """Drop the session's cached frames and Delta table states; the next read of a table reloads its log.
+    For long-lived drivers that move from lake to lake (the test suite)."""
+    spark.catalog.clearCache()
+    spark._jvm.org.apache.spark.sql.delta.DeltaLog.clearCache()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from influence.session import forget_tables
 from tests.support.lakes import (
     FirstNight,
     HeldBackNight,
@@ -22,6 +23,13 @@ from tests.support.lakes import (
     build_second_night,
     build_two_nights,
 )
+
+
+@pytest.fixture(scope="module", autouse=True)
+def forget_tables_after_module(spark):
+    """Each module's temporary lakes are not read again: their Delta states leave the driver's heap."""
+    yield
+    forget_tables(spark)
 
 
 @pytest.fixture(scope="session")
