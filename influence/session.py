@@ -17,6 +17,7 @@ from influence.jars import require_supported_java, session_jars
 log = logging.getLogger(__name__)
 LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
 DELTA_LOGS_CACHED = 64
+PAGE_SIZE = "4m"
 
 
 def require_reachable_master(master: str, timeout_seconds: float = 5.0) -> None:
@@ -100,6 +101,10 @@ def build_spark(config: Config, app_name: str = "influence-lakehouse") -> SparkS
             .config("spark.sql.ui.retainedExecutions", "100")
             .config("spark.ui.retainedStages", "500")
             .config("spark.ui.retainedTasks", "10000")
+            # Every sort, aggregation map and broadcast hash relation takes at least one memory page, and the page
+            # is sized from the heap (64 MB with a few GB): a small night allocated gigabytes of zeroed pages, and
+            # a broadcast relation keeps its page in the driver while its plan lives. Bigger data takes more pages.
+            .config("spark.buffer.pageSize", PAGE_SIZE)
         )
         try:
             active = builder.getOrCreate()
