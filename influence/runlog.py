@@ -25,6 +25,8 @@ log = logging.getLogger("influence.progress")
 R = TypeVar("R")
 # A test hook: the process kills itself (SIGKILL) when the named stage starts, to prove crash safety.
 CRASH_AT_STAGE = "INFLUENCE_CRASH_AT_STAGE"
+# What the progress file says before a run's first stage and once its row is complete.
+STARTING, FINISHED = "(start)", "(finished)"
 
 
 def _jobs_of(spark: SparkSession | None, group: str) -> int:
@@ -131,9 +133,29 @@ class RunLog:
         return self.spark.createDataFrame([row], RUNS.schema)
 
     def start(self, record: RunRecord) -> None:
-        self.mark_crashed(record.run_id)
+        if self._may_hold_a_dead_run():
+            self.mark_crashed(record.run_id)
         record.lake = self.lake
+        record_progress(self.lake, record.run_id, STARTING)
         storage.append(self._frame(record.row("running", None, None, ended=False)), RUNS, self.lake)
+
+    @contextmanager
+    def recording(self, record: RunRecord, error_text: bool = True) -> Iterator[RunRecord]:
+        """The run's row is written when it starts; an exception completes it as `failed` (exit 3) and goes on.
+        Commands about a person pass error_text=False: only the error's type is kept, as its text may name them."""
+        self.start(record)
+        try:
+            yield record
+        except BaseException as error:
+            self.finish(record, "failed", 3, f"{type(error).__name__}: {error}" if error_text else type(error).__name__)
+            raise
+
+    def _may_hold_a_dead_run(self) -> bool:
+        """A run that started and never finished its row names itself in the progress file (each run notes its
+        start, its stages and its end there), so a file naming a finished run means there is none. With no file
+        (a new lake, or one older than the file) the run log is read."""
+        progress = last_progress(self.lake)
+        return progress is None or progress.get("stage") != FINISHED
 
     def mark_crashed(self, current_run_id: str) -> int:
         """Rows still `running` become `crashed`, with the last stage their run started. Every command that
@@ -151,6 +173,7 @@ class RunLog:
         updates = []
         for row in running:
             stage = progress.get("stage") if progress.get("run_id") == row.run_id else None
+            stage = None if stage == STARTING else stage
             updates.append(
                 (
                     row.run_id,
@@ -179,3 +202,4 @@ class RunLog:
             .whenNotMatchedInsertAll()
             .execute()
         )
+        record_progress(self.lake, record.run_id, FINISHED)

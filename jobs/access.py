@@ -370,15 +370,10 @@ def run_access(config: Config, subject: Subject, out: Path) -> str:
     spark = build_spark(config, app_name="influence-access")
     runlog = RunLog(spark, config.lake_path)
     record = RunRecord(new_run_id(None), "access", None, None, config.spark.master)
-    runlog.start(record)
-    try:
-        with record.stage("access") as counts:
-            document = build_document(spark, config, subject, dt.datetime.now(dt.UTC))
-            counts.update(section_counts(document))
-            write_atomically(out, document)
-    except BaseException as error:
-        runlog.finish(record, "failed", 3, f"{type(error).__name__}")
-        raise
+    with runlog.recording(record, error_text=False), record.stage("access") as counts:
+        document = build_document(spark, config, subject, dt.datetime.now(dt.UTC))
+        counts.update(section_counts(document))
+        write_atomically(out, document)
     held = ", ".join(f"{name}={value}" for name, value in counts.items())
     summary = f"access {document['status']}: {held}"
     runlog.finish(record, "done", 0, summary)

@@ -15,12 +15,8 @@ def run_request(config: Config, request: Request) -> str:
     spark = build_spark(config, app_name=f"influence-{request.action}")
     runlog = RunLog(spark, config.lake_path)
     record = RunRecord(new_run_id(None), request.action.replace("_", ""), None, None, config.spark.master)
-    runlog.start(record)
-    try:
+    with runlog.recording(record, error_text=False):
         result = record.run(request.action, apply_request, spark, config, request)
-    except BaseException as error:
-        runlog.finish(record, "failed", 3, f"{type(error).__name__}")
-        raise
     removed = {name: value for name, value in result.extra.items() if name.endswith(("_deleted", "_redacted")) and value}
     summary = f"{request.action} {result.outcome}" + (f"; removed {removed}" if removed else "")
     runlog.finish(record, "done", 0, summary)

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from pyspark.sql import SparkSession, functions as F
 
@@ -28,17 +26,6 @@ from influence.tables import PROFILES, RUNS, STAGED_SCORES
 from stages.publish import publish
 
 log = logging.getLogger(__name__)
-
-
-@contextmanager
-def _logged_run(runlog: RunLog, record: RunRecord) -> Iterator[None]:
-    """The run's row is written when it starts; a failure completes it as `failed` (exit 3)."""
-    runlog.start(record)
-    try:
-        yield
-    except BaseException as error:
-        runlog.finish(record, "failed", 3, f"{type(error).__name__}: {error}")
-        raise
 
 
 def held_back_run(spark: SparkSession, config: Config, run_date: dt.date) -> dict:
@@ -89,7 +76,7 @@ def force_publish(config: Config, run_date: dt.date, reason: str) -> str:
     held = held_back_run(spark, config, run_date)
     runlog = RunLog(spark, lake)
     record = RunRecord(new_run_id(run_date), "publish", run_date, None, config.spark.master)
-    with _logged_run(runlog, record):
+    with runlog.recording(record):
         outcome = record.run("publish", publish, Lake(spark, lake), config, run_date)
         status = "published_forced" if outcome.profiles_published else "history_only_forced"
         message = f"{outcome.message}; forced past the failed validation of run {held['run_id']}; reason: {reason}"
@@ -109,7 +96,7 @@ def rollback(config: Config, version: int) -> str:
         raise UsageError(f"{PROFILES.qualified_name} has no version {version}: its history holds versions {oldest} to {newest}")
     runlog = RunLog(spark, lake)
     record = RunRecord(new_run_id(None), "rollback", None, None, config.spark.master)
-    with _logged_run(runlog, record):
+    with runlog.recording(record):
         with record.stage("rollback") as counts:
             if version == newest:
                 restored = f"{PROFILES.qualified_name} is already at version {version}; nothing changed"
