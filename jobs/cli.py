@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from influence.config import Config, config_as_dict, config_as_toml, load_config
 from influence.errors import InfluenceError, UsageError, ValidationFailed
+from influence.generator import SOURCES as GENERATED_SOURCES
 from influence.lease import LakeLease
 from influence.logs import LOG_FORMATS, configure as configure_logging
 from influence.session import require_environment, require_reachable_master
@@ -194,6 +195,25 @@ def build_parser() -> argparse.ArgumentParser:
     jars = commands.add_parser("jars", help="download the JVM jars into a folder, for INFLUENCE_JARS_DIR")
     jars.add_argument("--out", required=True, help="folder to copy the jars into")
     jars.set_defaults(handler=run_jars_command)
+
+    generate = commands.add_parser(
+        "generate", help="write a synthetic landing folder per day, in the real connector formats (README: Generating data)"
+    )
+    generate.add_argument("--persons", type=int, required=True, help="genuine persons (at least 10)")
+    generate.add_argument("--interactions", type=int, required=True, help="genuine interactions, over all days and networks")
+    generate.add_argument(
+        "--networks", default=",".join(GENERATED_SOURCES), help=f"comma-separated sources (default {','.join(GENERATED_SOURCES)})"
+    )
+    generate.add_argument("--days", type=int, default=1, help="one landing folder per day: OUT/YYYY-MM-DD/<source>/")
+    generate.add_argument("--start", type=iso_date, default=dt.date(2024, 3, 1), help="the first day (default 2024-03-01)")
+    generate.add_argument("--seed", type=int, default=0, help="the same seed writes the same bytes")
+    generate.add_argument("--malformed-fraction", type=float, default=0.002, help="one malformed line per 1/F good lines")
+    generate.add_argument("--farm-size", type=int, help="fresh accounts resharing one target (default min(1000, persons/10))")
+    generate.add_argument(
+        "--ring-size", type=int, help="fresh accounts resharing each other (default min(50, persons/100), >= 3)"
+    )
+    generate.add_argument("--out", required=True, metavar="DIR", help="an empty or new folder")
+    generate.set_defaults(handler=run_generate_command)
     return parser
 
 
@@ -204,7 +224,7 @@ def run_nightly_command(args: argparse.Namespace) -> int:
     config = config_from_args(args, master=args.master)
     input_dir = Path(args.input).expanduser().resolve() if args.input else bundled_sample()
     night = checked_night(config, args.date, input_dir)
-    _require_lake_folder(config.lake_path)
+    _require_lake(config.lake_path, new_is_fine=True)
     require_reachable_master(config.spark.master)
     require_environment(config)
 
@@ -234,11 +254,6 @@ def checked_night(config: Config, run_date: dt.date, input_dir: Path) -> Checked
 
     landed = discover(input_dir, config.landing.ignore_unknown_sources)
     return CheckedNight(run_date, input_dir, landed, read_landed_requests(input_dir))
-
-
-def _require_lake_folder(lake: Path) -> None:
-    if lake.exists() and not lake.is_dir():
-        raise UsageError(f"lake {lake} exists and is not a folder")
 
 
 def logged_night(spark, config: Config, night: CheckedNight, run_id: str) -> int:
@@ -289,7 +304,7 @@ def run_backfill_command(args: argparse.Namespace) -> int:
             f"backfill input {root} has no landing folder for {', '.join(missing)}: expected DIR/YYYY-MM-DD/<source>/<files>"
         )
     nights = [checked_night(config, date, root / date.isoformat()) for date in dates]
-    _require_lake_folder(config.lake_path)
+    _require_lake(config.lake_path, new_is_fine=True)
     require_reachable_master(config.spark.master)
     require_environment(config)
 
@@ -342,9 +357,12 @@ def run_runs_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _require_lake(lake: Path) -> None:
+def _require_lake(lake: Path, new_is_fine: bool = False) -> None:
+    """The lake must be a folder; a night (new_is_fine) may create it, other commands need it to exist."""
+    if new_is_fine and not lake.exists():
+        return
     if not lake.is_dir():
-        raise UsageError(f"lake {lake} does not exist or is not a folder")
+        raise UsageError(f"lake {lake} {'exists and is not a folder' if lake.exists() else 'does not exist'}")
 
 
 def run_publish_command(args: argparse.Namespace) -> int:
@@ -451,6 +469,40 @@ def run_validate_config_command(args: argparse.Namespace) -> int:
     else:
         print(f"{args.file or 'defaults'}: ok")
         print(config_as_toml(config), end="")
+    return 0
+
+
+def run_generate_command(args: argparse.Namespace) -> int:
+    # Pure Python (no Spark, no lake): every problem with the arguments is found before a line is written.
+    import time
+
+    from influence.generator import GeneratorSpec, generate
+
+    spec = GeneratorSpec(
+        persons=args.persons,
+        interactions=args.interactions,
+        sources=tuple(name.strip() for name in args.networks.split(",") if name.strip()),
+        days=args.days,
+        seed=args.seed,
+        start=args.start,
+        malformed_fraction=args.malformed_fraction,
+        farm_size=args.farm_size,
+        ring_size=args.ring_size,
+    )
+    problems = spec.problems()
+    out = Path(args.out).expanduser()
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        problems.append(f"--out {out} must be a new or empty folder")
+    if problems:
+        raise UsageError("; ".join(problems))
+    started = time.perf_counter()
+    manifest = generate(spec, out)
+    lines = sum(tally["lines"] for day in manifest["days"].values() for tally in day.values())
+    print(
+        f"wrote {lines:,} lines ({args.interactions:,} interactions, {manifest['farm']['accounts']} farm and "
+        f"{len(manifest['ring']['accounts'])} ring accounts) for {args.days} day(s) to {out} in "
+        f"{time.perf_counter() - started:.1f}s; manifest {out / 'generated.json'}"
+    )
     return 0
 
 

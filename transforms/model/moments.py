@@ -40,10 +40,11 @@ def to_moment_days(
         F.col("target_post_id").alias("post_id"),
         "weight",
     )
-    span = engaged.agg(F.greatest(F.datediff(F.lit(run_date), F.min("day")) + 1, F.lit(1)).alias("window_days"))
     per_day = engaged.groupBy("id", "day").agg(
         F.countDistinct("engager").alias("engagers"), F.count(F.lit(1)).alias("interactions")
     )
+    # from the per-day counts, not the interactions: one scan of them fewer
+    span = per_day.agg(F.greatest(F.datediff(F.lit(run_date), F.min("day")) + 1, F.lit(1)).alias("window_days"))
     person_total = Window.partitionBy("id")
     baseline = F.when(
         F.col("window_days") > 1,
