@@ -34,7 +34,8 @@ def test_a_generated_night_stores_exactly_what_the_manifest_counts(spark, tmp_pa
         assert file["skipped"] == ({"duplicate": tally["duplicates"]} if tally["duplicates"] else {}), source
 
     quarantined = collections.Counter(
-        (row.source, row.reason.split(":")[0]) for row in storage.read(spark, QUARANTINE, lake).select("source", "reason").collect()
+        (row.source, row.reason.split(":")[0])
+        for row in storage.read(spark, QUARANTINE, lake).select("source", "reason").collect()
     )
     assert quarantined == {(source, reason): n for source, tally in written.items() for reason, n in tally["malformed"].items()}
 
