@@ -22,6 +22,7 @@ written as they are made: memory is a few arrays per person, whatever the number
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import json
 from collections.abc import Iterator
@@ -217,7 +218,7 @@ class Ids:
         if source == "twitter_v1":
             return str(2_000_000_000_000_000 + person * 4 + number)
         if source == "reddit":
-            return f"t3_{np.base_repr(person * 4 + number, 36).lower()}"
+            return f"t3_{_base36(person * 4 + number)}"
         return f"at://{Ids.account('bluesky', person)}/app.bsky.feed.post/orig{number}"
 
     @staticmethod
@@ -227,16 +228,46 @@ class Ids:
         if source == "twitter_v1":
             return str(3_000_000_000_000_000 + number)
         if source == "reddit":
-            return np.base_repr(1_000_000_000_000 + number, 36).lower()
+            return _base36(1_000_000_000_000 + number)
         return f"e{number:012d}"
 
 
+@functools.lru_cache(maxsize=64)
+def _day_parts(day_number: int) -> tuple[str, str]:
+    """A day's part of a v1 time ("Fri Mar 01", "2024") and of an ISO time ("2024-03-01")."""
+    day = dt.date(1970, 1, 1) + dt.timedelta(days=day_number)
+    return day.strftime("%a %b %d"), day.isoformat()
+
+
+def _clock(epoch: int) -> str:
+    minutes, second = divmod(epoch % 86_400, 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}:{second:02d}"
+
+
 def _v1_time(epoch: int) -> str:
-    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%a %b %d %H:%M:%S +0000 %Y")
+    """As v1.1 wrote it: `Fri Mar 01 10:00:00 +0000 2024` (strftime per line was a tenth of the time)."""
+    weekday_month_day, iso_day = _day_parts(epoch // 86_400)
+    return f"{weekday_month_day} {_clock(epoch)} +0000 {iso_day[:4]}"
 
 
 def _iso(epoch: int) -> str:
-    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return f"{_day_parts(epoch // 86_400)[1]}T{_clock(epoch)}.000Z"
+
+
+def _base36(number: int) -> str:
+    digits = ""
+    while True:
+        number, digit = divmod(number, 36)
+        digits = "0123456789abcdefghijklmnopqrstuvwxyz"[digit] + digits
+        if not number:
+            return digits
+
+
+def _words(topic: dict, language: str) -> tuple[list[str], list[str]]:
+    """A topic's terms and hashtags in a language (English, or its name, when the taxonomy has none)."""
+    terms = topic["terms"].get(language) or topic["terms"].get("en") or [topic["name"]]
+    hashtags = topic.get("hashtags", {})
+    return terms, hashtags.get(language) or hashtags.get("en") or []
 
 
 class Writer:
@@ -245,6 +276,10 @@ class Writer:
     def __init__(self, source: str, path: Path, world: World, malformed_fraction: float, numbers: Iterator[int], origin: int):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.origin = origin  # the first day's start (epoch seconds)
+        self.vocabulary = [
+            [_words(topic, language) for topic in topics] for language, topics in zip(world.language, world.topics)
+        ]
+        self.users: dict[int, dict] = {}  # v1 user objects, by person: the same for every status of theirs
         self.source, self.world, self.tally, self.numbers = source, world, FileTally(), numbers
         self.stream = path.open("w", encoding="utf-8", newline="\n")
         self.period = round(1 / malformed_fraction) if malformed_fraction > 0 else 0
@@ -254,16 +289,14 @@ class Writer:
 
     # -- text ---------------------------------------------------------------------------------------------
     def text(self, person: int, rng_word: int) -> tuple[str, list[str]]:
-        """A post in the author's language about their community's topics: words, then hashtags."""
-        community = int(self.world.community[person]) if person < len(self.world.community) else 0
-        language = self.world.language[community]
-        main, second = self.world.topics[community]
-        topic = main if rng_word % 3 else second
-        terms = topic["terms"].get(language) or topic["terms"].get("en") or [topic["name"]]
-        tags = topic.get("hashtags", {}).get(language) or topic.get("hashtags", {}).get("en") or []
-        hashtags = [tags[rng_word % len(tags)]] if tags else []
+        """A post in the author's language about their community's topics: two words, then a hashtag; two
+        posts in three are about the main topic."""
+        terms, tags = self.vocabulary[self._community(person)][1 if rng_word % 3 == 0 else 0]
         words = f"{terms[rng_word % len(terms)]} {terms[(rng_word // 7) % len(terms)]}"
-        return (f"{words} " + " ".join(f"#{tag}" for tag in hashtags)).strip(), hashtags
+        if not tags:
+            return words, []
+        tag = tags[rng_word % len(tags)]
+        return f"{words} #{tag}", [tag]
 
     def language(self, person: int) -> str:
         return self.world.language[int(self.world.community[person])] if person < len(self.world.community) else "en"
@@ -340,7 +373,11 @@ class Writer:
         )
 
     def _v1_user(self, person: int) -> dict:
-        return {
+        if person in self.users:
+            return self.users[person]
+        if len(self.users) > 100_000:
+            self.users.clear()
+        self.users[person] = {
             "id_str": Ids.account("twitter_v1", person),
             "screen_name": f"tw{person}",
             "name": f"Person {person}",
@@ -348,6 +385,7 @@ class Writer:
             "lang": self.language(person),
             "followers_count": int(self.world.popularity[person] * 10) if person < len(self.world.popularity) else 0,
         }
+        return self.users[person]
 
     def _v1_status(self, person: int, post_id: str, epoch: int, word: int) -> dict:
         text, hashtags = self.text(person, word)
@@ -526,10 +564,11 @@ def _events(spec: GeneratorSpec, world: World, sampler: TargetSampler, rng: np.r
         source = np.where(use_second, world.secondary[actor], world.primary[actor])
         target = sampler.sample(rng, source, world.community[actor], actor)
         draws, words = rng.random(size), rng.integers(0, 1 << 30, size)
-        for i in range(size):
-            table = kind_tables[source[i]]
-            kind = min(int(np.searchsorted(table, draws[i] * table[-1], side="right")), len(table) - 1)
-            yield int(source[i]), int(actor[i]), int(target[i]), kind, int(words[i])
+        kind = np.zeros(size, dtype=np.int64)
+        for index, table in enumerate(kind_tables):
+            mine = source == index
+            kind[mine] = np.searchsorted(table, draws[mine] * table[-1], side="right").clip(0, len(table) - 1)
+        yield from zip(source.tolist(), actor.tolist(), target.tolist(), kind.tolist(), words.tolist())
 
 
 def generate(spec: GeneratorSpec, out: Path) -> dict:
