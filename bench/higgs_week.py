@@ -2,12 +2,15 @@
 
 Steps (each skipped when its output exists, so an interrupted run resumes):
   split      the activity stream into one landing folder per UTC day
-  calibrate  one night over the whole stream (run date 2012-07-07) -> `influence calibrate` -> reference.json
+  calibrate  with --calibrate: one night over the whole stream (run date 2012-07-07) -> `influence calibrate`
+             -> reference.json; else the packaged reference (influence/model_data/reference.json, made that way)
   week       seven nightly runs, 2012-07-01 .. 2012-07-07, on a fresh lake, calibrated by that reference
   stability  1% random new interactions added to the last night: score change of the untouched persons
-  report     score histogram, top 20 with explanations, day-over-day change, stability -> report.md
+  report     score histogram, top 20 with explanations, day-over-day change, every move above 20 points
+             traced to the interactions of its day, the change of persons with no new interactions, the
+             top decile's concentration, stability -> report.md
 
-Run: python bench/higgs_week.py --work /tmp/higgs-week   (about half an hour on 2 cores)
+Run: python bench/higgs_week.py --work /tmp/higgs-week [--calibrate]   (about 15 minutes on 2 cores, 25 with --calibrate)
 Data: ../shared/data/higgs-twitter (SNAP Higgs Twitter, De Domenico et al., Sci. Rep. 3:2980, 2013).
 """
 
@@ -57,7 +60,11 @@ def split(work: Path) -> None:
     print("split:", sorted(d.isoformat() for d in handles))
 
 
-def calibrate(work: Path) -> Path:
+def calibrate(work: Path, own: bool) -> Path:
+    if not own:
+        from influence.model import REFERENCE_FILE
+
+        return REFERENCE_FILE
     reference = work / "reference.json"
     if reference.exists():
         return reference
@@ -210,6 +217,7 @@ def report(work: Path, lake: Path, stable: dict) -> None:
             "amplification_score",
             "network_score",
             "engagers",
+            "top_engager_share",
             "explanation",
         ]
     )
@@ -257,18 +265,85 @@ def report(work: Path, lake: Path, stable: dict) -> None:
             f"| {before} | {after} | {len(delta):,} | {delta.mean():+.2f} | {delta.abs().median():.0f} | "
             f"{delta.abs().quantile(0.9):.0f} | {delta.abs().quantile(0.99):.0f} | {delta.abs().max():.0f} |"
         )
+    lines += traced_moves(lake, scores)
     lines += ["", "## Stability: 1% random new interactions on 2012-07-07", "", "```", json.dumps(stable, indent=2), "```"]
     (work / "report.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
+MOVE = 20  # points: every day-over-day move above this is traced
+
+
+def traced_moves(lake: Path, scores) -> list[str]:
+    """Each move above MOVE points, with the interactions of its day that the person received and gave;
+    the change of persons with no interaction that day; the top decile's concentration per day."""
+    import pandas as pd
+    from deltalake import DeltaTable
+
+    interactions = DeltaTable(str(lake / "silver" / "interactions")).to_pandas(
+        columns=["network", "actor", "target", "kind", "run_date"]
+    )
+    interactions["run_date"] = interactions["run_date"].astype(str)
+    interactions["actor"] = interactions["network"] + ":" + interactions["actor"]
+    interactions["target"] = interactions["network"] + ":" + interactions["target"]  # no links: a person is its account
+    lines = ["", f"## Every move above {MOVE} points, traced to its day's interactions", ""]
+    lines += [
+        "| from | to | person | score | change | received (engagers) | kinds received | given | engagers | relative rank |",
+        "|---|---|---|---|---:|---|---|---:|---|---|",
+    ]
+    quiet_rows = []
+    by_day = {day: frame.set_index("person_id") for day, frame in scores.groupby("run_date")}
+    for before, after in zip(DAYS, DAYS[1:]):
+        a, b = by_day[before.isoformat()], by_day[after.isoformat()]
+        both = a.index.intersection(b.index)
+        delta = b.loc[both, "score"] - a.loc[both, "score"]
+        tonight = interactions[interactions.run_date == after.isoformat()]
+        received = tonight.groupby("target").agg(interactions=("kind", "size"), engagers=("actor", "nunique"))
+        kinds = tonight.groupby(["target", "kind"]).size()
+        given = tonight.groupby("actor").size()
+        active = set(tonight.actor) | set(tonight.target)
+        quiet = delta[[person not in active for person in delta.index]]
+        quiet_rows.append(
+            f"| {before} | {after} | {len(quiet):,} | {quiet.abs().median():.0f} | {quiet.abs().quantile(0.9):.0f} | "
+            f"{quiet.abs().max():.0f} |"
+        )
+        for person in delta[delta.abs() > MOVE].sort_values(key=abs, ascending=False).index:
+            got = received.loc[person] if person in received.index else None
+            kinds_of = ", ".join(f"{k} {n}" for k, n in kinds.loc[person].items()) if got is not None else "-"
+            lines.append(
+                f"| {before} | {after} | {person} | {a.at[person, 'score']} -> {b.at[person, 'score']} | {delta[person]:+d} | "
+                f"{f'{got.interactions:,} ({got.engagers:,})' if got is not None else 'none'} | {kinds_of} | "
+                f"{int(given.get(person, 0)):,} | {a.at[person, 'engagers']:,} -> {b.at[person, 'engagers']:,} | "
+                f"{a.at[person, 'relative_rank']:.2f} -> {b.at[person, 'relative_rank']:.2f} |"
+            )
+    lines += [
+        "",
+        "## Persons with no interaction on the new day (neither received nor given)",
+        "",
+        "| from | to | persons | median abs change | p90 abs | max abs |",
+        "|---|---|---:|---:|---:|---:|",
+        *quiet_rows,
+        "",
+        "## Concentration of the top decile (by score): the biggest engager's share of a person's rank",
+        "",
+        "| day | top-decile persons | max share | persons above 50% |",
+        "|---|---:|---:|---:|",
+    ]
+    for day, frame in by_day.items():
+        top = frame[frame.score >= frame.score.quantile(0.9)]
+        share = pd.to_numeric(top.top_engager_share, errors="coerce")
+        lines.append(f"| {day} | {len(top):,} | {share.max():.2f} | {int((share > 0.5).sum())} |")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", required=True, type=Path)
+    parser.add_argument("--calibrate", action="store_true", help="calibrate a reference on the whole stream first")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     split(args.work)
-    reference = calibrate(args.work)
+    reference = calibrate(args.work, args.calibrate)
     config = config_file(args.work, reference)
     lake = week(args.work, config)
     stable = stability(args.work, config, lake)

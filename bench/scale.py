@@ -1,0 +1,312 @@
+"""Scale: the nightly, validation included, on generated landings of growing size, and a sequence of nights.
+
+For each size (interactions; persons = interactions / 10, at least 1,000), `influence generate` writes one
+day (influence/generator.py) and `influence nightly` runs on it in a process of its own, as a scheduler runs
+it. Reported per size: the generation time, the night's job seconds (the run log's stages summed) and wall
+seconds, seconds and input rows per second per stage, the peak memory (the resident set of the whole
+process tree, polled every 0.2 s, and the driver JVM's peak heap from Spark's own executor metrics in its
+event log), and the centrality stage against single-thread SciPy power iteration on the same person graph
+(read from the lake with delta-rs) for the same number of iterations. Then the fitted exponent of job time
+against interactions (least squares over the sizes, and between each pair). With `--nights N`, N days of
+`--night-size` interactions each are generated and run one nightly per date on one lake: the cost of each
+night and the ratio of the last to the first.
+
+    .venv/bin/python bench/scale.py [--sizes 100000,1000000,10000000] [--nights 30 --night-size 1000000]
+                                    [--skip-sizes] [--json] [--work DIR]
+
+Never a timed test: the figures go to docs/scale.md with the machine they were measured on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from influence.generator import GeneratorSpec, generate  # noqa: E402
+
+EVENT_LOG_SETTINGS = (
+    "--conf spark.eventLog.enabled=true --conf spark.eventLog.logStageExecutorMetrics=true "
+    "--conf spark.executor.processTreeMetrics.enabled=true --conf spark.eventLog.dir=file://{folder} pyspark-shell"
+)
+
+
+def influence(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    command = [str(Path(sys.executable).with_name("influence")), *args]
+    return subprocess.run(
+        command, capture_output=True, text=True, env={**os.environ, "PYARROW_IGNORE_TIMEZONE": "1", **(env or {})}
+    )
+
+
+def tree_rss_bytes(root: int) -> int:
+    """The resident set of a process and all its descendants (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    rss = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+            rss[int(entry.name)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def measured(args: list[str], event_logs: Path) -> tuple[subprocess.CompletedProcess, float, int]:
+    """Runs `influence ARGS` with Spark's event log on; returns it, its wall seconds and its peak tree RSS."""
+    event_logs.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PYARROW_IGNORE_TIMEZONE": "1", "PYSPARK_SUBMIT_ARGS": EVENT_LOG_SETTINGS.format(folder=event_logs)}
+    command = [str(Path(sys.executable).with_name("influence")), *args]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    peak = 0
+    stop = threading.Event()
+
+    def poll() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, tree_rss_bytes(process.pid))
+            stop.wait(0.2)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    stdout, stderr = process.communicate()
+    stop.set()
+    poller.join()
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr), time.perf_counter() - started, peak
+
+
+def jvm_peaks(event_logs: Path) -> dict[str, int]:
+    """The highest executor metrics Spark logged (local mode: the driver is the executor)."""
+    peaks: dict[str, int] = {}
+    for log in event_logs.iterdir():
+        with log.open(encoding="utf-8") as stream:
+            for line in stream:
+                if '"SparkListenerStageExecutorMetrics"' not in line and '"SparkListenerExecutorMetricsUpdate"' not in line:
+                    continue
+                event = json.loads(line)
+                metrics = event.get("Executor Metrics") or {}
+                for update in event.get("Executor Metrics Updated", []) or []:
+                    metrics = {**metrics, **(update.get("Executor Metrics") or {})}
+                for name in ("JVMHeapMemory", "JVMOffHeapMemory", "OnHeapExecutionMemory", "ProcessTreeJVMRSSMemory"):
+                    if name in metrics:
+                        peaks[name] = max(peaks.get(name, 0), int(metrics[name]))
+    return peaks
+
+
+def last_run(lake: Path) -> dict:
+    listed = influence("runs", "--lake", str(lake), "--json", "--limit", "1")
+    if listed.returncode != 0:
+        raise SystemExit(f"influence runs failed: {listed.stderr[-2000:]}")
+    return json.loads(listed.stdout)[0]
+
+
+def scipy_seconds(lake: Path, iterations: int, damping: float = 0.85) -> dict:
+    """Single-thread SciPy power iteration on the night's person graph, read from the lake with delta-rs:
+    accounts joined to their linked person, self-loops dropped, repeated pairs summed."""
+    import pandas as pd
+    import scipy.sparse as sparse
+    from deltalake import DeltaTable
+
+    interactions = DeltaTable(str(lake / "silver" / "interactions")).to_pandas(columns=["network", "actor", "target", "weight"])
+    interactions = interactions[interactions["target"].notna()]
+    links_path = lake / "silver" / "identity_links"
+    person_of = {}
+    if links_path.is_dir():
+        links = DeltaTable(str(links_path)).to_pandas(columns=["network", "account_id", "person_id"])
+        person_of = dict(zip(links["network"] + ":" + links["account_id"], links["person_id"]))
+    actor = (interactions["network"] + ":" + interactions["actor"]).map(lambda a: person_of.get(a, a))
+    target = (interactions["network"] + ":" + interactions["target"]).map(lambda a: person_of.get(a, a))
+    edges = pd.DataFrame({"src": actor, "dst": target, "w": interactions["weight"]})
+    edges = edges[edges["src"] != edges["dst"]].groupby(["src", "dst"], as_index=False)["w"].sum()
+    ids = pd.Index(pd.unique(pd.concat([edges["src"], edges["dst"]])))
+    n = len(ids)
+    src, dst = ids.get_indexer(edges["src"]), ids.get_indexer(edges["dst"])
+    matrix = sparse.csr_matrix((edges["w"].to_numpy(), (src, dst)), shape=(n, n))
+    started = time.perf_counter()
+    out_weight = np.asarray(matrix.sum(axis=1)).ravel()
+    dangling = out_weight == 0
+    scale = np.where(dangling, 0.0, 1.0 / np.where(dangling, 1.0, out_weight))
+    transition = sparse.diags(scale) @ matrix
+    transposed = transition.T.tocsr()
+    rank = np.full(n, 1.0 / n)
+    for _ in range(max(iterations, 1)):
+        rank = damping * (transposed @ rank + rank[dangling].sum() / n) + (1 - damping) / n
+    return {"seconds": time.perf_counter() - started, "persons": n, "edges": len(edges)}
+
+
+def one_night(landing: Path, lake: Path, date: str, work: Path) -> dict:
+    event_logs = Path(tempfile.mkdtemp(prefix="events-", dir=work))
+    done, wall, peak_rss = measured(["nightly", "--date", date, "--input", str(landing), "--lake", str(lake)], event_logs)
+    if done.returncode != 0:
+        raise SystemExit(f"nightly {date} exited {done.returncode}: {done.stderr[-3000:]}")
+    run = last_run(lake)
+    peaks = jvm_peaks(event_logs)
+    shutil.rmtree(event_logs, ignore_errors=True)
+    return {
+        "date": date,
+        "status": run["status"],
+        "wall_s": round(wall, 1),
+        "job_s": round(sum(stage["seconds"] for stage in run["stages"]), 1),
+        "peak_tree_rss_gb": round(peak_rss / 1e9, 2),
+        "peak_jvm_heap_gb": round(peaks.get("JVMHeapMemory", 0) / 1e9, 2),
+        "peak_jvm_rss_gb": round(peaks.get("ProcessTreeJVMRSSMemory", 0) / 1e9, 2),
+        "stages": [{"stage": s["stage"], "seconds": s["seconds"], "counts": s.get("counts") or {}} for s in run["stages"]],
+    }
+
+
+def size_run(interactions: int, work: Path, seed: int) -> dict:
+    folder = work / f"size-{interactions}"
+    shutil.rmtree(folder, ignore_errors=True)
+    spec = GeneratorSpec(persons=max(1000, interactions // 10), interactions=interactions, seed=seed)
+    started = time.perf_counter()
+    manifest = generate(spec, folder / "landing")
+    generated_s = time.perf_counter() - started
+    date = spec.start.isoformat()
+    lines = sum(tally["lines"] for tally in manifest["days"][date].values())
+    night = one_night(folder / "landing" / date, folder / "lake", date, work)
+    stage_seconds = {stage["stage"]: stage["seconds"] for stage in night["stages"]}
+    pagerank = next(stage for stage in night["stages"] if stage["stage"] == "pagerank")
+    baseline = scipy_seconds(folder / "lake", int(pagerank["counts"].get("iterations", 20)))
+    result = {
+        "interactions": interactions,
+        "persons": spec.persons,
+        "lines": lines,
+        "generate_s": round(generated_s, 1),
+        **night,
+        "rows_per_s": {name: round(interactions / seconds) if seconds > 0 else None for name, seconds in stage_seconds.items()},
+        "centrality": {
+            "pagerank_stage_s": pagerank["seconds"],
+            "iterations": pagerank["counts"].get("iterations"),
+            "scipy_s": round(baseline["seconds"], 3),
+            "graph_persons": baseline["persons"],
+            "graph_edges": baseline["edges"],
+            "ratio": round(pagerank["seconds"] / baseline["seconds"], 1) if baseline["seconds"] > 0 else None,
+        },
+    }
+    shutil.rmtree(folder, ignore_errors=True)
+    return result
+
+
+def exponents(sizes: list[dict]) -> dict:
+    """d log(job_s) / d log(interactions): least squares over all sizes, and between each pair of sizes."""
+    if len(sizes) < 2:
+        return {}
+    x = np.log([size["interactions"] for size in sizes])
+    y = np.log([size["job_s"] for size in sizes])
+    pairs = {
+        f"{a['interactions']}->{b['interactions']}": round(
+            math.log(b["job_s"] / a["job_s"]) / math.log(b["interactions"] / a["interactions"]), 2
+        )
+        for a, b in zip(sizes, sizes[1:])
+    }
+    return {"least_squares": round(float(np.polyfit(x, y, 1)[0]), 2), "pairs": pairs}
+
+
+def nights_run(nights: int, night_size: int, work: Path, seed: int) -> dict:
+    folder = work / f"nights-{nights}x{night_size}"
+    shutil.rmtree(folder, ignore_errors=True)
+    spec = GeneratorSpec(persons=max(1000, night_size // 10), interactions=night_size * nights, days=nights, seed=seed)
+    started = time.perf_counter()
+    manifest = generate(spec, folder / "landing")
+    generated_s = time.perf_counter() - started
+    runs = []
+    for date in sorted(manifest["days"]):
+        runs.append(one_night(folder / "landing" / date, folder / "lake", date, work))
+        print(f"  night {len(runs)}/{nights} {date}: job {runs[-1]['job_s']} s", file=sys.stderr)
+    shutil.rmtree(folder, ignore_errors=True)
+    return {
+        "nights": nights,
+        "night_size": night_size,
+        "generate_s": round(generated_s, 1),
+        "job_s": [run["job_s"] for run in runs],
+        "last_over_first": round(runs[-1]["job_s"] / runs[0]["job_s"], 2),
+        "runs": runs,
+    }
+
+
+def machine() -> dict:
+    memory = next(
+        (line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")), "0"
+    )
+    return {
+        "cores": os.cpu_count(),
+        "memory_gb": round(int(memory) / 1e6, 1),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+    }
+
+
+def print_tables(report: dict) -> None:
+    print(f"machine: {report['machine']}")
+    for size in report["sizes"]:
+        c = size["centrality"]
+        print(
+            f"\n{size['interactions']:,} interactions, {size['persons']:,} persons ({size['lines']:,} lines, generated in "
+            f"{size['generate_s']} s): job {size['job_s']} s (wall {size['wall_s']} s), {size['status']}; peak RSS "
+            f"{size['peak_tree_rss_gb']} GB (JVM heap {size['peak_jvm_heap_gb']} GB)"
+        )
+        print(f"  {'stage':<13}{'seconds':>9}{'rows/s':>12}")
+        for stage in size["stages"]:
+            rate = size["rows_per_s"].get(stage["stage"])
+            print(f"  {stage['stage']:<13}{stage['seconds']:>9.1f}{(f'{rate:,}' if rate else '-'):>12}")
+        print(
+            f"  centrality: pagerank stage {c['pagerank_stage_s']} s for {c['iterations']} iterations; SciPy {c['scipy_s']} s "
+            f"on {c['graph_persons']:,} persons and {c['graph_edges']:,} edges; ratio {c['ratio']}x"
+        )
+    if report.get("exponent"):
+        print(f"\nexponent of job time against interactions: {report['exponent']}")
+    if report.get("nights"):
+        n = report["nights"]
+        print(f"\n{n['nights']} nights of {n['night_size']:,} interactions: job seconds {n['job_s']}")
+        print(f"  night {n['nights']} / night 1: {n['last_over_first']}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000,10000000", help="interactions per size, comma-separated")
+    parser.add_argument("--skip-sizes", action="store_true", help="only the sequence of nights")
+    parser.add_argument("--nights", type=int, default=0, help="a sequence of this many nights on one lake (0: none)")
+    parser.add_argument("--night-size", type=int, default=1_000_000, help="interactions per night of the sequence")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--work", help="scratch folder (default: a temporary one)")
+    args = parser.parse_args()
+    work = Path(args.work or tempfile.mkdtemp(prefix="influence-scale-"))
+    work.mkdir(parents=True, exist_ok=True)
+    report: dict = {"machine": machine(), "sizes": []}
+    if not args.skip_sizes:
+        for size in (int(text) for text in args.sizes.split(",") if text.strip()):
+            print(f"size {size:,} ...", file=sys.stderr)
+            report["sizes"].append(size_run(size, work, args.seed))
+        report["exponent"] = exponents(report["sizes"])
+    if args.nights:
+        report["nights"] = nights_run(args.nights, args.night_size, work, args.seed)
+    print(json.dumps(report, indent=2) if args.json else "", end="\n" if args.json else "")
+    if not args.json:
+        print_tables(report)
+
+
+if __name__ == "__main__":
+    main()
