@@ -54,7 +54,9 @@ class SparkConfig:
     # Where checkpoints go; empty = <lake>/_checkpoints.
     checkpoint_dir: str = ""
     log_level: str = "WARN"
-    ui_enabled: bool = True
+    # Spark's web UI shows every query's plan and the session's settings to whoever reaches the port: off
+    # unless asked for (on a local master it listens on 127.0.0.1 only).
+    ui_enabled: bool = False
     # Spark compiles each query's expressions to Java bytecode. A night is hundreds of small queries, where
     # compiling costs more than it saves (a 1,000-line night: 97 s instead of 128 s cold, bench/overhead.py),
     # so it is off by default; turn it on for nights of tens of millions of rows.
@@ -191,9 +193,9 @@ class ValidationConfig:
 class PrivacyConfig:
     """docs/privacy.md. Governance requests are stored by a keyed hash (HMAC-SHA256) of the identifier."""
 
-    # The secret key of those hashes: 32+ random bytes, created on first use (mode 0600). Empty: the file
+    # The secret key of those hashes: 32+ random bytes, created for a new lake (mode 0600). Empty: the file
     # <lake>/governance/_key. Keep it out of the lake in production; the INFLUENCE_PRIVACY_KEY environment
-    # variable, when set, wins over both.
+    # variable, when set, wins over both. An absolute path; the lake refuses any other key (docs/privacy.md).
     key_file: str = ""
     # Raw bronze lines (and quarantined lines) of run dates older than this many days are deleted and
     # vacuumed nightly; 0 = the scoring window plus 30 days.
@@ -582,6 +584,12 @@ def _communities_problems(communities: CommunitiesConfig) -> list[str]:
 def _privacy_problems(config: Config) -> list[str]:
     retention, window = config.privacy.retention_days, config.model.window_days
     problems = []
+    key_file = config.privacy.key_file.strip()
+    if key_file and not Path(key_file).expanduser().is_absolute():
+        problems.append(
+            f"privacy.key_file must be an absolute path, got {key_file!r}: a relative one names another file "
+            "under cron than in a shell"
+        )
     if not 0 <= retention <= MAX_DAYS:
         problems.append(f"privacy.retention_days must be in [0, {MAX_DAYS}] (0 = window + 30 days), got {retention}")
     if retention and window and retention < window:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -35,19 +36,109 @@ KEY_ENVIRONMENT = "INFLUENCE_PRIVACY_KEY"
 STATE_OF_ACTION = {"opt_out": "opted_out", "erase": "erased", "minor": "minor"}
 
 
+FINGERPRINT_FILE = "_key_fingerprint"  # in <lake>/governance/: which key the lake's hashes were made with
+_FINGERPRINT_MESSAGE = b"influence-lakehouse privacy key fingerprint v1"
+
+
+def key_fingerprint(key: bytes) -> str:
+    """A keyed hash of a constant: it tells keys apart and reveals nothing of the key."""
+    return hmac.new(key, _FINGERPRINT_MESSAGE, hashlib.sha256).hexdigest()
+
+
+def fingerprint_path(lake: Path) -> Path:
+    return Path(lake) / GOVERNANCE_FOLDER / FINGERPRINT_FILE
+
+
 def privacy_key(config: Config) -> bytes:
-    """The secret of the keyed hashes: INFLUENCE_PRIVACY_KEY (hex), else the key file, created on first use."""
+    """The secret of the keyed hashes, checked against the key the lake was keyed with.
+
+    It comes from INFLUENCE_PRIVACY_KEY (hex), else from the key file (`privacy.key_file`, default
+    <lake>/governance/_key). The lake records the key's fingerprint the first time a key is used with it. A
+    key whose fingerprint differs, or no key at all for a lake that has data, is a UsageError (exit 2): with
+    another key no consent record matches, and everyone who opted out or was erased would be published
+    again. A key is created (atomically, mode 0600) only for a lake that holds nothing yet.
+    """
+    lake = config.lake_path
+    path = config.privacy_key_path
+    recorded = _recorded_fingerprint(lake)
     from_environment = os.environ.get(KEY_ENVIRONMENT, "").strip()
     if from_environment:
-        return _decoded_key(from_environment, KEY_ENVIRONMENT)
-    path = config.privacy_key_path
-    if path.is_file():
-        return _decoded_key(path.read_text(encoding="ascii").strip(), str(path))
+        key, where = _decoded_key(from_environment, KEY_ENVIRONMENT), f"the environment variable {KEY_ENVIRONMENT}"
+    elif path.is_file():
+        _require_private(path)
+        key, where = _decoded_key(path.read_text(encoding="ascii").strip(), str(path)), f"the key file {path}"
+    elif recorded is not None or _holds_data(lake):
+        keyed = f"was keyed with the key of fingerprint {recorded[:16]}" if recorded else "holds data keyed with an earlier key"
+        raise UsageError(
+            f"no privacy key: lake {lake} {keyed}, and there is no key in {KEY_ENVIRONMENT} or in {path} "
+            "(privacy.key_file). Restore that key file or set the variable; a new key would publish everyone who "
+            "opted out or was erased. Nothing was written."
+        )
+    else:
+        key, where = _created_key(path), f"the key file {path}"
+    fingerprint = key_fingerprint(key)
+    if recorded is None:
+        _record_fingerprint(lake, fingerprint)
+    elif recorded != fingerprint:
+        raise UsageError(
+            f"the privacy key in {where} (fingerprint {fingerprint[:16]}) is not the key lake {lake} was keyed with "
+            f"(fingerprint {recorded[:16]}); set {KEY_ENVIRONMENT} or privacy.key_file to that key. With another "
+            "key no consent record matches and everyone who opted out or was erased would be published again. "
+            "Nothing was written."
+        )
+    return key
+
+
+def _recorded_fingerprint(lake: Path) -> str | None:
+    try:
+        return json.loads(fingerprint_path(lake).read_text(encoding="utf-8"))["fingerprint"]
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError, TypeError):
+        raise UsageError(f"{fingerprint_path(lake)} is damaged: it should hold the privacy key's fingerprint") from None
+
+
+def _holds_data(lake: Path) -> bool:
+    """A lake written before it recorded fingerprints: any table in it was keyed with some key already."""
+    return any(lake.glob("*/*/_delta_log")) if lake.is_dir() else False
+
+
+def _require_private(path: Path) -> None:
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        raise UsageError(f"the privacy key file {path} can be read by others (mode {mode:o}); run `chmod 600 {path}`")
+
+
+def _written_once(path: Path, text: str, mode: int) -> bool:
+    """`text` in `path`, whole or not at all: written under a temporary name, then linked to the name, which
+    fails if another process got there first (it wins; False). A crash leaves no half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="ascii") as stream:
-        stream.write(secrets.token_hex(32) + "\n")
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with os.fdopen(descriptor, "w", encoding="ascii") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.link(partial, path)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _created_key(path: Path) -> bytes:
+    _written_once(path, secrets.token_hex(32) + "\n", 0o600)
+    _require_private(path)
     return _decoded_key(path.read_text(encoding="ascii").strip(), str(path))
+
+
+def _record_fingerprint(lake: Path, fingerprint: str) -> None:
+    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    record = json.dumps({"fingerprint": fingerprint, "recorded_at": created}) + "\n"
+    if not _written_once(fingerprint_path(lake), record, 0o644) and _recorded_fingerprint(lake) != fingerprint:
+        raise UsageError(f"another command recorded a different privacy key for lake {lake} at the same time; run again")
 
 
 def _decoded_key(text: str, where: str) -> bytes:
@@ -177,19 +268,28 @@ def resolve(spark: SparkSession, config: Config, subject: Subject) -> Identity:
     """The person behind `subject`, their linked accounts and known handles (a few rows)."""
     lake = config.lake_path
     links = storage.read(spark, IDENTITY_LINKS, lake) if storage.exists(spark, IDENTITY_LINKS, lake) else None
-    if subject.kind == "account":
-        person_id = f"{subject.network}:{subject.account_id}"
+
+    def person_of(network: str, account_id: str) -> str:
+        """The person an account is linked to, else the account as its own person `network:account_id`."""
         if links is not None:
-            linked = links.filter((F.col("network") == subject.network) & (F.col("account_id") == subject.account_id))
+            linked = links.filter((F.col("network") == network) & (F.col("account_id") == account_id))
             found = linked.select("person_id").limit(1).collect()  # one row
-            person_id = found[0].person_id if found else person_id
+            if found:
+                return found[0].person_id
+        return f"{network}:{account_id}"
+
+    if subject.kind == "account":
+        person_id = person_of(subject.network, subject.account_id)
         accounts = {(subject.network, subject.account_id)}
     else:
         person_id = subject.value
         accounts = set()
         network, _, account_id = person_id.partition(":")
         if network in NETWORKS and account_id:
-            accounts.add((network, account_id))  # an unlinked account is its own person
+            # `--person twitter:123` names an account's own person id: once the account is linked, its
+            # person is the one it links to, with every account of theirs
+            accounts.add((network, account_id))
+            person_id = person_of(network, account_id)
     if links is not None:
         accounts |= {
             (row.network, row.account_id)

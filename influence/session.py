@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sys
 from pathlib import Path
 
 from pyspark.errors import PySparkRuntimeError
@@ -63,6 +64,9 @@ def build_spark(config: Config, app_name: str = "influence-lakehouse") -> SparkS
         if config.spark.master.startswith("local"):
             # Avoid binding the driver to a LAN address the laptop may not keep.
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        # Python workers (the keyed hashes' UDF) run this interpreter, with its packages (pyarrow), unless
+        # PYSPARK_PYTHON names another: a cluster whose nodes keep Python elsewhere sets it.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         partitions = str(config.spark.shuffle_partitions)
         builder = (
             SparkSession.builder.appName(app_name)

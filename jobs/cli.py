@@ -16,6 +16,8 @@ import datetime as dt
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING
 from influence.config import Config, config_as_dict, config_as_toml, load_config
 from influence.errors import InfluenceError, UsageError, ValidationFailed
 from influence.generator import SOURCES as GENERATED_SOURCES
+from influence.governance import privacy_key
 from influence.lease import LakeLease
 from influence.logs import LOG_FORMATS, configure as configure_logging
 from influence.session import require_environment, require_reachable_master
@@ -66,10 +69,15 @@ def config_from_args(args: argparse.Namespace, master: str | None = None) -> Con
     return load_config(args.config, overrides=args.overrides, lake=args.lake, master=master)
 
 
-def lake_lease(config: Config, args: argparse.Namespace, run_id: str | None = None) -> LakeLease:
+@contextmanager
+def lake_lease(config: Config, args: argparse.Namespace, run_id: str | None = None) -> Iterator[LakeLease]:
     """The lake's writer lease for this command (influence/lease.py), to hold in a `with` from the end of the
-    argument checks, before Spark starts, to the end of the command. A second writer gets LakeBusy (exit 4)."""
-    return LakeLease(config.lake_path, args.command, run_date=getattr(args, "date", None), run_id=run_id)
+    argument checks, before Spark starts, to the end of the command. A second writer gets LakeBusy (exit 4).
+    Then the privacy key: one the lake was not keyed with, or none, stops the command (exit 2) before it
+    writes anything; a new lake's key is made here, by the lease holder."""
+    with LakeLease(config.lake_path, args.command, run_date=getattr(args, "date", None), run_id=run_id) as lease:
+        privacy_key(config)
+        yield lease
 
 
 def build_parser() -> argparse.ArgumentParser:

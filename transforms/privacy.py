@@ -12,6 +12,7 @@ import hmac
 import re
 from collections.abc import Iterable
 
+import pandas as pd
 from pyspark.sql import Column, DataFrame, functions as F, types as T
 
 from transforms.connectors.lines import SKIPPED
@@ -19,7 +20,6 @@ from transforms.model.graph import person_of_account
 
 REDACTED = "[erased]"
 PROFILE_PREFIX = "profile:"  # profile_key = HMAC(key, PROFILE_PREFIX + person_id)
-_BLOCK = 64  # SHA-256 block size: HMAC pads the key to it
 # A token boundary: identifiers are matched whole, so erasing id 12 leaves 123 alone.
 _WORD = r"[\p{L}\p{N}_]"
 
@@ -30,13 +30,19 @@ def subject_hash(key: bytes, subject: str) -> str:
 
 
 def keyed_hash(subject: Column, key: bytes) -> Column:
-    """HMAC-SHA256(key, subject) in hex with Spark built-ins (RFC 2104), equal to subject_hash."""
-    block = hashlib.sha256(key).digest() if len(key) > _BLOCK else key
-    block = block.ljust(_BLOCK, b"\0")
-    inner_pad = bytes(b ^ 0x36 for b in block)
-    outer_pad = bytes(b ^ 0x5C for b in block)
-    inner = F.unhex(F.sha2(F.concat(F.lit(inner_pad), F.encode(subject, "UTF-8")), 256))
-    return F.sha2(F.concat(F.lit(outer_pad), inner), 256)
+    """HMAC-SHA256(key, subject) in hex, equal to subject_hash; null for a null subject.
+
+    A UDF on purpose: with Spark built-ins (sha2 over the key's pads) the pads are literals of the query
+    plan, which explain(), the event log and the Spark UI print, so anyone who can read those has the key.
+    Here the key only travels inside the pickled function to the Python workers. Vectorized (Arrow)."""
+
+    @F.pandas_udf(T.StringType())
+    def hmac_sha256(subjects: pd.Series) -> pd.Series:
+        return subjects.map(
+            lambda text: None if text is None else hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+        )
+
+    return hmac_sha256(subject)
 
 
 def account_subject(network: Column, account_id: Column) -> Column:
@@ -87,6 +93,28 @@ def to_suppressed_accounts(account_keys: DataFrame, consent: DataFrame, states: 
     suppressing = consent.filter(F.col("state").isin(list(states))).select("subject_key")
     persons = account_keys.join(F.broadcast(suppressing), on="subject_key", how="left_semi").select("person_id").distinct()
     return account_keys.select("network", "account_id", "person_id").distinct().join(persons, on="person_id", how="left_semi")
+
+
+def named_subjects(profiles: DataFrame) -> DataFrame:
+    """`subject`: everyone a profiles-shaped frame names: each row's person and accounts, the persons its
+    explanation names as top engagers, and the engagers its moments give as evidence."""
+    none = F.array().cast("array<string>")
+    parts = [
+        F.array(person_subject(F.col("person_id"))),
+        F.coalesce(F.transform("accounts", lambda a: account_subject(a["network"], a["account_id"])), none),
+        F.coalesce(F.transform("explanation.top_engagers", lambda e: person_subject(e["person_id"])), none),
+    ]
+    if "moment_days" in profiles.columns:  # absent from versions published before moments in time
+        evidence = F.transform("moment_days", lambda m: F.transform(m["evidence"], lambda e: person_subject(e["engager"])))
+        parts.append(F.coalesce(F.flatten(evidence), none))
+    return profiles.select(F.explode(F.concat(*parts)).alias("subject")).filter(F.col("subject").isNotNull()).distinct()
+
+
+def suppressed_subjects_named(profiles: DataFrame, consent: DataFrame, states: Iterable[str], key: bytes) -> DataFrame:
+    """The subject keys of `consent` in `states` that `profiles` names anywhere (named_subjects)."""
+    suppressing = F.broadcast(consent.filter(F.col("state").isin(list(states))).select("subject_key").distinct())
+    keys = named_subjects(profiles).select(keyed_hash(F.col("subject"), key).alias("subject_key"))
+    return keys.join(suppressing, on="subject_key", how="left_semi").distinct()
 
 
 def without_suppressed_interactions(interactions: DataFrame, suppressed: DataFrame) -> DataFrame:

@@ -15,6 +15,7 @@ from py4j.protocol import Py4JJavaError
 from pyspark.sql import functions as F
 
 from influence import storage
+from influence.governance import KEY_ENVIRONMENT
 from influence.tables import ACCOUNTS, CONSENT, GOVERNANCE_REQUESTS, PROFILES
 from tests.support.cli import nightly, run
 from tests.support.lakes import copy_world
@@ -137,7 +138,33 @@ def test_erasure_leaves_no_byte_of_the_person_and_a_new_dump_does_not_bring_them
     ]
 
 
-def test_opt_out_removes_a_person_everywhere_until_opt_in_and_minors_stay_out(spark, privacy_world, tmp_path):
+def lake_files(lake: Path) -> dict[str, tuple[int, int]]:
+    """Every file of the lake but the lease's, with its size and modification time."""
+    files = (p for p in lake.rglob("*") if p.is_file() and "_lease" not in p.relative_to(lake).parts)
+    return {str(p.relative_to(lake)): (p.stat().st_size, p.stat().st_mtime_ns) for p in files}
+
+
+def refuses_other_keys(lake: Path, commands: list[list[str]], monkeypatch, caplog) -> None:
+    """Each command, run with another key and then with no key, exits 2 and changes no file of the lake."""
+    before = lake_files(lake)
+    key_file = lake / "governance" / "_key"
+    for argv in commands:
+        caplog.clear()
+        monkeypatch.setenv(KEY_ENVIRONMENT, "ab" * 32)
+        assert run(*argv, "--lake", str(lake))[0] == 2, argv
+        assert "is not the key lake" in caplog.text and "Nothing was written" in caplog.text
+        monkeypatch.delenv(KEY_ENVIRONMENT)
+        kept = key_file.rename(key_file.with_name("kept-aside"))
+        caplog.clear()
+        assert run(*argv, "--lake", str(lake))[0] == 2, argv
+        assert "no privacy key" in caplog.text
+        kept.rename(key_file)
+        assert lake_files(lake) == before, argv
+
+
+def test_opt_out_removes_a_person_everywhere_until_opt_in_and_minors_stay_out(
+    spark, privacy_world, tmp_path, monkeypatch, caplog
+):
     landing, lake = copy_world(privacy_world, tmp_path)
     fan1, fan3 = f"twitter:{FANS[0][0]}", f"twitter:{FANS[2][0]}"
     assert fan1 in published(spark, lake)
@@ -145,7 +172,11 @@ def test_opt_out_removes_a_person_everywhere_until_opt_in_and_minors_stay_out(sp
 
     assert run("optout", "--account", fan1, "--lake", str(lake))[0] == 0
     minor = {"account": fan3, "action": "minor", "requested_at": "2022-06-06T12:00:00Z", "reference": "r-2"}
-    assert nightly(JUNE_7, land_world(landing, JUNE_7, "6001", governance=[minor]), lake) == 0
+    june_7 = land_world(landing, JUNE_7, "6001", governance=[minor])
+    refuses_other_keys(
+        lake, [["nightly", "--date", JUNE_7, "--input", str(june_7)], ["erase", "--account", fan3]], monkeypatch, caplog
+    )
+    assert nightly(JUNE_7, june_7, lake) == 0
     second = published(spark, lake)
     assert fan1 not in second and fan3 not in second
     assert not {fan1, fan3} & named_in_explanations(second.values())
