@@ -13,19 +13,35 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from pyspark.sql import SparkSession, functions as F
+from pyspark.sql import DataFrame, SparkSession, functions as F
 
 from expectations import influence_scores as scores_suite, run_over_run as run_over_run_suite
 from influence import storage
 from influence.config import Config
 from influence.errors import UsageError
+from influence.governance import consent_table, privacy_key
 from influence.runlog import RunLog, RunRecord, new_run_id
 from influence.session import build_spark
 from influence.storage import Lake
-from influence.tables import PROFILES, RUNS, STAGED_SCORES
+from influence.tables import PROFILES, RUNS, STAGED_SCORES, SUPPRESSING_STATES
 from stages.publish import publish
+from transforms.model.scoring import to_profiles
+from transforms.privacy import suppressed_subjects_named
 
 log = logging.getLogger(__name__)
+
+
+def refuse_suppressed(spark: SparkSession, config: Config, profiles: DataFrame, what: str) -> None:
+    """A forced publish or a rollback never brings back someone suppressed since (opted out, erased, a minor):
+    when `profiles` name one anywhere (a row, an account, a top engager, a moment's evidence) it is refused
+    (exit 2), before anything is written. The message counts them and never names them."""
+    named = suppressed_subjects_named(profiles, consent_table(spark, config), SUPPRESSING_STATES, privacy_key(config)).count()
+    if named:
+        raise UsageError(
+            f"{what} names {named} subject(s) suppressed since (opted out, erased or minor): publishing it would "
+            "publish them again. Run the night again (`influence nightly --date D`), which scores without them. "
+            "Nothing was written."
+        )
 
 
 def held_back_run(spark: SparkSession, config: Config, run_date: dt.date) -> dict:
@@ -74,6 +90,10 @@ def force_publish(config: Config, run_date: dt.date, reason: str) -> str:
     lake = config.lake_path
     spark = build_spark(config, app_name=f"influence-publish-{run_date}")
     held = held_back_run(spark, config, run_date)
+    staged = storage.read(spark, STAGED_SCORES, lake).filter(F.col("run_date") == F.lit(run_date))
+    refuse_suppressed(
+        spark, config, to_profiles(staged, privacy_key(config)), f"the night of {run_date} staged by run {held['run_id']}"
+    )
     runlog = RunLog(spark, lake)
     record = RunRecord(new_run_id(run_date), "publish", run_date, None, config.spark.master)
     with runlog.recording(record):
@@ -94,6 +114,10 @@ def rollback(config: Config, version: int) -> str:
     oldest, newest = storage.version_range(spark, PROFILES, lake)
     if not oldest <= version <= newest:
         raise UsageError(f"{PROFILES.qualified_name} has no version {version}: its history holds versions {oldest} to {newest}")
+    if version != newest:
+        refuse_suppressed(
+            spark, config, storage.read(spark, PROFILES, lake, version=version), f"version {version} of {PROFILES.qualified_name}"
+        )
     runlog = RunLog(spark, lake)
     record = RunRecord(new_run_id(None), "rollback", None, None, config.spark.master)
     with runlog.recording(record):

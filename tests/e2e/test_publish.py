@@ -19,6 +19,7 @@ from tests.support.snap import DAY_ONE, DAY_TWO, JULY_1, WRONG_DUMP, land
 
 # Account 2 has received 9 interactions on day one (1 twice, 3, 4, 5, 6, 11, 12, 14) + 1 from 20 on day two = 10.
 MOST_INTERACTIONS_ALLOWED = 9
+OPTED_OUT = "snap:3"  # a person of both nights (an account with no links is its own person)
 REASON = "bot guard false positive: account 2 is the project's own news account"
 REAL_BUILD_SUITE = scores_suite.build_suite
 
@@ -91,6 +92,15 @@ def test_a_night_held_back_by_its_gold_suite_is_force_published_then_rolled_back
     assert state() == before
     assert profiles(spark, lake) == night_one
 
+    # Someone who opts out after the night was staged is not published by forcing it: refused, until they opt in
+    assert main(["optout", "--account", OPTED_OUT, "--lake", str(lake)]) == 0
+    before = state()
+    caplog.clear()
+    assert publish(lake, "--date", "2012-07-02", "--force", "--reason", REASON) == 2
+    assert "subject(s) suppressed since" in caplog.text and OPTED_OUT not in caplog.text
+    assert state() == before
+    assert main(["optin", "--account", OPTED_OUT, "--lake", str(lake)]) == 0
+
     assert publish(lake, "--date", "2012-07-02", "--force", "--reason", REASON) == 0
     forced = {(row.network, row.account_id): row for row in storage.read(spark, PROFILES, lake).collect()}
     # DAY_TWO[2] is a day-one event, stored once; the night ends at midnight after 2012-07-02
@@ -105,6 +115,15 @@ def test_a_night_held_back_by_its_gold_suite_is_force_published_then_rolled_back
     assert (run["command"], run["status"], run["exit_code"]) == ("publish", "published_forced", 0)
     assert run["run_date"] == "2012-07-02"
     assert REASON in run["message"] and held["run_id"] in run["message"]
+
+    # nor by rolling back to a version that holds them
+    assert main(["optout", "--account", OPTED_OUT, "--lake", str(lake)]) == 0
+    before = state()
+    caplog.clear()
+    assert rollback(lake, str(night_one_version)) == 2
+    assert f"version {night_one_version} of gold.profiles names" in caplog.text
+    assert state() == before
+    assert main(["optin", "--account", OPTED_OUT, "--lake", str(lake)]) == 0
 
     assert rollback(lake, str(night_one_version)) == 0
     assert profiles(spark, lake) == night_one
