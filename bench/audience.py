@@ -42,6 +42,9 @@ def ranks(values: np.ndarray) -> np.ndarray:
 
 
 def fit(followers: np.ndarray, scores: np.ndarray) -> dict:
+    if len(scores) < 3 or np.ptp(scores) == 0:
+        # every score equal (or too few): no line explains anything, R^2 is undefined
+        return {"r_squared": None, "slope_per_decade": None, "spearman": None, "distinct_scores": len(np.unique(scores))}
     x = np.log10(followers)
     slope, intercept = np.polyfit(x, scores, 1)
     residual = scores - (intercept + slope * x)
@@ -51,6 +54,7 @@ def fit(followers: np.ndarray, scores: np.ndarray) -> dict:
         "r_squared": round(float(r_squared), 3),
         "slope_per_decade": round(float(slope), 2),
         "spearman": round(float(spearman), 3),
+        "distinct_scores": len(np.unique(scores)),
     }
 
 
@@ -80,7 +84,12 @@ def main() -> None:
     joined = profiles.merge(accounts, on=["network", "account_id"]).dropna(subset=["followers_count"])
     joined = joined[joined["followers_count"] > 0].sort_values("followers_count", ascending=False)
     followers, scores = joined["followers_count"].to_numpy(float), joined["score"].to_numpy(float)
+    interactions = DeltaTable(str(lake / "silver" / "interactions")).to_pandas(columns=["network", "actor", "target"])
+    these = set(zip(joined["network"], joined["account_id"]))
     report = {
+        "interactions": len(interactions),
+        "from_these_accounts": sum(pair in these for pair in zip(interactions["network"], interactions["actor"])),
+        "to_these_accounts": sum(pair in these for pair in zip(interactions["network"], interactions["target"])),
         "sample": str(SAMPLE.relative_to(ROOT.parent)),
         "profiles": len(profiles),
         "accounts_with_followers": len(joined),
@@ -95,9 +104,17 @@ def main() -> None:
         return
     print(f"{report['profiles']} profiles; {report['accounts_with_followers']} scored accounts with a follower count")
     for name in ("score", "raw_score"):
-        print(
-            f"  {name:<10} R^2 {report[name]['r_squared']}, slope {report[name]['slope_per_decade']} per tenfold, Spearman {report[name]['spearman']}"
-        )
+        fitted = report[name]
+        if fitted["r_squared"] is None:
+            print(f"  {name:<10} R^2 undefined: {fitted['distinct_scores']} distinct value(s) over these accounts")
+        else:
+            print(
+                f"  {name:<10} R^2 {fitted['r_squared']}, slope {fitted['slope_per_decade']} per tenfold, Spearman {fitted['spearman']}"
+            )
+    print(
+        f"  the sample's {report['interactions']:,} interactions: {report['from_these_accounts']:,} by these accounts, "
+        f"{report['to_these_accounts']:,} to them"
+    )
     print(f"  {'handle':<22}{'followers':>12}{'score':>7}")
     for account in report["accounts"]:
         print(f"  {account['handle'] or '-':<22}{account['followers']:>12,}{account['score']:>7}")

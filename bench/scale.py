@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from influence.generator import GeneratorSpec, generate  # noqa: E402
 
 EVENT_LOG_SETTINGS = (
-    "--conf spark.eventLog.enabled=true --conf spark.eventLog.logStageExecutorMetrics=true "
+    "--conf spark.eventLog.enabled=true --conf spark.eventLog.compress=false --conf spark.eventLog.logStageExecutorMetrics=true "
     "--conf spark.executor.processTreeMetrics.enabled=true --conf spark.eventLog.dir=file://{folder} pyspark-shell"
 )
 
@@ -100,8 +100,8 @@ def measured(args: list[str], event_logs: Path) -> tuple[subprocess.CompletedPro
 def jvm_peaks(event_logs: Path) -> dict[str, int]:
     """The highest executor metrics Spark logged (local mode: the driver is the executor)."""
     peaks: dict[str, int] = {}
-    for log in event_logs.iterdir():
-        with log.open(encoding="utf-8") as stream:
+    for log in (path for path in event_logs.rglob("*") if path.is_file()):  # Spark 4: a folder of rolled files
+        with log.open(encoding="utf-8", errors="replace") as stream:
             for line in stream:
                 if '"SparkListenerStageExecutorMetrics"' not in line and '"SparkListenerExecutorMetricsUpdate"' not in line:
                     continue
