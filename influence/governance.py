@@ -99,8 +99,9 @@ def _recorded_fingerprint(lake: Path) -> str | None:
 
 
 def _holds_data(lake: Path) -> bool:
-    """A lake written before it recorded fingerprints: any table in it was keyed with some key already."""
-    return any(lake.glob("*/*/_delta_log")) if lake.is_dir() else False
+    """A lake written before it recorded fingerprints, with tables that hold keyed hashes: the governance
+    tables (consent is matched by them) and gold (published profile keys, community ids)."""
+    return any(lake.glob("governance/*/_delta_log")) or any(lake.glob("gold/*/_delta_log")) if lake.is_dir() else False
 
 
 def _require_private(path: Path) -> None:

@@ -125,7 +125,11 @@ def test_another_key_or_no_key_or_a_readable_key_is_refused(tmp_path, no_key_var
 
 def test_a_lake_with_tables_but_no_key_is_refused_and_a_relative_key_file_is_a_config_error(tmp_path, no_key_variable):
     lake = tmp_path / "lake"
-    (lake / "silver" / "interactions" / "_delta_log").mkdir(parents=True)  # written before fingerprints
+    (lake / "ops" / "runs" / "_delta_log").mkdir(parents=True)  # a run log holds no keyed hash: a key is made
+    assert privacy_key(load_config(lake=str(lake)))
+    (lake / "governance" / "_key").unlink()
+    fingerprint_path(lake).unlink()
+    (lake / "governance" / "consent" / "_delta_log").mkdir(parents=True)  # written before fingerprints
     with pytest.raises(UsageError, match="holds data keyed with an earlier key"):
         privacy_key(load_config(lake=str(lake)))
     with pytest.raises(UsageError, match="privacy.key_file must be an absolute path"):
