@@ -314,8 +314,13 @@ def refuse_spark(*args, **kwargs):
 @pytest.fixture
 def no_spark(monkeypatch):
     """Spark must not start: every path to build_spark the writing commands take fails the command (exit 3)."""
-    for name in ("influence.session", "jobs.export", "jobs.access", "jobs.privacy", "jobs.publish"):
-        monkeypatch.setattr(importlib.import_module(name), "build_spark", refuse_spark)
+    # every module imported before any is patched: one imported meanwhile would keep refuse_spark for good
+    modules = [
+        importlib.import_module(name)
+        for name in ("influence.session", "jobs.export", "jobs.access", "jobs.privacy", "jobs.publish")
+    ]
+    for module in modules:
+        monkeypatch.setattr(module, "build_spark", refuse_spark)
 
 
 WRITERS = {
