@@ -6,6 +6,9 @@ VENV := .venv
 DATE ?= 2012-07-03
 LAKE ?= ./lakehouse
 PYTEST_ARGS ?=
+# make test runs the suite in this many processes (pytest-xdist), each with its own one-core Spark driver and
+# whole test modules at a time, so a module's lakes are built once; 0 runs it in this process.
+TEST_WORKERS ?= 2
 # A JDK Spark 4.1 supports (17 or 21), found by scripts/find-java.sh; empty when there is none.
 JAVA_HOME := $(shell scripts/find-java.sh 2>/dev/null)
 export JAVA_HOME
@@ -24,7 +27,7 @@ run: $(VENV)/.installed-run
 	$(VENV)/bin/influence runs --lake $(LAKE)
 
 test: $(VENV)/.installed-test
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

@@ -18,11 +18,13 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory):
-    # One driver serves the whole suite (forty minutes of nights on 2 cores): 2g, then 4g, ran out of heap
-    # near the end of a full run; the machine has 24 GB. The e2e modules also drop their tables' states.
+    # One driver per test process (make test runs two, pytest-xdist): one core and one shuffle partition,
+    # since the tests' frames are small and a second partition only adds tasks. 6 GB of heap: 2g, then 4g,
+    # ran out near the end of a full run in one process; the machine has 24 GB. The e2e modules also drop
+    # their tables' states.
     base = tmp_path_factory.mktemp("spark")
-    config = load_config(lake=str(base / "lake"), master="local[2]").with_spark(
-        shuffle_partitions=2, ui_enabled=False, checkpoint_dir=str(base / "checkpoints"), driver_memory="6g"
+    config = load_config(lake=str(base / "lake"), master="local[1]").with_spark(
+        shuffle_partitions=1, ui_enabled=False, checkpoint_dir=str(base / "checkpoints"), driver_memory="6g"
     )
     session = build_spark(config, app_name="influence-tests")
     yield session
