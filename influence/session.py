@@ -11,6 +11,7 @@ from pathlib import Path
 from pyspark.errors import PySparkRuntimeError
 from pyspark.sql import SparkSession
 
+from influence.catalog import register_tables
 from influence.config import Config
 from influence.errors import EnvironmentProblem, UsageError
 from influence.jars import require_supported_java, session_jars
@@ -55,7 +56,8 @@ def build_spark(config: Config, app_name: str = "influence-lakehouse") -> SparkS
     """A session with Delta Lake, the cached jars, a checkpoint dir and laptop-friendly defaults.
 
     `config.spark.master` is `local[*]` unless `--master` or SPARK_MASTER names a cluster.
-    Returns the running session when there is one (tests, notebooks), re-pointing its checkpoint dir.
+    Returns the running session when there is one (tests, notebooks), re-pointing its checkpoint dir. A new
+    session registers the lake's tables in the `influence` database (influence/catalog.py).
     """
     active = SparkSession.getActiveSession()
     if active is None:
@@ -85,6 +87,9 @@ def build_spark(config: Config, app_name: str = "influence-lakehouse") -> SparkS
             # VACUUM lists a table's files in a job of this many tasks (10,000 by default): minutes per small table.
             .config("spark.sql.sources.parallelPartitionDiscovery.parallelism", partitions)
             .config("spark.sql.session.timeZone", "UTC")
+            # The in-memory catalog's folders (influence/catalog.py registers external tables only): scratch
+            # beside the checkpoints, not ./spark-warehouse in whatever folder the command was started from.
+            .config("spark.sql.warehouse.dir", str(config.checkpoint_path / "catalog"))
             # Frames to and from pandas (the local PageRank engine) go through Arrow, not row by row.
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             # Interpreted expressions unless codegen is on: small queries then skip Janino and the JIT (config.py).
@@ -119,6 +124,9 @@ def build_spark(config: Config, app_name: str = "influence-lakehouse") -> SparkS
                 f"for spark.driver_memory={config.spark.driver_memory}."
             ) from None
         active.sparkContext.setLogLevel(config.spark.log_level)
+        if config.lake_path.is_dir():
+            # A new session (a job, a notebook, the pyspark shell) knows the tables by name: influence.profiles.
+            register_tables(active, config.lake_path)
     checkpoints = config.checkpoint_path
     checkpoints.mkdir(parents=True, exist_ok=True)
     active.sparkContext.setCheckpointDir(str(checkpoints))

@@ -110,6 +110,18 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--master", help="Spark master URL (default: local[*] or SPARK_MASTER)")
     backfill.set_defaults(handler=run_backfill_command)
 
+    sql = commands.add_parser(
+        "sql", help="run a read-only Spark SQL statement on the tables by name (influence.profiles, ...) and print it"
+    )
+    sql.add_argument(
+        "query", metavar="QUERY", help='e.g. "SELECT display_name, score FROM influence.profiles ORDER BY score DESC"'
+    )
+    sql.add_argument("--lake", help="lake root (default: ./lakehouse or 'lake' in the config)")
+    add_config_options(sql)
+    sql.add_argument("--format", dest="output", choices=("table", "csv", "json"), default="table", help="default: table")
+    sql.add_argument("--limit", type=int, default=1000, metavar="N", help="print at most N rows (default 1000)")
+    sql.set_defaults(handler=run_sql_command)
+
     status = commands.add_parser("status", help="what the lake holds: last run per date, published, held back, lease, versions")
     status.add_argument("--lake", help="lake root (default: ./lakehouse or 'lake' in the config)")
     add_config_options(status)
@@ -362,6 +374,20 @@ def run_runs_command(args: argparse.Namespace) -> int:
         print(json.dumps(runs, indent=2, default=str))
     else:
         print(format_runs(runs))
+    return 0
+
+
+def run_sql_command(args: argparse.Namespace) -> int:
+    from jobs.sql import formatted, run_query
+
+    if args.limit < 1:
+        raise UsageError(f"--limit must be >= 1, got {args.limit}")
+    config = config_from_args(args)
+    _require_lake(config.lake_path)
+    result = run_query(config, args.query, args.limit)
+    print(formatted(result, args.output))
+    if result.truncated:
+        log.warning("only the first %d rows are printed; --limit N prints more", args.limit)
     return 0
 
 

@@ -9,6 +9,7 @@ from influence.config import Config
 from influence.errors import UsageError
 from influence.session import build_spark
 from influence.tables import RUNS
+from jobs.sql import aligned
 
 
 def recent_runs(config: Config, limit: int) -> list[dict]:
@@ -40,11 +41,11 @@ def format_runs(runs: list[dict]) -> str:
         "reconciled",
         "profiles",
     )
-    lines = [header]
+    rows = []
     for run in runs:
         files = run.get("reconciliation") or []
         seconds = (run["ended_at"] - run["started_at"]).total_seconds() if run.get("ended_at") else None
-        lines.append(
+        rows.append(
             (
                 run["run_id"],
                 str(run["run_date"] or ""),
@@ -59,5 +60,4 @@ def format_runs(runs: list[dict]) -> str:
                 str(_stage_count(run, "publish", "profiles") or ""),
             )
         )
-    widths = [max(len(str(line[i])) for line in lines) for i in range(len(header))]
-    return "\n".join("  ".join(str(value).ljust(width) for value, width in zip(line, widths)).rstrip() for line in lines)
+    return aligned(header, rows)
