@@ -66,6 +66,6 @@ def read_only_query(spark: SparkSession, query: str) -> DataFrame:
         )
     # `WITH ... INSERT` and `FROM ... INSERT` start like queries: the parsed plan tells.
     plan = spark._jsparkSession.sessionState().sqlParser().parsePlan(query)
-    if "InsertInto" in plan.getClass().getSimpleName() or "InsertInto" in plan.toString():
+    if "InsertInto" in plan.toString():
         raise UsageError("influence sql runs read-only statements; this one writes to a table.")
     return spark.sql(query)

@@ -40,13 +40,11 @@ def run_query(config: Config, query: str, limit: int) -> QueryResult:
 
 
 def _text(value: Any) -> str:
-    if value is None:
+    """A CSV or table cell: nested values as JSON."""
+    plain = _plain(value)
+    if plain is None:
         return ""
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, (list, dict, tuple)) or hasattr(value, "asDict"):
-        return json.dumps(_plain(value), default=str)
-    return str(value)
+    return json.dumps(plain) if isinstance(plain, (list, dict)) else str(plain)
 
 
 def _plain(value: Any) -> Any:
