@@ -1,4 +1,5 @@
-"""The scenario lakes, each built once per test session (tests/support/lakes.py says what each holds).
+"""The scenario lakes, each built once per test run by whichever process asks first (tests/support/once.py;
+tests/support/lakes.py says what each holds).
 
 Read them directly; a test that writes copies the lake first (`copy_lake(scenario.lake, tmp_path / "lake")`).
 """
@@ -23,6 +24,7 @@ from tests.support.lakes import (
     build_second_night,
     build_two_nights,
 )
+from tests.support.once import built_once
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -34,29 +36,30 @@ def forget_tables_after_module(spark):
 
 @pytest.fixture(scope="session")
 def first_night(spark, tmp_path_factory) -> FirstNight:
-    return build_first_night(spark, tmp_path_factory.mktemp("first_night"))
+    return built_once(tmp_path_factory, "first_night", lambda folder: build_first_night(spark, folder))
 
 
 @pytest.fixture(scope="session")
 def second_night(first_night, tmp_path_factory) -> SecondNight:
-    return build_second_night(first_night, tmp_path_factory.mktemp("second_night"))
+    return built_once(tmp_path_factory, "second_night", lambda folder: build_second_night(first_night, folder))
 
 
 @pytest.fixture(scope="session")
 def two_nights(spark, first_night, tmp_path_factory) -> TwoNights:
-    return build_two_nights(spark, first_night, tmp_path_factory.mktemp("two_nights"))
+    return built_once(tmp_path_factory, "two_nights", lambda folder: build_two_nights(spark, first_night, folder))
 
 
 @pytest.fixture(scope="session")
 def held_back_night(spark, tmp_path_factory) -> HeldBackNight:
-    return build_held_back_night(spark, tmp_path_factory.mktemp("held_back_night"))
+    return built_once(tmp_path_factory, "held_back_night", lambda folder: build_held_back_night(spark, folder))
 
 
 @pytest.fixture(scope="session")
 def privacy_world(spark, tmp_path_factory) -> PrivacyWorld:
-    return build_privacy_world(spark, tmp_path_factory.mktemp("privacy_world"))
+    return built_once(tmp_path_factory, "privacy_world", lambda folder: build_privacy_world(spark, folder))
 
 
 @pytest.fixture(scope="session")
 def access_lake(spark, tmp_path_factory) -> Path:
-    return build_access_lake(tmp_path_factory.mktemp("access"))
+    return built_once(tmp_path_factory, "access", build_access_lake)
+
