@@ -1,7 +1,8 @@
 """Run a GX 1.x suite on a Spark DataFrame through a Checkpoint and summarise the outcome for the run log.
 
 With a lake, the GX context's stores live under <lake>/ops/gx and every validation result (passing or
-failing) is rendered into the Data Docs site <lake>/ops/data_docs (start at index.html).
+failing) is rendered into the Data Docs site <lake>/ops/data_docs (start at index.html, an index of our
+own that needs no network: expectations/site_index.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from great_expectations.core.run_identifier import RunIdentifier  # noqa: E402
 from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
 from pyspark.sql import DataFrame  # noqa: E402
 
+from expectations.site_index import write_site_index  # noqa: E402
+
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,16 @@ def gx_dir(lake: Path) -> Path:
 
 def data_docs_dir(lake: Path) -> Path:
     return Path(lake) / "ops" / "data_docs"
+
+
+def validation_results_dir(lake: Path) -> Path:
+    """Where the context stores each validation result (JSON), mirrored by the Data Docs pages."""
+    return gx_dir(lake) / "uncommitted" / "validations"
+
+
+def write_offline_index(lake: Path) -> Path:
+    """The Data Docs index of our own, which needs no network (expectations/site_index.py)."""
+    return write_site_index(data_docs_dir(lake), validation_results_dir(lake))
 
 
 @dataclass(frozen=True)
@@ -116,6 +129,7 @@ class Validator:
         self.results: list[SuiteResult] = []
         self._keys: list = []  # validation results not yet rendered into Data Docs
         self._result_keys: list = []  # the stored result of each entry of self.results
+        self.lake = Path(lake) if lake is not None else None
         if lake is None:
             self.context = gx.get_context(mode="ephemeral")
             self.sites: list[str] = []
@@ -171,6 +185,7 @@ class Validator:
         if self.sites and self._keys:
             self.context.build_data_docs(site_names=self.sites, resource_identifiers=list(self._keys))
             self._keys.clear()
+            write_offline_index(self.lake)  # in place of the index just built, which loads its scripts from CDNs
             # a page's address is known once it is rendered
             self.results = [
                 dataclasses.replace(result, page=self._page(key)) for result, key in zip(self.results, self._result_keys)

@@ -5,7 +5,7 @@ Exit codes: 0 published (or command done); 1 validation failed, nothing publishe
 lake's lease, nothing was written (docs/operations.md).
 
 Every command that writes to the lake (nightly, backfill, publish, rollback, export, calibrate, optout, optin,
-erase, access, housekeeping) takes the lake's writer lease after its argument checks and before Spark starts,
+erase, access, housekeeping, report) takes the lake's writer lease after its argument checks and before Spark starts,
 and holds it to its end (`with lake_lease(...)`). Readers (runs, status, validate-config, jars) never take it.
 """
 
@@ -121,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--format", dest="output", choices=("table", "csv", "json"), default="table", help="default: table")
     sql.add_argument("--limit", type=int, default=1000, metavar="N", help="print at most N rows (default 1000)")
     sql.set_defaults(handler=run_sql_command)
+
+    report = commands.add_parser("report", help="rebuild the nightly report page of a run date, <lake>/ops/reports/<date>.html")
+    report.add_argument("--date", type=iso_date, required=True, help="a run date with a nightly run in the run log, YYYY-MM-DD")
+    report.add_argument("--lake", help="lake root (default: ./lakehouse or 'lake' in the config)")
+    add_config_options(report)
+    report.set_defaults(handler=run_report_command)
 
     status = commands.add_parser("status", help="what the lake holds: last run per date, published, held back, lease, versions")
     status.add_argument("--lake", help="lake root (default: ./lakehouse or 'lake' in the config)")
@@ -297,6 +303,7 @@ def logged_night(spark, config: Config, night: CheckedNight, run_id: str) -> int
         for line in failure.failures:
             log.error("  - %s", line)
         log.error("Data Docs: %s", validator.run_page())
+        written_report(spark, lake, night.run_date)
         return 1
     except BaseException as error:
         record.validation, record.data_docs = validator.rows(), validator.run_page()
@@ -305,8 +312,27 @@ def logged_night(spark, config: Config, night: CheckedNight, run_id: str) -> int
     status = "published" if outcome.profiles_published else "history_only"
     record.validation, record.data_docs = validator.rows(), validator.run_page()
     runlog.finish(record, status, 0, outcome.message)
+    written_report(spark, lake, night.run_date)
     print(f"run {record.run_id}: {outcome.message}; lake {lake}")
     return 0
+
+
+def written_report(spark, lake: Path, run_date: dt.date) -> None:
+    """The night's report page (stages/report.py), written once its run log row is final. The night's outcome
+    stands if it cannot be written: the page is a view of the lake, and `influence report --date` rebuilds it."""
+    from influence.storage import Lake
+    from stages.report import write_report
+
+    try:
+        log.info("report: %s", write_report(Lake(spark, lake), run_date))
+    except Exception as error:  # any failure here leaves the published data as it is
+        log.warning(
+            "report for %s not written (influence report --date %s builds it): %s: %s",
+            run_date,
+            run_date,
+            type(error).__name__,
+            error,
+        )
 
 
 def run_backfill_command(args: argparse.Namespace) -> int:
@@ -388,6 +414,19 @@ def run_sql_command(args: argparse.Namespace) -> int:
     print(formatted(result, args.output))
     if result.truncated:
         log.warning("only the first %d rows are printed; --limit N prints more", args.limit)
+    return 0
+
+
+def run_report_command(args: argparse.Namespace) -> int:
+    config = config_from_args(args).with_spark(ui_enabled=False)
+    _require_lake(config.lake_path)
+    with lake_lease(config, args):  # the page is written into the lake, and reads a history no erasure is changing
+        from influence.session import build_spark
+        from influence.storage import Lake
+        from stages.report import write_report
+
+        spark = build_spark(config, app_name=f"influence-report-{args.date}")
+        print(f"wrote {write_report(Lake(spark, config.lake_path), args.date)}")
     return 0
 
 

@@ -38,6 +38,7 @@ from influence.tables import (
     STAGED_SCORES,
     Table,
 )
+from stages.report import reports_dir
 from stages.result import Counts, StageResult
 from transforms.privacy import PROFILE_PREFIX, python_pattern, subject_hash, token_pattern, with_redacted_columns
 
@@ -140,7 +141,9 @@ def purge(spark: SparkSession, config: Config, identity: Identity) -> dict[str, 
             to_vacuum.append(table)
     storage.vacuum_now(spark, *(table.path(lake) for table in to_vacuum))
     counts["tables_vacuumed"] = len(to_vacuum)
-    counts["files_redacted"] = redact_files(data_docs_dir(lake), pattern) + redact_files(gx_dir(lake), pattern)
+    counts["files_redacted"] = sum(
+        redact_files(folder, pattern) for folder in (data_docs_dir(lake), gx_dir(lake), reports_dir(lake))
+    )
     checkpoints = config.checkpoint_path
     if checkpoints.is_dir():
         shutil.rmtree(checkpoints)

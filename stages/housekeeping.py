@@ -3,7 +3,7 @@
 - every table is vacuumed to keep_versions_hours: files that only older versions use, the change-feed
   files of those versions and the orphans of killed writes are deleted;
 - Great Expectations validation results and Data Docs pages older than keep_validations_days are
-  deleted (the Data Docs index drops them when the next run rebuilds it).
+  deleted, and the Data Docs index is rewritten without them.
 
 A night runs it every_days days after the last time (ops/housekeeping.json records when); `influence
 housekeeping` runs it now. Both hold the writer's lease, so no VACUUM ever runs beside another writer.
@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from expectations.runner import data_docs_dir, gx_dir
+from expectations.runner import data_docs_dir, validation_results_dir, write_offline_index
 from influence import storage
 from influence.config import Config
 from influence.storage import Lake
@@ -84,10 +84,10 @@ def tidy(lake: Lake, config: Config, now: dt.datetime | None = None) -> Housekee
     settings = config.housekeeping
     present = [table.path(lake.root) for table in ALL_TABLES if lake.exists(table)]
     vacuumed = storage.vacuum(lake.spark, present, retain_hours=float(settings.keep_versions_hours))
-    results = delete_older_files(
-        gx_dir(lake.root) / "uncommitted" / "validations", settings.keep_validations_days, now.timestamp()
-    )
+    results = delete_older_files(validation_results_dir(lake.root), settings.keep_validations_days, now.timestamp())
     pages = delete_older_files(data_docs_dir(lake.root) / "validations", settings.keep_validations_days, now.timestamp())
+    if pages:
+        write_offline_index(lake.root)  # it links only pages that still exist
     _record(lake.root, now)
     log.info(
         "housekeeping: %d tables vacuumed to %d hours (%d files deleted); %d validation results and %d Data Docs pages "

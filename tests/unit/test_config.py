@@ -470,7 +470,7 @@ def test_every_command_with_config_takes_set():
     options = {name: set(command._option_string_actions) for name, command in commands.items()}
     with_config = {name for name, found in options.items() if "--config" in found}
     expected = {"nightly", "backfill", "runs", "status", "housekeeping", "publish", "rollback", "export", "calibrate"}
-    expected |= {"optout", "optin", "erase", "access", "sql"}
+    expected |= {"optout", "optin", "erase", "access", "sql", "report"}
     assert with_config == expected
     assert {name for name, found in options.items() if "--set" in found} == expected | {"validate-config"}
 
