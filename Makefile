@@ -20,7 +20,7 @@ INFLUENCE_JARS_DIR ?= $(SHARED_JARS)
 export INFLUENCE_JARS_DIR
 endif
 
-.PHONY: run test lint format bench bench-overhead check-tools clean
+.PHONY: run test lint format notebooks lab bench bench-overhead check-tools clean
 
 run: $(VENV)/.installed-run
 	$(VENV)/bin/influence nightly --date $(DATE) --lake $(LAKE)
@@ -28,6 +28,14 @@ run: $(VENV)/.installed-run
 
 test: $(VENV)/.installed-test
 	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+# Every notebook of notebooks/ executed top to bottom on the lake make run built; executed copies in build/notebooks.
+notebooks: $(VENV)/.installed-test
+	$(VENV)/bin/python -m influence.notebooks --lake $(LAKE) --out build/notebooks
+
+# JupyterLab on the project's environment, opening notebooks/ on the lake make run built.
+lab: $(VENV)/.installed-test
+	INFLUENCE_LAKE=$(abspath $(LAKE)) $(VENV)/bin/jupyter lab --notebook-dir notebooks
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
@@ -63,4 +71,4 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	touch $@ $(VENV)/.installed-run
 
 clean:
-	rm -rf $(VENV) $(LAKE) .pytest_cache
+	rm -rf $(VENV) $(LAKE) .pytest_cache build

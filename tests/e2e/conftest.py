@@ -12,12 +12,14 @@ import pytest
 
 from influence.session import forget_tables
 from tests.support.lakes import (
+    AnalystLake,
     FirstNight,
     HeldBackNight,
     PrivacyWorld,
     SecondNight,
     TwoNights,
     build_access_lake,
+    build_analyst_lake,
     build_first_night,
     build_held_back_night,
     build_privacy_world,
@@ -63,3 +65,7 @@ def privacy_world(spark, tmp_path_factory) -> PrivacyWorld:
 def access_lake(spark, tmp_path_factory) -> Path:
     return built_once(tmp_path_factory, "access", build_access_lake)
 
+
+@pytest.fixture(scope="session")
+def analyst_lake(spark, tmp_path_factory) -> AnalystLake:
+    return built_once(tmp_path_factory, "analyst", build_analyst_lake)

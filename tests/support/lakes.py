@@ -15,6 +15,7 @@ from pathlib import Path
 from pyspark.sql import types as T
 
 from influence import storage
+from influence.generator import GeneratorSpec, generate
 from influence.tables import PROFILES, RUNS
 from tests.support.cli import nightly, nightly_run_id, profiles, run
 from tests.support.snap import DAY_ONE, DAY_TWO, JULY_1, WRONG_DUMP, land
@@ -177,3 +178,24 @@ def build_access_lake(base: Path) -> Path:
     assert nightly(JUNE_6, base / "landing", base / "lake", "--config", str(config)) == 0
     assert run("optout", "--account", ACCESS_PERSON, "--reference", "case 7", "--lake", str(base / "lake"))[0] == 0
     return base / "lake"
+
+
+ANALYST_SPEC = GeneratorSpec(persons=200, interactions=2500, days=2, seed=17)
+
+
+@dataclass(frozen=True)
+class AnalystLake:
+    """ "Analyst lake": two generated days (ANALYST_SPEC: four sources with text in several languages, so
+    topics, communities, moments and quarantined lines) published night after night, as the notebooks expect
+    of the lake `make run` builds, with a second night for time travel. dates: the run dates, oldest first."""
+
+    lake: Path
+    dates: tuple[str, ...]
+
+
+def build_analyst_lake(base: Path) -> AnalystLake:
+    manifest = generate(ANALYST_SPEC, base / "landing")
+    dates = tuple(sorted(manifest["days"]))
+    for date in dates:
+        assert nightly(date, base / "landing" / date, base / "lake") == 0, date
+    return AnalystLake(base / "lake", dates)
