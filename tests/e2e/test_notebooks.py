@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from influence.notebooks import execute, notebook_paths
+from influence.notebooks import NotebookKernel, notebook_paths
 
 NOTEBOOKS = [path.name for path in notebook_paths()]
 
@@ -30,13 +30,19 @@ def committed_without_outputs(path) -> bool:
     )
 
 
+@pytest.fixture(scope="module")
+def kernel(analyst_lake):
+    """The kernel `make notebooks` uses; one core for its Spark driver, the suite's other process runs beside it."""
+    with NotebookKernel(analyst_lake.lake, {"SPARK_MASTER": "local[1]"}) as started:
+        yield started
+
+
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_a_notebook_runs_top_to_bottom_and_draws(analyst_lake, name):
+def test_a_notebook_runs_top_to_bottom_and_draws(kernel, analyst_lake, name):
     [path] = notebook_paths([name])
     assert committed_without_outputs(path), f"{name} is committed with outputs: clear them before committing"
 
-    # one core for the notebook's own Spark driver: the suite's other process is running beside it
-    result = execute(path, analyst_lake.lake, {"SPARK_MASTER": "local[1]"})
+    result = kernel.execute(path)
 
     assert result.error is None, result.error
     assert result.images >= 1
