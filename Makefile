@@ -29,9 +29,9 @@ run: $(VENV)/.installed-run
 test: $(VENV)/.installed-test
 	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
-# Every notebook of notebooks/ executed top to bottom on the lake make run built; executed copies in build/notebooks.
+# Every notebook of notebooks/ executed top to bottom on the lake make run built; executed copies in <lake>/ops/notebooks.
 notebooks: $(VENV)/.installed-test
-	$(VENV)/bin/python -m influence.notebooks --lake $(LAKE) --out build/notebooks
+	$(VENV)/bin/python -m influence.notebooks --lake $(LAKE)
 
 # JupyterLab on the project's environment, opening notebooks/ on the lake make run built.
 lab: $(VENV)/.installed-test

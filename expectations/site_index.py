@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
+from urllib.parse import quote
 
 INDEX_STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem; color: #1f2933; }
@@ -59,12 +60,19 @@ def _verdict_cell(success: bool | None) -> str:
     return '<td class="passed">passed</td>' if success else '<td class="failed">FAILED</td>'
 
 
+def _started(run_name: str) -> str:
+    """A run id is <run date>_<start time>_<suffix>: runs are ordered by when they started, so a rerun or a
+    backfilled older date comes first when it is the newest run."""
+    parts = run_name.split("_")
+    return parts[1] if len(parts) == 3 else run_name
+
+
 def render_index(pages: list[ValidationPage]) -> str:
-    newest_first = sorted(pages, key=lambda p: (p.run_name, p.validated_at), reverse=True)
+    newest_first = sorted(pages, key=lambda p: (_started(p.run_name), p.run_name, p.validated_at), reverse=True)
     sections = []
     for run_name, run_pages in groupby(newest_first, key=lambda p: p.run_name):
         rows = "".join(
-            f'<tr><td><a href="{html.escape(page.page.as_posix())}">{html.escape(page.suite)}</a></td>'
+            f'<tr><td><a href="{html.escape(quote(page.page.as_posix()))}">{html.escape(page.suite)}</a></td>'
             f"{_verdict_cell(page.success)}<td>{html.escape(page.validated_at)}</td></tr>"
             for page in sorted(run_pages, key=lambda p: p.validated_at)
         )

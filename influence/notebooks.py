@@ -1,14 +1,15 @@
 """The notebooks of notebooks/, executed top to bottom on a lake: `make notebooks`, and the test suite.
 
-    python -m influence.notebooks --lake ./lakehouse [--out build/notebooks] [NAME.ipynb ...]
+    python -m influence.notebooks --lake ./lakehouse [--out DIR] [NAME.ipynb ...]
 
 The notebooks run one after the other in one kernel of this Python (nbclient), started in the notebooks
-folder with INFLUENCE_LAKE set to the lake. Each begins with its namespace emptied (`%reset -f`), so it runs
-as it would alone: a name it forgets to define or import fails it. What it shares with the one before is the
-Spark driver, which its first cell gets back from the session builder instead of starting a JVM (a start
-and its JIT warm-up is about 20 s of both cores). The executed copy (outputs and pictures) is written to
---out; the committed notebook is left as it is, without outputs. Exit 1 when a notebook fails or draws no
-picture.
+folder with INFLUENCE_LAKE set to the lake. Each begins with its namespace emptied (`%reset -f`) and the
+Spark session's temporary views and cache dropped, so it runs as it would alone: a name or a view it
+forgets to define fails it. What it shares with the one before is the Spark driver, which its first cell
+gets back from the session builder instead of starting a JVM (a start and its JIT warm-up is about 20 s of
+both cores). The executed copies (outputs and pictures) go to --out, by default <lake>/ops/notebooks: their
+outputs name persons, and an erasure redacts that folder with the Data Docs. The committed notebooks are
+left as they are, without outputs. Exit 1 when a notebook fails or draws no picture.
 """
 
 from __future__ import annotations
@@ -20,7 +21,28 @@ from dataclasses import dataclass
 from pathlib import Path
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def notebooks_dir(lake: Path) -> Path:
+    """Where make notebooks writes the executed copies: in the lake, since their outputs name persons, so
+    an erasure redacts them with the Data Docs."""
+    return Path(lake) / "ops" / "notebooks"
+
+
 CELL_TIMEOUT_SECONDS = 600
+# Run before each notebook: the Spark session's temporary views and cached frames, the open figures and the
+# Python namespace of the notebook before are dropped; the session itself (its JVM) stays.
+RESET = """
+from pyspark.sql import SparkSession as _Session
+if _Session.getActiveSession() is not None:
+    for _view in _Session.getActiveSession().sql("SHOW VIEWS").collect():
+        if _view.isTemporary:
+            _Session.getActiveSession().catalog.dropTempView(_view.viewName)
+    _Session.getActiveSession().catalog.clearCache()
+import matplotlib.pyplot as _plt
+_plt.close("all")
+%reset -f
+""".strip()
 
 
 @dataclass(frozen=True)
@@ -77,7 +99,7 @@ class NotebookKernel:
         from nbclient.exceptions import CellExecutionError
 
         notebook = nbformat.read(path, as_version=4)
-        notebook.cells.insert(0, nbformat.v4.new_code_cell("%reset -f"))
+        notebook.cells.insert(0, nbformat.v4.new_code_cell(RESET))
         client = NotebookClient(notebook, km=self.manager, timeout=CELL_TIMEOUT_SECONDS, kernel_name="python3")
         try:
             client.execute()
@@ -94,7 +116,7 @@ class NotebookKernel:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m influence.notebooks", description=__doc__.splitlines()[0])
     parser.add_argument("--lake", default="lakehouse", help="the lake to open (default: ./lakehouse, what make run builds)")
-    parser.add_argument("--out", default="build/notebooks", help="folder for the executed copies (default build/notebooks)")
+    parser.add_argument("--out", help="folder for the executed copies (default: <lake>/ops/notebooks)")
     parser.add_argument("names", nargs="*", metavar="NAME.ipynb", help="only these notebooks (default: all)")
     args = parser.parse_args(argv)
     lake = Path(args.lake).resolve()
@@ -103,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import nbformat
 
-    out = Path(args.out)
+    out = Path(args.out) if args.out else notebooks_dir(lake)
     out.mkdir(parents=True, exist_ok=True)
     failed = 0
     with NotebookKernel(lake) as kernel:

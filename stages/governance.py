@@ -23,7 +23,10 @@ from pyspark.sql import Column, SparkSession, functions as F
 from expectations.runner import data_docs_dir, gx_dir
 from influence import governance, storage
 from influence.config import Config
+from influence.errors import UsageError
 from influence.governance import Identity, Request, privacy_key
+from influence.notebooks import notebooks_dir
+from influence.storage import Lake
 from influence.tables import (
     ACCOUNTS,
     ALL_TABLES,
@@ -38,7 +41,7 @@ from influence.tables import (
     STAGED_SCORES,
     Table,
 )
-from stages.report import reports_dir
+from stages.report import reports_dir, write_report
 from stages.result import Counts, StageResult
 from transforms.privacy import PROFILE_PREFIX, python_pattern, subject_hash, token_pattern, with_redacted_columns
 
@@ -116,6 +119,22 @@ def redact_files(folder: Path, pattern: str) -> int:
     return changed
 
 
+def rebuild_reports(spark: SparkSession, lake: Path, pattern: str) -> int:
+    """Nightly reports that name the person, built again from the purged lake. A regex over the page would also
+    hit the numbers of its charts (an account id "16" and a bar 16 px high); a page that cannot be rebuilt
+    (its date's run is gone from the run log) is redacted like the Data Docs."""
+    compiled, rebuilt = python_pattern(pattern), 0
+    for page in sorted(reports_dir(lake).glob("*.html")) if reports_dir(lake).is_dir() else []:
+        if not compiled.search(page.read_text(encoding="utf-8")):
+            continue
+        try:
+            write_report(Lake(spark, lake), dt.date.fromisoformat(page.stem))
+        except (UsageError, ValueError):
+            page.write_text(compiled.sub("[erased]", page.read_text(encoding="utf-8")), encoding="utf-8")
+        rebuilt += 1
+    return rebuilt
+
+
 def purge(spark: SparkSession, config: Config, identity: Identity) -> dict[str, int]:
     """Every table, file and checkpoint of the lake without the person (see the module docstring).
 
@@ -142,8 +161,9 @@ def purge(spark: SparkSession, config: Config, identity: Identity) -> dict[str, 
     storage.vacuum_now(spark, *(table.path(lake) for table in to_vacuum))
     counts["tables_vacuumed"] = len(to_vacuum)
     counts["files_redacted"] = sum(
-        redact_files(folder, pattern) for folder in (data_docs_dir(lake), gx_dir(lake), reports_dir(lake))
+        redact_files(folder, pattern) for folder in (data_docs_dir(lake), gx_dir(lake), notebooks_dir(lake))
     )
+    counts["reports_rebuilt"] = rebuild_reports(spark, lake, pattern)
     checkpoints = config.checkpoint_path
     if checkpoints.is_dir():
         shutil.rmtree(checkpoints)

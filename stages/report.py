@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from pyspark.sql import DataFrame, functions as F
 
@@ -46,7 +47,7 @@ class NightlyReport:
 
     run_date: dt.date
     run: dict[str, Any]  # the date's latest nightly row of the run log
-    scores_from: str  # "published", "staged (not published)" or "none"
+    scores_from: str  # where the scores come from: "published", "staged, not published", ... or "none"
     previous_date: dt.date | None
     distribution: list[dict[str, Any]]
     movers: list[dict[str, Any]]
@@ -77,10 +78,15 @@ def gather(lake: Lake, run_date: dt.date) -> NightlyReport:
     run = latest_nightly_run(lake, run_date)
     history = lake.read_if_exists(INFLUENCE_SCORES)
     tonight, scores_from = None, "none"
-    if history is not None and run["status"] in ("published", "history_only"):
-        tonight, scores_from = history.filter(F.col("run_date") == F.lit(run_date)), "published"
-    elif lake.exists(STAGED_SCORES):
-        tonight, scores_from = lake.read(STAGED_SCORES).filter(F.col("run_date") == F.lit(run_date)), "staged (not published)"
+    if run["status"] == "validation_failed" and lake.exists(STAGED_SCORES):
+        # held back: what it would have published (empty when it failed before staging)
+        tonight, scores_from = lake.read(STAGED_SCORES).filter(F.col("run_date") == F.lit(run_date)), "staged, not published"
+    elif history is not None:
+        tonight = history.filter(F.col("run_date") == F.lit(run_date))
+        scores_from = {
+            "published": "published",
+            "history_only": "added to the score history; a newer date is published",
+        }.get(run["status"], f"the score history; this run ended {run['status']}")
     previous_date = (
         history.filter(F.col("run_date") < F.lit(run_date)).agg(F.max("run_date")).first()[0] if history is not None else None
     )
@@ -127,7 +133,7 @@ def _run_page_link(data_docs: str | None) -> str:
     marker = "/ops/data_docs/"
     if not data_docs or marker not in data_docs:
         return ""
-    page = "../data_docs/" + data_docs.split(marker, 1)[1]
+    page = "../data_docs/" + quote(data_docs.split(marker, 1)[1])
     return f' · <a href="{html.escape(page)}">this run&#39;s validation page</a>'
 
 

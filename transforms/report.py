@@ -64,18 +64,16 @@ def movers(tonight: DataFrame, before: DataFrame, limit: int) -> DataFrame:
             F.array_join(kinds, ", ").alias("by_kind"),
         )
     )
-    up = Window.orderBy(F.col("change").desc(), "account")
-    down = Window.orderBy(F.col("change").asc(), "account")
-    ranked = changes.withColumn("rank_up", F.row_number().over(up)).withColumn("rank_down", F.row_number().over(down))
-    return (
-        ranked.filter(
-            ((F.col("rank_up") <= limit) & (F.col("change") > 0)) | ((F.col("rank_down") <= limit) & (F.col("change") < 0))
+    # each direction sorted on its own rows only, and cut to `limit` before numbering: no global window
+    ups = changes.filter(F.col("change") > 0).orderBy(F.col("change").desc(), "account").limit(limit)
+    downs = changes.filter(F.col("change") < 0).orderBy(F.col("change").asc(), "account").limit(limit)
+    numbered = [
+        part.withColumn("direction", F.lit(direction)).withColumn(
+            "rank", F.row_number().over(Window.partitionBy("direction").orderBy(order, "account"))
         )
-        .withColumn("direction", F.when(F.col("change") > 0, "up").otherwise("down"))
-        .withColumn("rank", F.when(F.col("change") > 0, F.col("rank_up")).otherwise(F.col("rank_down")))
-        .drop("rank_up", "rank_down")
-        .orderBy(F.col("direction").desc(), "rank")
-    )
+        for part, direction, order in ((ups, "up", F.col("change").desc()), (downs, "down", F.col("change").asc()))
+    ]
+    return numbered[0].unionByName(numbered[1]).orderBy(F.col("direction").desc(), "rank")
 
 
 def topic_sizes(scores: DataFrame) -> DataFrame:
@@ -83,7 +81,7 @@ def topic_sizes(scores: DataFrame) -> DataFrame:
     return (
         scores.select(F.explode("topics").alias("topic"))
         .groupBy(F.col("topic.topic_id").alias("topic_id"))
-        .agg(F.first("topic.name").alias("name"), F.count(F.lit(1)).alias("persons"))
+        .agg(F.max("topic.name").alias("name"), F.count(F.lit(1)).alias("persons"))
     )
 
 
@@ -127,9 +125,3 @@ def _growth(tonight: DataFrame, before: DataFrame, key: str, limit: int) -> Data
         .orderBy(F.col("persons").desc(), key)
         .limit(limit)
     )
-
-
-def quarantine_reasons(quarantine: DataFrame) -> DataFrame:
-    """Quarantined lines per reason code (the text before the first ':'): reason, lines; most first."""
-    code = F.trim(F.split(F.col("reason"), ":").getItem(0))
-    return quarantine.groupBy(code.alias("reason")).agg(F.count(F.lit(1)).alias("lines")).orderBy(F.col("lines").desc(), "reason")

@@ -19,7 +19,7 @@ from influence.governance import KEY_ENVIRONMENT
 from influence.tables import ACCOUNTS, CONSENT, GOVERNANCE_REQUESTS, PROFILES
 from tests.support.cli import nightly, run
 from tests.support.lakes import copy_world
-from tests.support.twitter import ERASED, ERASED_HANDLE, ERASED_ID, FANS, JUNE_7, land_world
+from tests.support.twitter import ERASED, ERASED_HANDLE, ERASED_ID, FANS, JUNE_6, JUNE_7, land_world
 
 PERSON = f"twitter:{ERASED_ID}"
 
@@ -73,6 +73,8 @@ def test_erasure_leaves_no_byte_of_the_person_and_a_new_dump_does_not_bring_them
     assert files_naming(lake, ERASED), "the night must have stored the person, or the scan proves nothing"
     version_before = storage.current_version(spark, PROFILES, lake)
     assert published(spark, lake)[PERSON].profile_key is not None
+    report = lake / "ops" / "reports" / f"{JUNE_6}.html"
+    assert f"twitter:{ERASED_ID}" in report.read_text(), "the night's report must name the person (a community's leader)"
 
     code, printed = run("erase", "--account", PERSON, "--reference", "case 1", "--lake", str(lake))
     assert code == 0
@@ -80,6 +82,9 @@ def test_erasure_leaves_no_byte_of_the_person_and_a_new_dump_does_not_bring_them
     assert "profiles_deleted': 1" in printed
 
     assert files_naming(lake, ERASED) == []
+    # the report was built again from the purged lake, not redacted by pattern: its charts are whole
+    rebuilt = report.read_text()
+    assert "[erased]" not in rebuilt and 'id="chart-scores"><figcaption>' in rebuilt and "<svg" in rebuilt
     assert PERSON not in published(spark, lake)
     # The history holding the person was vacuumed: the old version's log is there, its data files are not, so
     # time travel to it fails reading them (a SparkException through py4j, not an AnalysisException).
