@@ -28,7 +28,8 @@ def to_classified(lines: DataFrame) -> DataFrame:
     text = clean_line(F.col("line"))
     is_json = text.startswith("{")
     value = parsed_json(F.col("line"))
-    csv_fields = F.transform(F.split(text, ","), F.trim)
+    # a lambda, not F.trim itself: transform would pass the index as trim's second argument (characters to strip)
+    csv_fields = F.transform(F.split(text, ","), lambda csv_field: F.trim(csv_field))
     framed = lines.select(
         "source",
         "file",
