@@ -28,12 +28,23 @@ from pyspark.sql import DataFrame, SparkSession, functions as F
 from influence import storage
 from influence.config import Config
 from influence.errors import UsageError
-from influence.tables import ACCOUNTS, CONSENT, GOVERNANCE_ACTIONS, GOVERNANCE_REQUESTS, IDENTITY_LINKS, NETWORKS
+from influence.tables import (
+    ACCOUNTS,
+    CONSENT,
+    ERASURES,
+    GOVERNANCE_ACTIONS,
+    GOVERNANCE_REQUESTS,
+    IDENTITY_LINKS,
+    NETWORKS,
+    SUPPRESSING_STATES,
+)
+from transforms.erasure import PersonNames
 from transforms.privacy import subject_hash
 
 GOVERNANCE_FOLDER = "governance"
 KEY_ENVIRONMENT = "INFLUENCE_PRIVACY_KEY"
 STATE_OF_ACTION = {"opt_out": "opted_out", "erase": "erased", "minor": "minor"}
+OPTED_IN = "opted_in"  # a consent row of its own: it suppresses nothing, it allows publishing under opt_in
 
 
 FINGERPRINT_FILE = "_key_fingerprint"  # in <lake>/governance/: which key the lake's hashes were made with
@@ -254,15 +265,9 @@ class Identity:
         found += [("handle", f"handle:{network}:{handle.lstrip('@').lower()}") for network, handle in self.handles]
         return found
 
-    def identifiers(self) -> list[str]:
-        """The strings that name this identity in raw data: account ids, handles (with and without @), person id."""
-        named = {self.person_id}
-        for _, account_id in self.accounts:
-            named.add(account_id)
-            named.add(account_id.lstrip("@"))
-        for _, handle in self.handles:
-            named.add(handle.lstrip("@"))
-        return sorted(n for n in named if n)
+    def names(self) -> PersonNames:
+        """What names them in stored data, scoped to their networks (transforms/erasure.py)."""
+        return PersonNames.of(self.person_id, self.accounts, self.handles)
 
 
 def resolve(spark: SparkSession, config: Config, subject: Subject) -> Identity:
@@ -357,7 +362,12 @@ def record(spark: SparkSession, config: Config, request: Request, identity: Iden
     changes = spark.createDataFrame(rows, CONSENT.schema).alias("n")
     merge = consent.alias("c").merge(changes, "c.subject_key = n.subject_key AND c.state = n.state")
     if request.action == "opt_in":
-        merge.whenMatchedDelete().execute()
+        merge.whenMatchedDelete().execute()  # the opt-out is lifted
+        # and the opt-in kept: under `[privacy] publish = "opt_in"` only persons holding it are published
+        opted_in = spark.createDataFrame([{**row, "state": OPTED_IN} for row in rows], CONSENT.schema).alias("n")
+        consent.alias("c").merge(
+            opted_in, "c.subject_key = n.subject_key AND c.state = n.state"
+        ).whenNotMatchedInsertAll().execute()
     else:
         merge.whenNotMatchedInsertAll().execute()
 
@@ -366,12 +376,26 @@ def is_recorded(spark: SparkSession, config: Config, request_id: str) -> bool:
     lake = config.lake_path
     if not storage.exists(spark, GOVERNANCE_REQUESTS, lake):
         return False
-    return bool(storage.read(spark, GOVERNANCE_REQUESTS, lake).filter(F.col("request_id") == request_id).take(1))
+    return not storage.read(spark, GOVERNANCE_REQUESTS, lake).filter(F.col("request_id") == request_id).isEmpty()
+
+
+def is_erasure_complete(spark: SparkSession, config: Config, request_id: str) -> bool:
+    """The erasure's purge ran to the end (its row in governance/erasures is written last)."""
+    lake = config.lake_path
+    if not storage.exists(spark, ERASURES, lake):
+        return False
+    return not storage.read(spark, ERASURES, lake).filter(F.col("request_id") == request_id).isEmpty()
+
+
+def set_outcome(spark: SparkSession, config: Config, request_id: str, outcome: str) -> None:
+    storage.ensure_table(spark, GOVERNANCE_REQUESTS, config.lake_path).update(
+        condition=F.col("request_id") == request_id, set={"outcome": F.lit(outcome)}
+    )
 
 
 def states_of(spark: SparkSession, config: Config, identity: Identity) -> list[str]:
     """The suppressing states recorded for any key of `identity` (sorted, distinct)."""
     key = privacy_key(config)
     keys = [subject_hash(key, subject) for _, subject in identity.subjects()]
-    rows = consent_table(spark, config).filter(F.col("subject_key").isin(keys)).select("state").distinct().collect()
-    return sorted(row.state for row in rows)
+    held = consent_table(spark, config).filter(F.col("subject_key").isin(keys) & F.col("state").isin(list(SUPPRESSING_STATES)))
+    return sorted(row.state for row in held.select("state").distinct().collect())

@@ -124,6 +124,12 @@ class RunRecord:
         }
 
 
+def failure_message(error: BaseException) -> str:
+    """What the run log keeps of an unexpected error: its type only. Its text can quote a value (a file name, an
+    id, a row) and the run log is kept for long (docs/privacy.md#outside-the-lake); the log has the rest."""
+    return f"{type(error).__name__} (its message and traceback are in the command's log)"
+
+
 class RunLog:
     def __init__(self, spark: SparkSession, lake: Path):
         self.spark, self.lake = spark, lake
@@ -140,14 +146,13 @@ class RunLog:
         storage.append(self._frame(record.row("running", None, None, ended=False)), RUNS, self.lake)
 
     @contextmanager
-    def recording(self, record: RunRecord, error_text: bool = True) -> Iterator[RunRecord]:
-        """The run's row is written when it starts; an exception completes it as `failed` (exit 3) and goes on.
-        Commands about a person pass error_text=False: only the error's type is kept, as its text may name them."""
+    def recording(self, record: RunRecord) -> Iterator[RunRecord]:
+        """The run's row is written when it starts; an exception completes it as `failed` (exit 3) and goes on."""
         self.start(record)
         try:
             yield record
         except BaseException as error:
-            self.finish(record, "failed", 3, f"{type(error).__name__}: {error}" if error_text else type(error).__name__)
+            self.finish(record, "failed", 3, failure_message(error))
             raise
 
     def _may_hold_a_dead_run(self) -> bool:

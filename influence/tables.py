@@ -481,7 +481,7 @@ CONSENT = Table(
         [
             ("subject_key", T.StringType(), False),
             ("subject_kind", T.StringType(), False),  # account | handle | person
-            ("state", T.StringType(), False),  # opted_out | erased | minor
+            ("state", T.StringType(), False),  # opted_out | erased | minor (suppressing) | opted_in
             ("since", T.TimestampType(), False),
             ("request_id", T.StringType(), False),
         ]

@@ -41,8 +41,10 @@ from influence.tables import (
     QUARANTINE,
     Table,
 )
+from stages.governance import erasure_scope, names_landed_line
+from transforms.connectors.registry import ConnectorOptions
 from transforms.model.weights import in_window
-from transforms.privacy import subject_hash, token_pattern
+from transforms.privacy import subject_hash
 
 log = logging.getLogger(__name__)
 
@@ -286,7 +288,8 @@ def person_data(spark: SparkSession, config: Config, identity: Identity) -> dict
     score_rows = (
         []
         if scores is None
-        else json_rows(scores.filter(F.col("person_id") == identity.person_id), (*SCORE_FIELDS, *MODEL_OUTPUT))
+        # their history under the ids their accounts had before a link too
+        else json_rows(scores.filter(F.col("person_id").isin(list(identity.names().person_ids))), (*SCORE_FIELDS, *MODEL_OUTPUT))
     )
     score_rows.sort(key=lambda row: row["run_date"])
     profiles = read_if_exists(spark, config, PROFILES)
@@ -299,8 +302,9 @@ def person_data(spark: SparkSession, config: Config, identity: Identity) -> dict
     sections["profile"] = None if profile is None else {k: v for k, v in profile.items() if k not in MODEL_OUTPUT}
 
     quarantine = read_if_exists(spark, config, QUARANTINE)
-    # Raw lines naming one of their identifiers as a whole token: the rule an erasure deletes them by.
-    naming = F.coalesce(F.col("line").rlike(token_pattern(identity.identifiers())), F.lit(False))
+    # Quarantined lines naming them: the rule an erasure deletes them by.
+    names = identity.names()
+    naming = names_landed_line(names, erasure_scope(QUARANTINE, names, ConnectorOptions(snap_network=config.snap.network)))
     sections["quarantine"] = {"lines": 0 if quarantine is None else quarantine.filter(naming).count()}
     return sections
 
@@ -370,7 +374,7 @@ def run_access(config: Config, subject: Subject, out: Path) -> str:
     spark = build_spark(config, app_name="influence-access")
     runlog = RunLog(spark, config.lake_path)
     record = RunRecord(new_run_id(None), "access", None, None, config.spark.master)
-    with runlog.recording(record, error_text=False), record.stage("access") as counts:
+    with runlog.recording(record), record.stage("access") as counts:
         document = build_document(spark, config, subject, dt.datetime.now(dt.UTC))
         counts.update(section_counts(document))
         write_atomically(out, document)

@@ -285,7 +285,7 @@ def checked_night(config: Config, run_date: dt.date, input_dir: Path) -> Checked
 def logged_night(spark, config: Config, night: CheckedNight, run_id: str) -> int:
     """One night, logged in the run log: its exit code (0 published or added to the history, 1 held back)."""
     from expectations.runner import Validator
-    from influence.runlog import RunLog, RunRecord
+    from influence.runlog import RunLog, RunRecord, failure_message
     from jobs.nightly import run_nightly
 
     lake = config.lake_path
@@ -307,7 +307,7 @@ def logged_night(spark, config: Config, night: CheckedNight, run_id: str) -> int
         return 1
     except BaseException as error:
         record.validation, record.data_docs = validator.rows(), validator.run_page()
-        runlog.finish(record, "failed", 3, f"{type(error).__name__}: {error}")
+        runlog.finish(record, "failed", 3, failure_message(error))
         raise
     status = "published" if outcome.profiles_published else "history_only"
     record.validation, record.data_docs = validator.rows(), validator.run_page()

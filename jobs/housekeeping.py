@@ -13,7 +13,7 @@ def run_housekeeping(config: Config) -> str:
     spark = build_spark(config.with_spark(ui_enabled=False), app_name="influence-housekeeping")
     runlog = RunLog(spark, config.lake_path)
     record = RunRecord(new_run_id(None), "housekeeping", None, None, config.spark.master)
-    with runlog.recording(record, error_text=False):  # a VACUUM error's text lists file names by the hundred
+    with runlog.recording(record):
         done = record.run("housekeeping", tidy, Lake(spark, config.lake_path), config)
     message = (
         f"{done.tables_vacuumed} tables vacuumed to {config.housekeeping.keep_versions_hours} hours "

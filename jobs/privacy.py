@@ -15,7 +15,7 @@ def run_request(config: Config, request: Request) -> str:
     spark = build_spark(config, app_name=f"influence-{request.action}")
     runlog = RunLog(spark, config.lake_path)
     record = RunRecord(new_run_id(None), request.action.replace("_", ""), None, None, config.spark.master)
-    with runlog.recording(record, error_text=False):
+    with runlog.recording(record):
         result = record.run(request.action, apply_request, spark, config, request)
     removed = {name: value for name, value in result.extra.items() if name.endswith(("_deleted", "_redacted")) and value}
     summary = f"{request.action} {result.outcome}" + (f"; removed {removed}" if removed else "")

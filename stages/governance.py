@@ -2,15 +2,20 @@
 
 optout / optin   record the request; from the next run on the person is left out of scoring (or back in).
 erase            record the request, then purge the person from every table and layer at once:
-                 rows they own are deleted, other rows naming them are redacted, every table is
-                 vacuumed (RETAIN 0 HOURS, so no older file keeps a copy), the Data Docs and Great
-                 Expectations stores are redacted and the Spark checkpoints removed. Reports counts only.
+                 rows they own are deleted, other rows naming them are redacted (only what names them,
+                 in their networks: transforms/erasure.py), every table is vacuumed (RETAIN 0 HOURS, so
+                 no older file keeps a copy) and its commit log's parameters redacted, the validation
+                 results, Data Docs pages, executed notebooks and reports cleaned, and the Spark checkpoints
+                 removed. The erasure is recorded complete (governance/erasures, which the feed's delete
+                 reads) only after all of that; until then every run tries the purge again. Reports counts only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import os
 import shutil
 from collections import Counter
 from collections.abc import Sequence
@@ -18,9 +23,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyspark.sql import Column, SparkSession, functions as F
+from pyspark.sql import Column, DataFrame, SparkSession, functions as F
 
-from expectations.runner import data_docs_dir, gx_dir
+from expectations.runner import data_docs_dir, validation_results_dir
 from influence import governance, storage
 from influence.config import Config
 from influence.errors import UsageError
@@ -31,6 +36,7 @@ from influence.tables import (
     ACCOUNTS,
     ALL_TABLES,
     ERASURES,
+    GOVERNANCE_REQUESTS,
     IDENTITY_LINKS,
     INFLUENCE_SCORES,
     INTERACTIONS,
@@ -43,96 +49,211 @@ from influence.tables import (
 )
 from stages.report import reports_dir, write_report
 from stages.result import Counts, StageResult
-from transforms.privacy import PROFILE_PREFIX, python_pattern, subject_hash, token_pattern, with_redacted_columns
+from transforms.connectors.identity_links import SOURCE as LINKS_SOURCE
+from transforms.connectors.registry import ConnectorOptions, line_network
+from transforms.erasure import REDACTED, PersonNames, python_pattern, redacted_json, redacted_json_text
+from transforms.privacy import PROFILE_PREFIX, subject_hash
 
 log = logging.getLogger(__name__)
 _ERASE = "_erase"
-
-
-def _account_rows(accounts: tuple[tuple[str, str], ...], network: str, column: str) -> Column:
-    """`column` (with the row's network) is one of the identity's accounts."""
-    ids = [account_id for account_network, account_id in accounts if account_network == network]
-    return F.col(column).isin(ids) if ids else F.lit(False)
+_KEY = "_key_"  # a key column's value before redaction, to match the row by
+ERASE_PENDING = "purge pending"  # the audit outcome of an erasure until its purge completes
 
 
 def _owns(accounts: tuple[tuple[str, str], ...], *columns: str) -> Column:
     """The row's (network, column) is one of `accounts`, for any of `columns`."""
-    networks = sorted({network for network, _ in accounts})
     owned = F.lit(False)
-    for network in networks:
-        on_network = F.col("network") == network
+    for network in sorted({network for network, _ in accounts}):
+        ids = [account_id for account_network, account_id in accounts if account_network == network]
         for column in columns:
-            owned = owned | (on_network & _account_rows(accounts, network, column))
-    return owned
+            owned = owned | ((F.col("network") == network) & F.col(column).isin(ids))
+    return F.coalesce(owned, F.lit(False))
 
 
-def owned_rows(table: Table, identity: Identity, pattern: str) -> Column:
-    """The rows of `table` that are the person's own records: deleted, not redacted."""
+def names_landed_line(names: PersonNames, in_scope: Column) -> Column:
+    """A bronze or quarantined line (source, line) naming the person: the rule an erasure deletes it by."""
+    return names.names_line(F.col("line"), in_scope, F.col("source") == LINKS_SOURCE)
+
+
+def erasure_scope(table: Table, names: PersonNames, options: ConnectorOptions) -> Column:
+    """A row of `table` is of the person's networks: by its `network` column, or for landed lines by their
+    source. Rows without a network (communities, the run log) are scoped by their structs' networks, except
+    the run log, whose free texts (file names, messages) may name a handle of any of them."""
     if table in (RAW_LINES, QUARANTINE):
-        return F.coalesce(F.col("line").rlike(pattern), F.lit(False))  # a raw line naming them goes whole
+        return names.in_networks(line_network(options))
+    if "network" in table.columns:
+        return names.in_networks(F.col("network"))
+    return F.lit(table.layer == "ops")
+
+
+def owned_rows(table: Table, names: PersonNames, in_scope: Column) -> Column:
+    """The rows of `table` that are the person's own records: deleted, not redacted."""
+    if table in (RAW_LINES, QUARANTINE):  # a raw line naming them goes whole
+        return names_landed_line(names, in_scope)
     if table is INTERACTIONS:
-        return _owns(identity.accounts, "actor", "target")
+        return _owns(names.accounts, "actor", "target")
     if table is POSTS:
-        return _owns(identity.accounts, "author")
+        return _owns(names.accounts, "author")
     if table is ACCOUNTS:
-        return _owns(identity.accounts, "account_id")
+        return _owns(names.accounts, "account_id")
     if table is IDENTITY_LINKS:
-        return _owns(identity.accounts, "account_id") | (F.col("person_id") == identity.person_id)
+        return _owns(names.accounts, "account_id") | F.col("person_id").isin(list(names.person_ids))
     if table in (STAGED_SCORES, INFLUENCE_SCORES, PROFILES):
-        return F.col("person_id") == identity.person_id
+        return F.col("person_id").isin(list(names.person_ids))  # pre-link history too
     return F.lit(False)
 
 
-def purge_table(spark: SparkSession, table: Table, lake: Path, identity: Identity, pattern: str) -> dict[str, int]:
-    """Delete the person's rows and redact the others naming them, in one MERGE on the key."""
+def _named_rows(table: Table, frame: DataFrame, names: PersonNames, in_scope: Column) -> Column:
+    """Other rows naming the person, redacted in place. A landed line that does not name them (owned_rows
+    takes those) can still sit in a file named after them."""
+    if table in (RAW_LINES, QUARANTINE):
+        return F.coalesce(in_scope & F.col("file").rlike(names.value_in_scope), F.lit(False))
+    return names.names_row(frame, in_scope)
+
+
+def purge_table(spark: SparkSession, table: Table, lake: Path, names: PersonNames, options: ConnectorOptions) -> dict[str, int]:
+    """Delete the person's rows and redact the others naming them, in one MERGE on the key. Key columns are
+    redacted too (a landed file named after them): the MERGE matches on the key as it was."""
     frame = storage.read(spark, table, lake)
-    owned = owned_rows(table, identity, pattern)
-    names = F.to_json(F.struct(*[F.col(name) for name in frame.columns])).rlike(pattern)
-    affected = frame.filter(owned | names).withColumn(_ERASE, owned)
+    in_scope = erasure_scope(table, names, options)
+    owned = owned_rows(table, names, in_scope)
+    affected = frame.filter(owned | _named_rows(table, frame, names, in_scope))
     if affected.isEmpty():
         return {"deleted": 0, "redacted": 0}
-    replacement = with_redacted_columns(affected, pattern, keep=(*table.key, _ERASE))
+    matched_on = {f"{_KEY}{k}": F.col(k) for k in table.key}
+    # Materialized (a few rows): inside Delta's MERGE plan the nested redaction expressions took the
+    # optimizer minutes and gigabytes of heap on a scores table; the rows themselves take a second.
+    replacement = names.with_redacted_columns(
+        affected.withColumns({_ERASE: owned, "_in_scope": in_scope, **matched_on}), F.col("_in_scope"), keep=(_ERASE, *matched_on)
+    ).localCheckpoint()
     (
         storage.ensure_table(spark, table, lake)
         .alias("t")
-        .merge(replacement.alias("s"), " AND ".join(f"t.`{k}` = s.`{k}`" for k in table.key))
+        .merge(replacement.alias("s"), " AND ".join(f"t.`{k}` = s.`{_KEY}{k}`" for k in table.key))
         .whenMatchedDelete(condition=f"s.{_ERASE}")
-        .whenMatchedUpdate(set={f"`{name}`": f"s.`{name}`" for name in table.columns if name not in table.key})
+        .whenMatchedUpdate(set={f"`{name}`": f"s.`{name}`" for name in table.columns})
         .execute()
     )
     metrics = storage.last_commit_metrics(spark, table, lake)
     return {"deleted": metrics.get("numTargetRowsDeleted", 0), "redacted": metrics.get("numTargetRowsUpdated", 0)}
 
 
-def redact_files(folder: Path, pattern: str) -> int:
-    """Text files under `folder` (Data Docs pages, validation results) with the identifiers redacted."""
-    compiled, changed = python_pattern(pattern), 0
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            continue  # images and fonts of the site carry no data
-        redacted = compiled.sub("[erased]", text)
+def redact_request_texts(spark: SparkSession, lake: Path, names: PersonNames) -> int:
+    """The audit trail keeps its rows (keyed hashes only) but not a reference or origin text naming them."""
+    if not storage.exists(spark, GOVERNANCE_REQUESTS, lake):
+        return 0
+    pattern = names.free_text
+    texts = ("reference", "origin")
+    naming = storage.read(spark, GOVERNANCE_REQUESTS, lake).filter(
+        F.coalesce(F.col("reference").rlike(pattern), F.lit(False)) | F.col("origin").rlike(pattern)
+    )
+    if naming.isEmpty():
+        return 0
+    redacted = naming.select("request_id", *[F.regexp_replace(name, pattern, REDACTED).alias(name) for name in texts])
+    storage.ensure_table(spark, GOVERNANCE_REQUESTS, lake).alias("r").merge(
+        redacted.alias("s"), "r.request_id = s.request_id"
+    ).whenMatchedUpdate(set={name: f"s.{name}" for name in texts}).execute()
+    return storage.last_commit_metrics(spark, GOVERNANCE_REQUESTS, lake).get("numTargetRowsUpdated", 0)
+
+
+def redact_commit_logs(table_path: str, names: PersonNames) -> int:
+    """The commit log keeps every operation's parameters (a replaceWhere predicate naming a landed file):
+    those of the table's commits are redacted in place, as valid JSON. Only commitInfo, which Delta never
+    reads back to build a table's state, is touched."""
+    compiled, changed = python_pattern(names.log_parameters), 0
+    for path in sorted(Path(table_path, "_delta_log").glob("*.json")):
+        text = path.read_text(encoding="utf-8")
+        if not compiled.search(text):
+            continue
+        lines = []
+        for line in text.splitlines():
+            action = json.loads(line) if line.strip() else None
+            if isinstance(action, dict) and "commitInfo" in action:
+                info = redacted_json(
+                    action["commitInfo"], lambda value: compiled.sub(REDACTED, value), ("operationParameters", "userMetadata")
+                )
+                line = json.dumps({"commitInfo": info}, separators=(",", ":"))
+            lines.append(line)
+        _replace_text(path, "\n".join(lines) + "\n")
+        changed += 1
+    return changed
+
+
+def _replace_text(path: Path, text: str) -> None:
+    """`path` holds `text`, whole: written beside it and renamed over it, with its modification time kept
+    (a commit file's time is its commit's timestamp for `TIMESTAMP AS OF`)."""
+    before = path.stat()
+    partial = path.with_name(f".{path.name}.erase.tmp")
+    partial.write_text(text, encoding="utf-8")
+    os.utime(partial, ns=(before.st_atime_ns, before.st_mtime_ns))
+    os.replace(partial, path)
+
+
+def redact_validation_files(lake: Path, names: PersonNames) -> int:
+    """Stored validation results and Data Docs pages naming the person. Results hold counts, never unexpected
+    values (expectations/runner.py); this covers results written before that. JSON stays valid JSON, and the
+    suites, checkpoints and configs of the GX project are never rewritten."""
+    changed = 0
+    in_values = python_pattern(names.value_in_scope)
+    for path in sorted(validation_results_dir(lake).rglob("*.json")) if validation_results_dir(lake).is_dir() else []:
+        text = path.read_text(encoding="utf-8")
+        redacted = redacted_json_text(text, lambda value: in_values.sub(REDACTED, value))
         if redacted != text:
-            path.write_text(redacted, encoding="utf-8")
+            _replace_text(path, redacted)
+            changed += 1
+    # a page shows values as cell or list text: the tokens, and a numeric id only as a whole element
+    numeric = [account_id for _, account_id in names.accounts if account_id.isdigit()]
+    in_pages = python_pattern(names.in_text + "".join(rf"|(?<=>)\s*{n}\s*(?=<)" for n in numeric))
+    changed += _redacted_texts(data_docs_dir(lake), in_pages, "*.html")
+    return changed
+
+
+def _redacted_texts(folder: Path, compiled, glob: str) -> int:
+    changed = 0
+    for path in sorted(folder.rglob(glob)) if folder.is_dir() else []:
+        text = path.read_text(encoding="utf-8")
+        redacted = compiled.sub(REDACTED, text)
+        if redacted != text:
+            _replace_text(path, redacted)
             changed += 1
     return changed
 
 
-def rebuild_reports(spark: SparkSession, lake: Path, pattern: str) -> int:
+def redact_notebook_outputs(lake: Path, names: PersonNames) -> int:
+    """Executed notebooks kept in the lake: the outputs of their cells (tables and texts printed from the lake)."""
+    compiled, changed = python_pattern(names.free_text), 0
+    for path in sorted(notebooks_dir(lake).glob("*.ipynb")) if notebooks_dir(lake).is_dir() else []:
+        text = path.read_text(encoding="utf-8")
+        notebook = json.loads(text)
+        for cell in notebook.get("cells", []):
+            if "outputs" in cell:
+                cell["outputs"] = redacted_json(cell["outputs"], lambda value: compiled.sub(REDACTED, value))
+        redacted = json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
+        if json.loads(redacted) != json.loads(text):
+            _replace_text(path, redacted)
+            changed += 1
+    return changed
+
+
+def rebuild_reports(spark: SparkSession, lake: Path, names: PersonNames) -> int:
     """Nightly reports that name the person, built again from the purged lake. A regex over the page would also
     hit the numbers of its charts (an account id "16" and a bar 16 px high); a page that cannot be rebuilt
-    (its date's run is gone from the run log) is redacted like the Data Docs."""
-    compiled, rebuilt = python_pattern(pattern), 0
+    (its date's run is gone from the run log) is redacted by its tokens."""
+    compiled, rebuilt = python_pattern(names.in_text), 0
     for page in sorted(reports_dir(lake).glob("*.html")) if reports_dir(lake).is_dir() else []:
         if not compiled.search(page.read_text(encoding="utf-8")):
             continue
         try:
             write_report(Lake(spark, lake), dt.date.fromisoformat(page.stem))
         except (UsageError, ValueError):
-            page.write_text(compiled.sub("[erased]", page.read_text(encoding="utf-8")), encoding="utf-8")
+            page.write_text(compiled.sub(REDACTED, page.read_text(encoding="utf-8")), encoding="utf-8")
         rebuilt += 1
     return rebuilt
+
+
+# Purged first: every table but the two the person is resolved from, so a purge that fails half-way resolves
+# the same accounts and handles when it is retried.
+_RESOLVED_FROM = (ACCOUNTS, IDENTITY_LINKS)
 
 
 def purge(spark: SparkSession, config: Config, identity: Identity) -> dict[str, int]:
@@ -142,14 +263,23 @@ def purge(spark: SparkSession, config: Config, identity: Identity) -> dict[str, 
     file the current version no longer uses: the ones this purge rewrote, and the ones whose history
     removed files since their last vacuum (an overwrite or MERGE of an earlier night)."""
     lake = config.lake_path
-    pattern = token_pattern(identity.identifiers())
+    names = identity.names()
+    options = ConnectorOptions(snap_network=config.snap.network)
     counts: dict[str, int] = {}
     present = [table for table in ALL_TABLES if storage.exists(spark, table, lake)]
     purged = [table for table in present if table.layer != "governance"]
+    removed_by_table: dict[str, dict[str, int]] = {}
     # Tables are independent: their scans and MERGEs run side by side (small jobs, mostly latency).
     with ThreadPoolExecutor(max_workers=4) as pool:
-        removals = pool.map(lambda table: purge_table(spark, table, lake, identity, pattern), purged)
-        removed_by_table = {table.qualified_name: removed for table, removed in zip(purged, removals)}
+        first = [table for table in purged if table not in _RESOLVED_FROM]
+        for batch in (
+            first,
+            [table for table in purged if table is ACCOUNTS],
+            [table for table in purged if table is IDENTITY_LINKS],
+        ):
+            removals = pool.map(lambda table: purge_table(spark, table, lake, names, options), batch)
+            removed_by_table.update({table.qualified_name: removed for table, removed in zip(batch, removals)})
+    counts["governance_requests_redacted"] = redact_request_texts(spark, lake, names)
     to_vacuum = []
     for table in present:
         removed = removed_by_table.get(table.qualified_name)
@@ -158,12 +288,13 @@ def purge(spark: SparkSession, config: Config, identity: Identity) -> dict[str, 
             counts[f"{table.layer}_{table.name}_redacted"] = removed["redacted"]
         if (removed and (removed["deleted"] or removed["redacted"])) or storage.removed_files_since_vacuum(spark, table, lake):
             to_vacuum.append(table)
+    if counts["governance_requests_redacted"] and GOVERNANCE_REQUESTS not in to_vacuum:
+        to_vacuum.append(GOVERNANCE_REQUESTS)
     storage.vacuum_now(spark, *(table.path(lake) for table in to_vacuum))
     counts["tables_vacuumed"] = len(to_vacuum)
-    counts["files_redacted"] = sum(
-        redact_files(folder, pattern) for folder in (data_docs_dir(lake), gx_dir(lake), notebooks_dir(lake))
-    )
-    counts["reports_rebuilt"] = rebuild_reports(spark, lake, pattern)
+    counts["commit_logs_redacted"] = sum(redact_commit_logs(table.path(lake), names) for table in present)
+    counts["files_redacted"] = redact_validation_files(lake, names) + redact_notebook_outputs(lake, names)
+    counts["reports_rebuilt"] = rebuild_reports(spark, lake, names)
     checkpoints = config.checkpoint_path
     if checkpoints.is_dir():
         shutil.rmtree(checkpoints)
@@ -179,20 +310,28 @@ class RequestResult(StageResult):
 def apply_request(spark: SparkSession, config: Config, request: Request) -> RequestResult:
     """Record one request and carry it out.
 
-    A request already in the audit table (the same landed line, a rerun night) is not applied again."""
-    if governance.is_recorded(spark, config, request.request_id):
+    A request already in the audit table (the same landed line, a rerun night) is not applied again, except
+    an erasure whose purge did not complete: that one is purged again, until it is recorded complete."""
+    recorded = governance.is_recorded(spark, config, request.request_id)
+    if recorded and not (request.action == "erase" and not governance.is_erasure_complete(spark, config, request.request_id)):
         return RequestResult(outcome="already recorded", extra={"already_recorded": 1})
     identity = governance.resolve(spark, config, request.subject)
+    counts = {request.action: 1}
+    if request.action == "erase":
+        if not recorded:  # consent first: from now on ingest suppresses them, even if the purge fails
+            governance.record(spark, config, request, identity, ERASE_PENDING)
+        else:
+            counts["erase_retried"] = 1
+        counts.update(purge(spark, config, identity))
+        record_erasure(spark, config, request, identity)
+        governance.set_outcome(spark, config, request.request_id, "applied")
+        return RequestResult(outcome="applied", extra=counts)
     states = governance.states_of(spark, config, identity)
     if request.action == "opt_in" and ("erased" in states or "minor" in states):
         outcome = "recorded; still suppressed (" + ", ".join(s for s in states if s != "opted_out") + ")"
     else:
         outcome = "applied"
     governance.record(spark, config, request, identity, outcome)
-    counts = {request.action: 1}
-    if request.action == "erase":
-        counts.update(purge(spark, config, identity))
-        record_erasure(spark, config, request, identity)
     return RequestResult(outcome=outcome, extra=counts)
 
 

@@ -31,7 +31,7 @@ from stages.checks import require_passed
 from stages.result import StageResult
 from transforms.connectors.lines import CONFORMED, reconcile, summarize_classification, with_duplicates_skipped
 from transforms.connectors.records import with_long_lines_quarantined
-from transforms.connectors.registry import CONNECTORS, ConnectorOptions
+from transforms.connectors.registry import CONNECTORS, ConnectorOptions, line_network
 from transforms.pii import with_scrubbed_profile_text
 from transforms.privacy import SKIP_ERASED, with_erased_lines_skipped
 from transforms.silver.conform import (
@@ -226,7 +226,8 @@ def build(
     connected = classify_lines(bronze_lines, config)
     erased = governance.consent_table(spark, config).filter(F.col("state") == "erased")
     if not erased.isEmpty():  # later dumps naming an erased person are suppressed at ingest
-        connected = with_erased_lines_skipped(connected, erased, privacy_key(config))
+        options = ConnectorOptions(snap_network=config.snap.network)
+        connected = with_erased_lines_skipped(connected, erased, privacy_key(config), line_network(options))
     connected = connected.localCheckpoint()
 
     stored_interactions = lake.read(INTERACTIONS)
@@ -293,6 +294,8 @@ def build(
         {k: v for k, v in row.asDict().items() if k in ("source", "file", "raw_lines", "accounted_lines", "quarantined_fraction")}
         for row in files
     ]
+    # Lines naming an erased person leave bronze whatever the checks say: a night held back must not keep them.
+    erased_lines_removed = remove_erased_lines(lake, classified, run_date)
     require_passed(
         [
             validator.validate(
@@ -324,7 +327,7 @@ def build(
         pending_targets=pending_count,
         pending_resolved=resolve_pending_targets(lake, handles),
         interactions_deleted=interactions_deleted,
-        erased_lines_removed=remove_erased_lines(lake, classified, run_date),
+        erased_lines_removed=erased_lines_removed,
         reconciliation=reconciliation_entries(files),
         extra=skipped_by_reason,
     )

@@ -1,4 +1,5 @@
-"""Privacy transforms (docs/privacy.md): keyed hashes of subjects, who is suppressed, and redaction.
+"""Privacy transforms (docs/privacy.md): keyed hashes of subjects and who is suppressed (erasure matching:
+transforms/erasure.py).
 
 A subject is written 'account:<network>:<account_id>', 'handle:<network>:<handle lower case>' or
 'person:<person_id>', and stored only as HMAC-SHA256(key, subject) in hex: the governance tables can
@@ -9,19 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from collections.abc import Iterable
 
 import pandas as pd
 from pyspark.sql import Column, DataFrame, functions as F, types as T
 
-from transforms.connectors.lines import SKIPPED
+from transforms.connectors.lines import QUARANTINED, SKIPPED
 from transforms.model.graph import person_of_account
 
-REDACTED = "[erased]"
 PROFILE_PREFIX = "profile:"  # profile_key = HMAC(key, PROFILE_PREFIX + person_id)
-# A token boundary: identifiers are matched whole, so erasing id 12 leaves 123 alone.
-_WORD = r"[\p{L}\p{N}_]"
 
 
 def subject_hash(key: bytes, subject: str) -> str:
@@ -117,6 +114,64 @@ def suppressed_subjects_named(profiles: DataFrame, consent: DataFrame, states: I
     return keys.join(suppressing, on="subject_key", how="left_semi").distinct()
 
 
+def to_persons_in_states(rows: DataFrame, consent: DataFrame, states: Iterable[str], key: bytes) -> DataFrame:
+    """`person_id` of the rows (person_id, accounts: scores or profiles) whose person, or one of whose
+    accounts, holds a consent row in one of `states`."""
+    subjects = rows.select(
+        "person_id",
+        F.explode(
+            F.concat(
+                F.array(person_subject(F.col("person_id"))),
+                F.transform("accounts", lambda a: account_subject(a["network"], a["account_id"])),
+            )
+        ).alias("subject"),
+    )
+    holding = F.broadcast(consent.filter(F.col("state").isin(list(states))).select("subject_key").distinct())
+    return (
+        subjects.select("person_id", keyed_hash(F.col("subject"), key).alias("subject_key"))
+        .join(holding, on="subject_key", how="left_semi")
+        .select("person_id")
+        .distinct()
+    )
+
+
+def to_published_only(scores: DataFrame, published: DataFrame) -> DataFrame:
+    """The score rows (run_date, person_id, ...) of the persons in `published` (person_id), naming nobody else:
+    top engagers and moment evidence of persons outside it are dropped (consent-first publishing)."""
+    key = ["run_date", "person_id"]
+    no_strings = F.array().cast("array<string>")
+    kept = scores.join(published, on="person_id", how="left_semi")
+    named = F.array_distinct(
+        F.concat(
+            F.coalesce(F.col("explanation.top_engagers.person_id"), no_strings),
+            F.coalesce(F.flatten(F.transform("moment_days", lambda day: day["evidence"]["engager"])), no_strings),
+        )
+    )
+    allowed = (
+        kept.select(*key, F.explode(named).alias("named"))
+        .join(published.select(F.col("person_id").alias("named")), on="named", how="left_semi")
+        .groupBy(*key)
+        .agg(F.collect_set("named").alias("_allowed"))
+    )
+    marked = kept.join(allowed, on=key, how="left").withColumn("_allowed", F.coalesce(F.col("_allowed"), no_strings))
+
+    def is_allowed(person: Column) -> Column:
+        return F.array_contains(F.col("_allowed"), person)
+
+    explanation = F.col("explanation").withField(
+        "top_engagers", F.filter("explanation.top_engagers", lambda engager: is_allowed(engager["person_id"]))
+    )
+    moment_days = F.transform(
+        "moment_days", lambda day: day.withField("evidence", F.filter(day["evidence"], lambda e: is_allowed(e["engager"])))
+    )
+    return marked.withColumns(
+        {
+            "explanation": F.when(F.col("explanation").isNotNull(), explanation),
+            "moment_days": moment_days,
+        }
+    ).select(*scores.columns)
+
+
 def without_suppressed_interactions(interactions: DataFrame, suppressed: DataFrame) -> DataFrame:
     """Interactions in which no suppressed account takes part, as actor or as target."""
     accounts = F.broadcast(suppressed.select("network", "account_id"))
@@ -132,52 +187,6 @@ def without_suppressed_posts(posts: DataFrame, suppressed: DataFrame) -> DataFra
     return posts.join(authors, on=["network", "author"], how="left_anti")
 
 
-def token_pattern(identifiers: Iterable[str]) -> str:
-    """A regex (Java and Python alike) matching any of `identifiers` as a whole token, case-insensitively."""
-    alternatives = sorted({i for i in identifiers if i}, key=len, reverse=True)
-    if not alternatives:
-        raise ValueError("no identifiers to match")
-    quoted = "|".join(re.escape(i) for i in alternatives)
-    return rf"(?i)(?<!{_WORD})(?:{quoted})(?!{_WORD})"
-
-
-def python_pattern(pattern: str) -> re.Pattern:
-    """token_pattern for Python's re, which spells the letter and digit classes differently."""
-    return re.compile(pattern.replace(_WORD, r"\w"))
-
-
-def names_any(row_json: Column, pattern: str) -> Column:
-    return row_json.rlike(pattern)
-
-
-def redacted(column: Column, dtype: T.DataType, pattern: str) -> Column:
-    """`column` with every match of `pattern` in any string inside it (nested too) replaced by REDACTED."""
-    if isinstance(dtype, T.StringType):
-        return F.regexp_replace(column, pattern, REDACTED)
-    if isinstance(dtype, T.ArrayType):
-        return F.transform(column, lambda element: redacted(element, dtype.elementType, pattern))
-    if isinstance(dtype, T.MapType):
-        keyed = F.transform_keys(column, lambda k, _: redacted(k, dtype.keyType, pattern))
-        return F.transform_values(keyed, lambda _, v: redacted(v, dtype.valueType, pattern))
-    if isinstance(dtype, T.StructType):
-        return F.when(
-            column.isNotNull(),
-            F.struct(*[redacted(column[f.name], f.dataType, pattern).alias(f.name) for f in dtype.fields]),
-        )
-    return column
-
-
-def with_redacted_columns(frame: DataFrame, pattern: str, keep: Iterable[str] = ()) -> DataFrame:
-    """Every column but `keep` redacted (the key columns stay as they are, to merge the rows back)."""
-    kept = set(keep)
-    return frame.select(
-        *[
-            F.col(f.name) if f.name in kept else redacted(F.col(f.name), f.dataType, pattern).alias(f.name)
-            for f in frame.schema.fields
-        ]
-    )
-
-
 SKIP_ERASED = "erased_subject"
 
 
@@ -186,9 +195,14 @@ def _account_subject_of(network: Column, account_id: Column) -> Column:
     return F.when(account_id.startswith("@"), handle_subject(network, account_id)).otherwise(account_subject(network, account_id))
 
 
+# @handle in text: group 1 with its domain parts (@alice.bsky.social, @alice@host), group 2 up to the first '.' or '@'
+_HANDLE_IN_TEXT = r"@(([\p{L}\p{N}_]+)(?:[.@][\p{L}\p{N}_-]+)*)"
+
+
 def to_line_subjects(classified: DataFrame) -> DataFrame:
     """(source, file, line_number, subject) for every account a classified line names: profiles (id and
-    handle), post authors, replied-to and mentioned accounts, interaction actors and targets."""
+    handle), post authors, replied-to and mentioned accounts, interaction actors and targets, and the
+    accounts and persons of identity links."""
     no_strings = F.array().cast("array<string>")
 
     def each(column: str, subjects) -> Column:
@@ -204,9 +218,14 @@ def to_line_subjects(classified: DataFrame) -> DataFrame:
             lambda p: F.concat(
                 F.array(_account_subject_of(p["network"], p["author"]), _account_subject_of(p["network"], p["reply_to_account"])),
                 F.transform(F.coalesce(p["mentions"], no_strings), lambda m: _account_subject_of(p["network"], m)),
-                # a handle written in the text, which a dump's entities may not list
+                # a handle written in the text, which a dump's entities may not list: its first part
+                # (@alice) and its whole dotted form (@alice.bsky.social, @alice@mastodon.social)
                 F.transform(
-                    F.coalesce(F.regexp_extract_all(p["text"], F.lit(r"@([\p{L}\p{N}_]+)"), 1), no_strings),
+                    F.coalesce(F.regexp_extract_all(p["text"], F.lit(_HANDLE_IN_TEXT), 1), no_strings),
+                    lambda h: handle_subject(p["network"], h),
+                ),
+                F.transform(
+                    F.coalesce(F.regexp_extract_all(p["text"], F.lit(_HANDLE_IN_TEXT), 2), no_strings),
                     lambda h: handle_subject(p["network"], h),
                 ),
             ),
@@ -214,6 +233,11 @@ def to_line_subjects(classified: DataFrame) -> DataFrame:
         each(
             "interactions",
             lambda i: F.array(_account_subject_of(i["network"], i["actor"]), _account_subject_of(i["network"], i["target"])),
+        ),
+        # a link names its account and its person: a landed link to an erased account must not come back
+        each(
+            "links",
+            lambda link: F.array(_account_subject_of(link["network"], link["account_id"]), person_subject(link["person_id"])),
         ),
     )
     return (
@@ -223,11 +247,40 @@ def to_line_subjects(classified: DataFrame) -> DataFrame:
     )
 
 
-def with_erased_lines_skipped(classified: DataFrame, erased_keys: DataFrame, key: bytes) -> DataFrame:
-    """Lines naming an erased subject are skipped (reason erased_subject): nothing of them reaches silver."""
-    hashed = to_line_subjects(classified).select(
-        "source", "file", "line_number", keyed_hash(F.col("subject"), key).alias("subject_key")
+# Tokens of a line that could not be read: words, and dotted, '@' or ':' forms (alice.bsky.social, alice@host,
+# did:plc:abc)
+_WORDS = r"[\p{L}\p{N}_]+"
+_DOTTED = r"[\p{L}\p{N}_]+(?:[.@:][\p{L}\p{N}_-]+)+"
+
+
+def to_unread_line_subjects(classified: DataFrame, line_network: Column) -> DataFrame:
+    """(source, file, line_number, subject) for the lines a connector could not read (quarantined): none of
+    their fields is known, so every token counts as a possible account id or handle of the line's network
+    (`line_network`, null for lines of any network) and as a possible person id."""
+    tokens = F.array_distinct(
+        F.concat(F.regexp_extract_all("line", F.lit(_WORDS), 0), F.regexp_extract_all("line", F.lit(_DOTTED), 0))
     )
+    unread = classified.filter(F.col("status") == QUARANTINED).select(
+        "source", "file", "line_number", line_network.alias("_network"), F.explode(tokens).alias("_token")
+    )
+    network, token = F.col("_network"), F.col("_token")
+    subjects = F.array(
+        F.when(network.isNotNull(), account_subject(network, token)),
+        F.when(network.isNotNull(), handle_subject(network, token)),
+        person_subject(token),
+    )
+    return (
+        unread.select("source", "file", "line_number", F.explode(subjects).alias("subject"))
+        .filter(F.col("subject").isNotNull())
+        .distinct()
+    )
+
+
+def with_erased_lines_skipped(classified: DataFrame, erased_keys: DataFrame, key: bytes, line_network: Column) -> DataFrame:
+    """Lines naming an erased subject are skipped (reason erased_subject): nothing of them reaches silver, nor
+    the quarantine (a line that could not be read is matched by its tokens)."""
+    subjects = to_line_subjects(classified).unionByName(to_unread_line_subjects(classified, line_network)).distinct()
+    hashed = subjects.select("source", "file", "line_number", keyed_hash(F.col("subject"), key).alias("subject_key"))
     erased_lines = (
         hashed.join(F.broadcast(erased_keys.select("subject_key")), on="subject_key", how="left_semi")
         .select("source", "file", "line_number")

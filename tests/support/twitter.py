@@ -5,21 +5,22 @@ The erased account has an id and a handle that appear nowhere else, so a byte sc
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 ERASED_ID, ERASED_HANDLE = "7301942265", "zorbulon_quix"
 ERASED = (ERASED_ID, ERASED_HANDLE)
 FANS = [(f"88{i}", f"fan{i}") for i in range(1, 6)]
-JUNE_6, JUNE_7 = "2022-06-06", "2022-06-07"  # the world's two nights
+JUNE_6, JUNE_7, JUNE_8 = "2022-06-06", "2022-06-07", "2022-06-08"  # the world's nights
 
 
-def status(tweet_id: str, user: tuple[str, str], text: str, retweet_of: dict | None = None) -> str:
-    """A v1.1 status line of 2022-06-06 10:00 UTC (docs/connectors/twitter_v1.md); `retweet_of` is embedded."""
+def status(tweet_id: str, user: tuple[str, str], text: str, retweet_of: dict | None = None, day: str = JUNE_6) -> str:
+    """A v1.1 status line of `day` 10:00 UTC (docs/connectors/twitter_v1.md); `retweet_of` is embedded."""
     user_id, handle = user
     line = {
         "id_str": tweet_id,
-        "created_at": "Mon Jun 06 10:00:00 +0000 2022",
+        "created_at": dt.date.fromisoformat(day).strftime("%a %b %d") + " 10:00:00 +0000 2022",
         "text": text,
         "lang": "en",
         "user": {"id_str": user_id, "screen_name": handle, "name": handle.title(), "followers_count": 10},
@@ -44,7 +45,8 @@ def world(day: str, erased_tweet_id: str) -> list[str]:
     lines.append(status(f"{erased_tweet_id}9", FANS[1], f"what a talk by @{ERASED_HANDLE} today"))
     for n, fan in enumerate(FANS[2:]):
         lines.append(status(f"{erased_tweet_id}6{n}", fan, "RT @fan1: thanks all", retweet_of=fan_tweet))
-    return [line.replace("Mon Jun 06", "Tue Jun 07") if day == JUNE_7 else line for line in lines]
+    written = dt.date.fromisoformat(day).strftime("%a %b %d")
+    return [line.replace("Mon Jun 06", written) for line in lines]
 
 
 def land_world(landing: Path, day: str, erased_tweet_id: str, governance: list[dict] | None = None) -> Path:

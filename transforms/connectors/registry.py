@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame, functions as F
 
 from transforms.connectors import bluesky, identity_links, mastodon, reddit, twitter_v1, twitter_v2
 from transforms.connectors.snap import with_snap_fields
@@ -32,3 +32,20 @@ CONNECTORS: dict[str, Connector] = {
     "mastodon": lambda lines, options: mastodon.to_classified(lines),
     identity_links.SOURCE: lambda lines, options: identity_links.to_classified(lines),
 }
+
+
+def network_of_source(source: str, options: ConnectorOptions) -> str | None:
+    """The network every line of `source` belongs to; None for identity_links, whose lines name any network."""
+    if source == identity_links.SOURCE:
+        return None
+    if source == "snap":
+        return options.snap_network
+    return {"twitter_v1": "twitter", "twitter_v2": "twitter"}.get(source, source)
+
+
+def line_network(options: ConnectorOptions) -> Column:
+    """The network of a landed line (a `source` column), null for identity links, which name any network."""
+    network = F.lit(None).cast("string")
+    for source in CONNECTORS:
+        network = F.when(F.col("source") == source, F.lit(network_of_source(source, options))).otherwise(network)
+    return network
