@@ -13,9 +13,10 @@ def with_checked_columns(communities: DataFrame) -> DataFrame:
 
 
 def build_suite() -> gx.ExpectationSuite:
-    """Validates with_checked_columns(communities). Parameters: persons (the staged scores' rows with a community), as_of_dates ([ISO date])."""
+    """Validates with_checked_columns(communities). Parameters: persons (the published scores' rows with a community), as_of_dates ([ISO date]), min_rows (as
+    for the profiles suite)."""
     suite = gx.ExpectationSuite(name=NAME)
-    suite.add_expectation(gx.expectations.ExpectTableRowCountToBeBetween(min_value=1))
+    suite.add_expectation(gx.expectations.ExpectTableRowCountToBeBetween(min_value={"$PARAMETER": "min_rows"}))
     for column in ("community_id", "size", "top_persons", "as_of_date"):
         suite.add_expectation(gx.expectations.ExpectColumnValuesToNotBeNull(column=column))
     suite.add_expectation(gx.expectations.ExpectColumnValuesToBeUnique(column="community_id"))

@@ -71,6 +71,7 @@ class SnapConfig:
 
 
 PAGERANK_ENGINES = ("auto", "graphframes", "local")
+PUBLISH_MODES = ("opt_out", "opt_in")
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,9 @@ class PrivacyConfig:
     # Raw bronze lines (and quarantined lines) of run dates older than this many days are deleted and
     # vacuumed nightly; 0 = the scoring window plus 30 days.
     retention_days: int = 0
+    # Who is published: "opt_out" (everyone but those who opted out, were erased or are minors) or "opt_in"
+    # (only persons who sent an opt-in request). Everyone is scored either way (docs/privacy.md#consent-first).
+    publish: str = "opt_out"
 
 
 @dataclass(frozen=True)
@@ -590,6 +594,8 @@ def _privacy_problems(config: Config) -> list[str]:
             f"privacy.key_file must be an absolute path, got {key_file!r}: a relative one names another file "
             "under cron than in a shell"
         )
+    if config.privacy.publish not in PUBLISH_MODES:
+        problems.append(f"privacy.publish must be one of {', '.join(PUBLISH_MODES)}, got {config.privacy.publish!r}")
     if not 0 <= retention <= MAX_DAYS:
         problems.append(f"privacy.retention_days must be in [0, {MAX_DAYS}] (0 = window + 30 days), got {retention}")
     if retention and window and retention < window:

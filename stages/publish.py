@@ -8,16 +8,18 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame, functions as F
 
+from influence import governance
 from influence.config import Config
-from influence.governance import privacy_key
+from influence.governance import OPTED_IN, privacy_key
 from influence.storage import Lake
-from influence.tables import COMMUNITIES, INFLUENCE_SCORES, PROFILES, STAGED_SCORES
+from influence.tables import COMMUNITIES, INFLUENCE_SCORES, PROFILES, STAGED_SCORES, SUPPRESSING_STATES
 from stages.bronze import date_predicate
 from stages.result import StageResult
 from transforms.model.communities import to_community_table
 from transforms.model.scoring import to_profiles
+from transforms.privacy import to_persons_in_states, to_published_only
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +33,41 @@ class PublishResult(StageResult):
     profiles_deleted: int
     profiles_version: int | None
     communities: int
+    history_suppressed: int  # score history rows of persons suppressed since, removed
     message: str
+
+
+def publishable(lake: Lake, config: Config, staged: DataFrame) -> DataFrame:
+    """What of the staged scores may be published: all of them under `[privacy] publish = "opt_out"` (the
+    suppressed were never scored); under "opt_in", the rows of persons holding an opt-in, naming nobody else."""
+    if config.privacy.publish != "opt_in":
+        return staged
+    opted_in = to_persons_in_states(staged, governance.consent_table(lake.spark, config), (OPTED_IN,), privacy_key(config))
+    return to_published_only(staged, opted_in).localCheckpoint()
+
+
+def remove_suppressed_history(lake: Lake, config: Config) -> int:
+    """The score history of persons suppressed since they were scored (opted out, a minor) leaves the
+    published history: what they asked to keep out of view is not readable in gold/influence_scores either.
+    Nothing is read when nobody is suppressed."""
+    suppressing = governance.consent_table(lake.spark, config).filter(F.col("state").isin(list(SUPPRESSING_STATES)))
+    if suppressing.isEmpty():
+        return 0
+    history = lake.read(INFLUENCE_SCORES).select("person_id", "accounts").distinct()
+    suppressed = to_persons_in_states(history, suppressing, SUPPRESSING_STATES, privacy_key(config)).localCheckpoint()
+    if suppressed.isEmpty():
+        return 0
+    lake.table(INFLUENCE_SCORES).alias("h").merge(
+        suppressed.alias("s"), "h.person_id = s.person_id"
+    ).whenMatchedDelete().execute()
+    return lake.last_commit_metrics(INFLUENCE_SCORES).get("numTargetRowsDeleted", 0)
 
 
 def publish(lake: Lake, config: Config, run_date: dt.date) -> PublishResult:
     """Score history for the date, then the profiles table in one MERGE (inserts, changes, removals)."""
-    staged = lake.read(STAGED_SCORES).filter(F.col("run_date") == F.lit(run_date))
+    staged = publishable(lake, config, lake.read(STAGED_SCORES).filter(F.col("run_date") == F.lit(run_date)))
     lake.replace_where(staged, INFLUENCE_SCORES, date_predicate(run_date))
+    history_suppressed = remove_suppressed_history(lake, config)
 
     profiles = lake.table(PROFILES)
     published_date = lake.read(PROFILES).agg(F.max("as_of_date")).first()[0]  # one row
@@ -52,6 +82,7 @@ def publish(lake: Lake, config: Config, run_date: dt.date) -> PublishResult:
             profiles_deleted=0,
             profiles_version=None,
             communities=0,
+            history_suppressed=history_suppressed,
             message=message,
         )
 
@@ -90,5 +121,6 @@ def publish(lake: Lake, config: Config, run_date: dt.date) -> PublishResult:
         profiles_deleted=deleted,
         profiles_version=version,
         communities=communities,
+        history_suppressed=history_suppressed,
         message=f"published {total} profiles as of {run_date} (profiles version {version})",
     )

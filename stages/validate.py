@@ -24,6 +24,7 @@ from influence.model import config_hash
 from influence.storage import Lake
 from influence.tables import PROFILES, STAGED_SCORES
 from stages.checks import require_passed
+from stages.publish import publishable
 from stages.result import StageResult
 from transforms.model.communities import to_community_table
 from transforms.model.scoring import to_profiles
@@ -68,12 +69,16 @@ def compare_with_published(
     return [validator.validate(comparison, run_over_run_suite.build_suite(), parameters)], None
 
 
-def gold_suites(lake: Lake, config: Config, run_date: dt.date, staged: DataFrame, validator: Validator) -> list[SuiteResult]:
-    """The staged scores' own suite, the suite of the profiles they would publish and, with communities
-    on, the suite of the communities they would publish."""
+def gold_suites(
+    lake: Lake, config: Config, run_date: dt.date, staged: DataFrame, published: DataFrame, validator: Validator
+) -> list[SuiteResult]:
+    """The staged scores' own suite, the suite of the profiles they would publish (`published`: the staged
+    rows that may be published) and, with communities on, the suite of the communities they would publish."""
     key = privacy_key(config)
+    # under opt_in a night may publish nobody yet; under opt_out an empty night is a broken one
+    min_rows = 0 if config.privacy.publish == "opt_in" else 1
     return [
-        *community_suites(config, run_date, staged, validator),
+        *community_suites(config, run_date, published, validator, min_rows),
         validator.validate(
             scores_suite.with_checked_columns(staged),
             scores_suite.build_suite(),
@@ -84,24 +89,26 @@ def gold_suites(lake: Lake, config: Config, run_date: dt.date, staged: DataFrame
             },
         ),
         validator.validate(
-            profiles_suite.with_suppression_flag(to_profiles(staged, key), governance.consent_table(lake.spark, config), key),
+            profiles_suite.with_suppression_flag(to_profiles(published, key), governance.consent_table(lake.spark, config), key),
             profiles_suite.build_suite(),
-            {"as_of_dates": [run_date.isoformat()]},
+            {"as_of_dates": [run_date.isoformat()], "min_rows": min_rows},
         ),
     ]
 
 
-def community_suites(config: Config, run_date: dt.date, staged: DataFrame, validator: Validator) -> list[SuiteResult]:
+def community_suites(
+    config: Config, run_date: dt.date, published: DataFrame, validator: Validator, min_rows: int
+) -> list[SuiteResult]:
     settings = config.model.communities
     if not settings.enabled:
         return []
-    members = staged.filter(F.col("community_id").isNotNull()).count()
-    communities = to_community_table(staged, settings.top_persons, settings.top_topics)
+    members = published.filter(F.col("community_id").isNotNull()).count()
+    communities = to_community_table(published, settings.top_persons, settings.top_topics)
     return [
         validator.validate(
             communities_suite.with_checked_columns(communities),
             communities_suite.build_suite(),
-            {"persons": members, "as_of_dates": [run_date.isoformat()]},
+            {"persons": members, "as_of_dates": [run_date.isoformat()], "min_rows": min_rows},
         )
     ]
 
@@ -109,12 +116,13 @@ def community_suites(config: Config, run_date: dt.date, staged: DataFrame, valid
 def validate_staged(lake: Lake, config: Config, run_date: dt.date, validator: Validator) -> ValidateResult:
     # The staged rows are read once and kept in memory: every suite computes many metrics over them.
     staged = lake.read(STAGED_SCORES).cache()
+    published = publishable(lake, config, staged)
     try:
         # run over run first: when every suite passes, the run's Data Docs page is the gold suite's (the last)
-        compared, skipped = compare_with_published(lake, config, run_date, staged, validator)
+        compared, skipped = compare_with_published(lake, config, run_date, published, validator)
         if skipped:
             log.info("validate: run-over-run checks skipped: %s", skipped)
-        passed = require_passed([*compared, *gold_suites(lake, config, run_date, staged, validator)], "gold")
+        passed = require_passed([*compared, *gold_suites(lake, config, run_date, staged, published, validator)], "gold")
     finally:
         staged.unpersist()
     return ValidateResult(suites_passed=len(passed), run_over_run_skipped=bool(skipped), skipped_because=skipped)

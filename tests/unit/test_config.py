@@ -246,6 +246,7 @@ def test_single_underscore_variables_are_not_config_keys():
         ("model.communities.top_topics", "0", "model.communities.top_topics must be >= 1, got 0"),
         ("privacy.retention_days", "-1", "privacy.retention_days must be in [0, 36525]"),
         ("privacy.retention_days", "30", "privacy.retention_days (30) must cover model.window_days (90)"),
+        ("privacy.publish", '"opt-in"', "privacy.publish must be one of opt_out, opt_in, got 'opt-in'"),
     ],
 )
 def test_out_of_range_values_are_refused_naming_the_key(tmp_path, key, literal, message):
@@ -270,6 +271,7 @@ def test_out_of_range_values_are_refused_naming_the_key(tmp_path, key, literal, 
         ("pagerank.max_error", "0"),
         ("model.window_days", "0"),
         ("privacy.retention_days", "90"),
+        ("privacy.publish", '"opt_in"'),
     ],
 )
 def test_values_at_the_edge_of_their_range_are_accepted(tmp_path, key, literal):
