@@ -387,10 +387,24 @@ def is_erasure_complete(spark: SparkSession, config: Config, request_id: str) ->
     return not storage.read(spark, ERASURES, lake).filter(F.col("request_id") == request_id).isEmpty()
 
 
-def set_outcome(spark: SparkSession, config: Config, request_id: str, outcome: str) -> None:
+def set_outcome(spark: SparkSession, config: Config, request_id: str, outcome: str, only_if: str | None = None) -> None:
+    """The audit row's outcome, set (only when it is `only_if`, when given: no commit otherwise)."""
+    rows = storage.read(spark, GOVERNANCE_REQUESTS, config.lake_path).filter(F.col("request_id") == request_id)
+    if only_if is not None and rows.filter(F.col("outcome") == only_if).isEmpty():
+        return
     storage.ensure_table(spark, GOVERNANCE_REQUESTS, config.lake_path).update(
         condition=F.col("request_id") == request_id, set={"outcome": F.lit(outcome)}
     )
+
+
+def pending_erasures(spark: SparkSession, config: Config, identity: Identity, pending: str) -> list[str]:
+    """Request ids of erasures of this person (any of their keys) still marked `pending` (a purge that failed)."""
+    key = privacy_key(config)
+    keys = [subject_hash(key, subject) for _, subject in identity.subjects()]
+    rows = storage.read(spark, GOVERNANCE_REQUESTS, config.lake_path).filter(
+        (F.col("action") == "erase") & (F.col("outcome") == pending) & F.col("subject_key").isin(keys)
+    )
+    return [row.request_id for row in rows.select("request_id").collect()]  # a few
 
 
 def states_of(spark: SparkSession, config: Config, identity: Identity) -> list[str]:

@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import shutil
 from collections import Counter
 from collections.abc import Sequence
@@ -158,24 +159,28 @@ def redact_request_texts(spark: SparkSession, lake: Path, names: PersonNames) ->
 
 def redact_commit_logs(table_path: str, names: PersonNames) -> int:
     """The commit log keeps every operation's parameters (a replaceWhere predicate naming a landed file):
-    those of the table's commits are redacted in place, as valid JSON. Only commitInfo, which Delta never
-    reads back to build a table's state, is touched."""
+    those of the table's commits are redacted in place, as valid JSON. Only the parameters of commitInfo
+    actions change, which Delta reads for a table's history, never to build its state."""
     compiled, changed = python_pattern(names.log_parameters), 0
     for path in sorted(Path(table_path, "_delta_log").glob("*.json")):
         text = path.read_text(encoding="utf-8")
         if not compiled.search(text):
             continue
-        lines = []
+        lines, rewritten = [], False
         for line in text.splitlines():
             action = json.loads(line) if line.strip() else None
             if isinstance(action, dict) and "commitInfo" in action:
                 info = redacted_json(
                     action["commitInfo"], lambda value: compiled.sub(REDACTED, value), ("operationParameters", "userMetadata")
                 )
-                line = json.dumps({"commitInfo": info}, separators=(",", ":"))
+                if info != action["commitInfo"]:
+                    line, rewritten = json.dumps({"commitInfo": info}, separators=(",", ":")), True
             lines.append(line)
-        _replace_text(path, "\n".join(lines) + "\n")
-        changed += 1
+        if rewritten:
+            _replace_text(path, "\n".join(lines) + "\n")
+            # the local file system's checksum of the old bytes would fail every later read of the commit
+            path.with_name(f".{path.name}.crc").unlink(missing_ok=True)
+            changed += 1
     return changed
 
 
@@ -201,14 +206,12 @@ def redact_validation_files(lake: Path, names: PersonNames) -> int:
         if redacted != text:
             _replace_text(path, redacted)
             changed += 1
-    # a page shows values as cell or list text: the tokens, and a numeric id only as a whole element
-    numeric = [account_id for _, account_id in names.accounts if account_id.isdigit()]
-    in_pages = python_pattern(names.in_text + "".join(rf"|(?<=>)\s*{n}\s*(?=<)" for n in numeric))
-    changed += _redacted_texts(data_docs_dir(lake), in_pages, "*.html")
+    # pages of any network: person ids, handles and non-numeric ids (a bare number there is a count or a bound)
+    changed += _redacted_texts(data_docs_dir(lake), python_pattern(names.in_text), "*.html")
     return changed
 
 
-def _redacted_texts(folder: Path, compiled, glob: str) -> int:
+def _redacted_texts(folder: Path, compiled: re.Pattern, glob: str) -> int:
     changed = 0
     for path in sorted(folder.rglob(glob)) if folder.is_dir() else []:
         text = path.read_text(encoding="utf-8")
@@ -220,8 +223,9 @@ def _redacted_texts(folder: Path, compiled, glob: str) -> int:
 
 
 def redact_notebook_outputs(lake: Path, names: PersonNames) -> int:
-    """Executed notebooks kept in the lake: the outputs of their cells (tables and texts printed from the lake)."""
-    compiled, changed = python_pattern(names.free_text), 0
+    """Executed notebooks kept in the lake: the outputs of their cells (tables and texts printed from the lake),
+    by person ids, handles and non-numeric ids."""
+    compiled, changed = python_pattern(names.in_text), 0
     for path in sorted(notebooks_dir(lake).glob("*.ipynb")) if notebooks_dir(lake).is_dir() else []:
         text = path.read_text(encoding="utf-8")
         notebook = json.loads(text)
@@ -246,60 +250,76 @@ def rebuild_reports(spark: SparkSession, lake: Path, names: PersonNames) -> int:
         try:
             write_report(Lake(spark, lake), dt.date.fromisoformat(page.stem))
         except (UsageError, ValueError):
-            page.write_text(compiled.sub(REDACTED, page.read_text(encoding="utf-8")), encoding="utf-8")
+            _replace_text(page, compiled.sub(REDACTED, page.read_text(encoding="utf-8")))
         rebuilt += 1
     return rebuilt
 
 
-# Purged first: every table but the two the person is resolved from, so a purge that fails half-way resolves
-# the same accounts and handles when it is retried.
+# Purged last, after every other table and file: a purge that fails before them resolves the same person,
+# accounts and handles when it is retried.
 _RESOLVED_FROM = (ACCOUNTS, IDENTITY_LINKS)
 
 
 def purge(spark: SparkSession, config: Config, identity: Identity) -> dict[str, int]:
     """Every table, file and checkpoint of the lake without the person (see the module docstring).
 
-    Tables are vacuumed in one pass at the end, and only those that can hold a copy of the person in a
+    Tables are vacuumed once their MERGEs are done, and only those that can hold a copy of the person in a
     file the current version no longer uses: the ones this purge rewrote, and the ones whose history
     removed files since their last vacuum (an overwrite or MERGE of an earlier night)."""
     lake = config.lake_path
     names = identity.names()
     options = ConnectorOptions(snap_network=config.snap.network)
-    counts: dict[str, int] = {}
     present = [table for table in ALL_TABLES if storage.exists(spark, table, lake)]
     purged = [table for table in present if table.layer != "governance"]
-    removed_by_table: dict[str, dict[str, int]] = {}
+    first = [table for table in purged if table not in _RESOLVED_FROM]
     # Tables are independent: their scans and MERGEs run side by side (small jobs, mostly latency).
     with ThreadPoolExecutor(max_workers=4) as pool:
-        first = [table for table in purged if table not in _RESOLVED_FROM]
-        for batch in (
-            first,
-            [table for table in purged if table is ACCOUNTS],
-            [table for table in purged if table is IDENTITY_LINKS],
-        ):
-            removals = pool.map(lambda table: purge_table(spark, table, lake, names, options), batch)
-            removed_by_table.update({table.qualified_name: removed for table, removed in zip(batch, removals)})
-    counts["governance_requests_redacted"] = redact_request_texts(spark, lake, names)
-    to_vacuum = []
-    for table in present:
-        removed = removed_by_table.get(table.qualified_name)
-        if removed is not None:
-            counts[f"{table.layer}_{table.name}_deleted"] = removed["deleted"]
-            counts[f"{table.layer}_{table.name}_redacted"] = removed["redacted"]
-        if (removed and (removed["deleted"] or removed["redacted"])) or storage.removed_files_since_vacuum(spark, table, lake):
-            to_vacuum.append(table)
-    if counts["governance_requests_redacted"] and GOVERNANCE_REQUESTS not in to_vacuum:
-        to_vacuum.append(GOVERNANCE_REQUESTS)
-    storage.vacuum_now(spark, *(table.path(lake) for table in to_vacuum))
-    counts["tables_vacuumed"] = len(to_vacuum)
-    counts["commit_logs_redacted"] = sum(redact_commit_logs(table.path(lake), names) for table in present)
+        removed = list(zip(first, pool.map(lambda table: purge_table(spark, table, lake, names, options), first)))
+    counts = _removal_counts(removed)
+    requests_redacted = redact_request_texts(spark, lake, names)
+    counts["governance_requests_redacted"] = requests_redacted
+    rest = [table for table in present if table not in _RESOLVED_FROM]
+    vacuumed = _vacuumed(spark, lake, rest, removed, also=(GOVERNANCE_REQUESTS,) if requests_redacted else ())
     counts["files_redacted"] = redact_validation_files(lake, names) + redact_notebook_outputs(lake, names)
     counts["reports_rebuilt"] = rebuild_reports(spark, lake, names)
     checkpoints = config.checkpoint_path
     if checkpoints.is_dir():
         shutil.rmtree(checkpoints)
         checkpoints.mkdir(parents=True)
+    last = [table for table in _RESOLVED_FROM if table in purged]
+    removed_last = [(table, purge_table(spark, table, lake, names, options)) for table in last]
+    counts.update(_removal_counts(removed_last))
+    vacuumed += _vacuumed(spark, lake, last, removed_last)
+    counts["tables_vacuumed"] = len(vacuumed)
+    counts["commit_logs_redacted"] = sum(redact_commit_logs(table.path(lake), names) for table in present)
     return counts
+
+
+def _removal_counts(removed: list[tuple[Table, dict[str, int]]]) -> dict[str, int]:
+    counts = {}
+    for table, removal in removed:
+        counts[f"{table.layer}_{table.name}_deleted"] = removal["deleted"]
+        counts[f"{table.layer}_{table.name}_redacted"] = removal["redacted"]
+    return counts
+
+
+def _vacuumed(
+    spark: SparkSession,
+    lake: Path,
+    tables: list[Table],
+    removed: list[tuple[Table, dict[str, int]]],
+    also: tuple[Table, ...] = (),
+) -> list[Table]:
+    """Vacuum now the tables this purge changed and those that removed files since their last vacuum."""
+    changed_names = {table.qualified_name for table, removal in removed if removal["deleted"] or removal["redacted"]}
+    to_vacuum = [
+        table
+        for table in tables
+        if table.qualified_name in changed_names or storage.removed_files_since_vacuum(spark, table, lake)
+    ]
+    to_vacuum += [table for table in also if table not in to_vacuum]
+    storage.vacuum_now(spark, *(table.path(lake) for table in to_vacuum))
+    return to_vacuum
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -313,18 +333,23 @@ def apply_request(spark: SparkSession, config: Config, request: Request) -> Requ
     A request already in the audit table (the same landed line, a rerun night) is not applied again, except
     an erasure whose purge did not complete: that one is purged again, until it is recorded complete."""
     recorded = governance.is_recorded(spark, config, request.request_id)
-    if recorded and not (request.action == "erase" and not governance.is_erasure_complete(spark, config, request.request_id)):
+    if recorded and request.action == "erase" and governance.is_erasure_complete(spark, config, request.request_id):
+        governance.set_outcome(spark, config, request.request_id, "applied", only_if=ERASE_PENDING)
+        return RequestResult(outcome="already recorded", extra={"already_recorded": 1})
+    if recorded and request.action != "erase":
         return RequestResult(outcome="already recorded", extra={"already_recorded": 1})
     identity = governance.resolve(spark, config, request.subject)
     counts = {request.action: 1}
     if request.action == "erase":
-        if not recorded:  # consent first: from now on ingest suppresses them, even if the purge fails
-            governance.record(spark, config, request, identity, ERASE_PENDING)
-        else:
+        # consent first (idempotent): from now on ingest suppresses them, even if the purge fails
+        governance.record(spark, config, request, identity, ERASE_PENDING)
+        if recorded:
             counts["erase_retried"] = 1
         counts.update(purge(spark, config, identity))
-        record_erasure(spark, config, request, identity)
-        governance.set_outcome(spark, config, request.request_id, "applied")
+        # this request and any earlier erasure of the same person whose purge failed are now complete
+        for request_id in {request.request_id, *governance.pending_erasures(spark, config, identity, ERASE_PENDING)}:
+            record_erasure(spark, config, request_id, identity)
+            governance.set_outcome(spark, config, request_id, "applied")
         return RequestResult(outcome="applied", extra=counts)
     states = governance.states_of(spark, config, identity)
     if request.action == "opt_in" and ("erased" in states or "minor" in states):
@@ -343,11 +368,11 @@ def apply_requests(spark: SparkSession, config: Config, requests: Sequence[Reque
     return Counts(extra=dict(totals))
 
 
-def record_erasure(spark: SparkSession, config: Config, request: Request, identity: Identity) -> None:
+def record_erasure(spark: SparkSession, config: Config, request_id: str, identity: Identity) -> None:
     lake = config.lake_path
     version = storage.current_version(spark, PROFILES, lake) if storage.exists(spark, PROFILES, lake) else None
     row = {
-        "request_id": request.request_id,
+        "request_id": request_id,
         "profile_key": subject_hash(privacy_key(config), PROFILE_PREFIX + identity.person_id),
         "erased_at": dt.datetime.now(dt.UTC),
         "profiles_version": version,

@@ -144,7 +144,10 @@ def to_published_only(scores: DataFrame, published: DataFrame) -> DataFrame:
     named = F.array_distinct(
         F.concat(
             F.coalesce(F.col("explanation.top_engagers.person_id"), no_strings),
-            F.coalesce(F.flatten(F.transform("moment_days", lambda day: day["evidence"]["engager"])), no_strings),
+            F.coalesce(
+                F.flatten(F.transform("moment_days", lambda day: F.coalesce(day["evidence"]["engager"], no_strings))),
+                no_strings,
+            ),
         )
     )
     allowed = (

@@ -145,14 +145,15 @@ def test_corrupted_nights_are_caught_and_readers_keep_the_published_version(spar
         validator = Validator()
         compared, skipped = validate.compare_with_published(staged_lake, config, run_date, candidates, validator)
         assert skipped is None
-        results = [*compared, *validate.gold_suites(staged_lake, config, run_date, candidates, validator)]
+        results = [*compared, *validate.gold_suites(staged_lake, config, run_date, candidates, candidates, validator)]
         failures = [f"{result.suite}: {failure}" for result in results for failure in result.failed]
         for text in named:
             assert any(text in failure for failure in failures), (corrupt.__name__, text, failures)
     uncorrupted = Validator()
     compared, _ = validate.compare_with_published(staged_lake, config, run_date, true_staged, uncorrupted)
     assert all(
-        result.success for result in [*compared, *validate.gold_suites(staged_lake, config, run_date, true_staged, uncorrupted)]
+        result.success
+        for result in [*compared, *validate.gold_suites(staged_lake, config, run_date, true_staged, true_staged, uncorrupted)]
     )
     assert storage.current_version(spark, PROFILES, lake) == published_version
 

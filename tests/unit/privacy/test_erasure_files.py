@@ -1,0 +1,42 @@
+"""An erasure's file work, without Spark: commit logs keep valid JSON, their file times and no stale checksum."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from stages.governance import redact_commit_logs
+from transforms.erasure import PersonNames
+
+LINKED = PersonNames.of("p-zq", [("twitter", "7301")], [("twitter", "zorbulon_quix")])
+
+
+def test_commit_parameters_naming_a_person_are_redacted_and_nothing_else(tmp_path):
+    log = tmp_path / "_delta_log"
+    log.mkdir()
+    add = {"add": {"path": "run_date=2022-06-06/part-0.parquet", "size": 7301, "dataChange": True}}
+    named = {
+        "commitInfo": {
+            "operation": "WRITE",
+            "operationParameters": {"predicate": "[\"file = 'twitter_v1/zorbulon_quix-archive.jsonl'\"]"},
+            "operationMetrics": {"numFiles": "7301"},
+        }
+    }
+    counts_only = {
+        "commitInfo": {"operation": "WRITE", "operationParameters": {"mode": "Append"}, "operationMetrics": {"numFiles": "7301"}}
+    }
+    first, second = log / "00000000000000000000.json", log / "00000000000000000001.json"
+    first.write_text(json.dumps(named) + "\n" + json.dumps(add) + "\n")
+    second.write_text(json.dumps(counts_only) + "\n")
+    (log / f".{first.name}.crc").write_text("stale")
+    os.utime(first, ns=(1_000_000_000, 1_655_000_000_000_000_000))
+    before_second = second.read_bytes()
+
+    assert redact_commit_logs(str(tmp_path), LINKED) == 1
+    actions = [json.loads(line) for line in first.read_text().splitlines()]
+    assert actions[0]["commitInfo"]["operationParameters"] == {"predicate": "[\"file = 'twitter_v1/[erased]-archive.jsonl'\"]"}
+    assert actions[0]["commitInfo"]["operationMetrics"] == {"numFiles": "7301"}  # a count, not the account
+    assert actions[1] == add
+    assert first.stat().st_mtime_ns == 1_655_000_000_000_000_000  # the commit's timestamp for TIMESTAMP AS OF
+    assert not (log / f".{first.name}.crc").exists()
+    assert second.read_bytes() == before_second  # a numeric id among the metrics only: not rewritten
