@@ -10,7 +10,7 @@ import great_expectations as gx
 from pyspark.sql import DataFrame, functions as F
 
 from influence.tables import NETWORKS, SUPPRESSING_STATES
-from transforms.privacy import account_subject, keyed_hash, person_subject
+from transforms.privacy import to_persons_in_states
 
 NAME = "profiles"
 SCORE_COLUMNS = ("score", "reach_score", "amplification_score", "network_score")
@@ -18,23 +18,7 @@ SCORE_COLUMNS = ("score", "reach_score", "amplification_score", "network_score")
 
 def with_suppression_flag(profiles: DataFrame, consent: DataFrame, key: bytes) -> DataFrame:
     """`suppressed`: the person or one of their accounts has a suppressing consent state."""
-    subjects = profiles.select(
-        "person_id",
-        F.explode(
-            F.concat(
-                F.array(person_subject(F.col("person_id"))),
-                F.transform("accounts", lambda a: account_subject(a["network"], a["account_id"])),
-            )
-        ).alias("subject"),
-    )
-    suppressing = F.broadcast(consent.filter(F.col("state").isin(list(SUPPRESSING_STATES))).select("subject_key"))
-    suppressed = (
-        subjects.select("person_id", keyed_hash(F.col("subject"), key).alias("subject_key"))
-        .join(suppressing, on="subject_key", how="left_semi")
-        .select("person_id")
-        .distinct()
-        .withColumn("suppressed", F.lit(True))
-    )
+    suppressed = to_persons_in_states(profiles, consent, SUPPRESSING_STATES, key).withColumn("suppressed", F.lit(True))
     return profiles.join(suppressed, on="person_id", how="left").withColumn(
         "suppressed", F.coalesce(F.col("suppressed"), F.lit(False))
     )
