@@ -13,6 +13,8 @@ jar stops the command before anything is written (exit 2), naming the coordinate
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -174,15 +176,44 @@ def resolve(artifact: Artifact, refresh: bool = False) -> list[Path]:
     an optional one returns [] and is remembered as unavailable until `refresh`.
     """
     manifest_path = cache_dir() / "jars.json"
-    manifest = _read_manifest(manifest_path)
+    cached = None if refresh else _cached_jars(artifact, _read_manifest(manifest_path))
+    if cached is not None:
+        return cached
+    # Processes starting at once on a new machine (the test workers, parallel jobs) share one Ivy folder:
+    # one resolves while the others wait, then finds the manifest written.
+    with _resolution_lock():
+        manifest = _read_manifest(manifest_path)
+        cached = None if refresh else _cached_jars(artifact, manifest)
+        if cached is not None:
+            return cached
+        return _resolve_now(artifact, manifest, manifest_path)
+
+
+def _cached_jars(artifact: Artifact, manifest: dict) -> list[Path] | None:
+    """The artifact's jars as the manifest records them, [] for an optional artifact known to be unavailable,
+    or None when it must be resolved."""
     entry = manifest.get(artifact.key, {})
-    if not refresh and entry.get("version"):
+    if entry.get("version"):
         jars = [Path(p) for p in entry.get("jars", [])]
         if jars and all(p.is_file() for p in jars):
             return jars
-    if not refresh and not artifact.required and entry.get("unavailable"):
+    if not artifact.required and entry.get("unavailable"):
         return []
+    return None
 
+
+@contextlib.contextmanager
+def _resolution_lock():
+    cache_dir().mkdir(parents=True, exist_ok=True)
+    with (cache_dir() / "resolve.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _resolve_now(artifact: Artifact, manifest: dict, manifest_path: Path) -> list[Path]:
     require_supported_java()
     reasons = []
     for version in artifact.versions:

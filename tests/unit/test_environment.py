@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -76,6 +78,39 @@ def test_cached_jars_are_used_without_any_download(tmp_path, monkeypatch):
     jars._write_manifest(tmp_path / "cache" / "jars.json", {jars.DELTA.key: {"version": "4.4.0", "jars": [str(jar)]}})
     monkeypatch.setattr(jars, "_resolve_with_ivy", lambda *a: pytest.fail("tried to download"))
     assert jars.resolve(jars.DELTA) == [jar]
+
+
+def _resolve_delta_in_a_process(results) -> None:
+    results.put([str(p) for p in jars.resolve(jars.DELTA)])
+
+
+def test_processes_starting_at_once_resolve_an_artifact_once(tmp_path, monkeypatch):
+    """Two test workers on a new machine used to download into the same Ivy folder at once, and each saw
+    the other's half-written files as missing artifacts."""
+    monkeypatch.setenv("INFLUENCE_CACHE_DIR", str(tmp_path / "cache"))
+    calls = tmp_path / "calls.txt"
+    jar = tmp_path / "delta-spark_4.1_2.13-4.4.1.jar"
+
+    def slow_download(artifact, version, ivy_dir):
+        with calls.open("a") as log:
+            log.write(f"{os.getpid()}\n")
+        time.sleep(1.0)  # long enough for the other process to ask meanwhile
+        jar.write_bytes(b"PK")
+        return [jar], ""
+
+    monkeypatch.setattr(jars, "_resolve_with_ivy", slow_download)
+    monkeypatch.setattr(jars, "require_supported_java", lambda: None)
+    context = multiprocessing.get_context("fork")  # the patches above travel with the fork
+    results = context.Queue()
+    workers = [context.Process(target=_resolve_delta_in_a_process, args=(results,)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    found = [results.get(timeout=60) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=60)
+    assert [worker.exitcode for worker in workers] == [0, 0]
+    assert found == [[str(jar)], [str(jar)]]
+    assert len(calls.read_text().splitlines()) == 1  # the second process found the first one's manifest
 
 
 def test_a_jars_folder_supplies_what_it_holds_and_the_rest_is_resolved(tmp_path, monkeypatch):
