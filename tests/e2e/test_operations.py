@@ -27,8 +27,11 @@ SECOND_DATE = "2012-07-02"
 def started_night(landing: Path, lake: Path, crash_at: str) -> subprocess.Popen:
     """`influence nightly` in a process of its own, as a scheduler starts it, killing itself (SIGKILL) when
     stage `crash_at` starts; returns once it holds the lake's lease."""
+    # One core and one shuffle partition, as the test session's own driver runs: the night is a few lines, and
+    # a second core would only take CPU from the other test process.
+    command = ["nightly", "--date", SECOND_DATE, "--input", str(landing), "--lake", str(lake), "--master", "local[1]"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "jobs.cli", "nightly", "--date", SECOND_DATE, "--input", str(landing), "--lake", str(lake)],
+        [sys.executable, "-m", "jobs.cli", *command, "--set", "spark.shuffle_partitions=1"],
         env={**os.environ, CRASH_AT_STAGE: crash_at, "PYARROW_IGNORE_TIMEZONE": "1"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
