@@ -5,9 +5,12 @@ process, as a scheduler would run it.
 Scenarios (all from the bundled sample: the first 50,000 lines of the SNAP Higgs activity stream):
 - `small`:  a 1,000-line night (the sample's first 1,000 lines);
 - `sample`: the bundled 50,000-line night (what `make run` ingests);
-- `erase`:  `influence erase --account snap:<id>` on the `sample` lake, then a byte scan of the lake for the id.
+- `erase`:  `influence erase --account snap:<id>` on the `sample` lake, then a byte scan of the lake for the id;
+- `warm`:   `influence backfill` of three 1,000-line nights (the sample's lines 1-3,000, one slice per date) in
+            one process: the first night pays the JVM's warm-up, the later ones show what a night costs a
+            driver that is already running.
 
-    .venv/bin/python bench/overhead.py [--scenarios small,sample,erase] [--json] [--work DIR]
+    .venv/bin/python bench/overhead.py [--scenarios small,sample,erase,warm] [--json] [--work DIR]
 
 Job time is the run log's stage seconds summed (JVM start and jar loading excluded, as in `influence runs`);
 `wall_s` is the whole command. Spark jobs are counted per stage through its job group; Delta commits are
@@ -101,6 +104,44 @@ def files_naming(lake: Path, needle: bytes) -> list[str]:
     return hits
 
 
+WARM_DATES = ("2012-07-03", "2012-07-04", "2012-07-05")
+
+
+def warm_nights(work: Path, lines_per_night: int = 1000) -> list[dict]:
+    """One backfill (one process) over WARM_DATES, each date a new slice of the sample; each night's figures
+    from the run log."""
+    root = work / "landing-warm"
+    with gzip.open(SAMPLE, "rt") as source:
+        for date in WARM_DATES:
+            folder = root / date / "snap"
+            folder.mkdir(parents=True, exist_ok=True)
+            with (folder / "slice.txt").open("w") as target:
+                for _ in range(lines_per_night):
+                    target.write(next(source))
+    lake = work / "lake-warm"
+    started = time.perf_counter()
+    done = influence("backfill", "--from", WARM_DATES[0], "--to", WARM_DATES[-1], "--input", str(root), "--lake", str(lake))
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"backfill exited {done.returncode}: {done.stderr[-3000:]}")
+    listed = influence("runs", "--lake", str(lake), "--json", "--limit", str(len(WARM_DATES)))
+    nights = []
+    for run in reversed(json.loads(listed.stdout)):  # oldest first
+        nights.append(
+            {
+                "run_date": run["run_date"],
+                "job_s": round(sum(stage["seconds"] for stage in run["stages"]), 1),
+                "spark_jobs": sum(stage.get("spark_jobs") or 0 for stage in run["stages"]),
+                "stages": [
+                    {"stage": stage["stage"], "seconds": stage["seconds"], "spark_jobs": stage.get("spark_jobs") or 0}
+                    for stage in run["stages"]
+                ],
+                "suites_s": round(sum(suite.get("seconds") or 0 for suite in run["validation"]), 1),
+            }
+        )
+    return [{"backfill_wall_s": round(wall, 1)}, *nights]
+
+
 def erase(lake: Path) -> dict:
     before = delta_commits(lake)
     started = time.perf_counter()
@@ -134,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
         results["sample"] = {"lines": 50_000, **night(landing_of(work, "sample", None), sample_lake)}
         if "erase" in wanted:
             results["erase"] = erase(sample_lake)
+    if "warm" in wanted:
+        results["warm"] = warm_nights(work)
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
@@ -161,6 +204,18 @@ def main(argv: list[str] | None = None) -> int:
             f"{erased['delta_commits']} Delta commits, {erased['tables_vacuumed']} tables vacuumed, "
             f"{erased['files_naming_the_id']} files still naming the id"
         )
+    if "warm" in results:
+        total, *nights = results["warm"]
+        print(f"\nwarm: backfill of {len(nights)} nights of 1,000 lines in one process, wall {total['backfill_wall_s']} s")
+        print(f"  {'stage':<12}" + "".join(f"{night['run_date']:>14}" for night in nights))
+        for index, stage in enumerate(nights[0]["stages"]):
+            cells = "".join(
+                f"{night['stages'][index]['seconds']:>8.1f}s{night['stages'][index]['spark_jobs']:>4}j" for night in nights
+            )
+            print(f"  {stage['stage']:<12}{cells}")
+        print(f"  {'job':<12}" + "".join(f"{night['job_s']:>8.1f}s{night['spark_jobs']:>4}j" for night in nights))
+        print(f"  {'GX suites':<12}" + "".join(f"{night['suites_s']:>8.1f}s{'':>5}" for night in nights))
+        print(f"  last night / first night job time: {nights[-1]['job_s'] / nights[0]['job_s']:.2f}")
     return 0
 
 
