@@ -206,11 +206,8 @@ def _cached_jars(artifact: Artifact, manifest: dict) -> list[Path] | None:
 def _resolution_lock():
     cache_dir().mkdir(parents=True, exist_ok=True)
     with (cache_dir() / "resolve.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or when the process dies holding it
+        yield
 
 
 def _resolve_now(artifact: Artifact, manifest: dict, manifest_path: Path) -> list[Path]:
