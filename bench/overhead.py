@@ -45,11 +45,29 @@ def delta_commits(lake: Path) -> int:
     return sum(1 for _ in lake.rglob("_delta_log/*.json")) if lake.is_dir() else 0
 
 
-def last_run(lake: Path) -> dict:
-    listed = influence("runs", "--lake", str(lake), "--json", "--limit", "1")
+def last_runs(lake: Path, count: int) -> list[dict]:
+    """The lake's newest `count` runs, oldest first."""
+    listed = influence("runs", "--lake", str(lake), "--json", "--limit", str(count))
     if listed.returncode != 0:
         raise SystemExit(f"influence runs failed: {listed.stderr[-2000:]}")
-    return json.loads(listed.stdout)[0]
+    return list(reversed(json.loads(listed.stdout)))
+
+
+def last_run(lake: Path) -> dict:
+    return last_runs(lake, 1)[0]
+
+
+def night_figures(run: dict) -> dict:
+    """A nightly run's job seconds and Spark jobs, per stage and in all, and its seconds per GX suite."""
+    return {
+        "job_s": round(sum(stage["seconds"] for stage in run["stages"]), 1),
+        "spark_jobs": sum(stage.get("spark_jobs") or 0 for stage in run["stages"]),
+        "stages": [
+            {"stage": stage["stage"], "seconds": stage["seconds"], "spark_jobs": stage.get("spark_jobs") or 0}
+            for stage in run["stages"]
+        ],
+        "suites": [{"suite": suite["suite"], "seconds": suite.get("seconds")} for suite in run["validation"]],
+    }
 
 
 def night(landing: Path, lake: Path) -> dict:
@@ -59,18 +77,7 @@ def night(landing: Path, lake: Path) -> dict:
     wall = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"nightly exited {done.returncode}: {done.stderr[-3000:]}")
-    run = last_run(lake)
-    return {
-        "wall_s": round(wall, 1),
-        "job_s": round(sum(stage["seconds"] for stage in run["stages"]), 1),
-        "spark_jobs": sum(stage.get("spark_jobs") or 0 for stage in run["stages"]),
-        "delta_commits": delta_commits(lake) - before,
-        "stages": [
-            {"stage": stage["stage"], "seconds": stage["seconds"], "spark_jobs": stage.get("spark_jobs") or 0}
-            for stage in run["stages"]
-        ],
-        "suites": [{"suite": suite["suite"], "seconds": suite.get("seconds")} for suite in run["validation"]],
-    }
+    return {"wall_s": round(wall, 1), "delta_commits": delta_commits(lake) - before, **night_figures(last_run(lake))}
 
 
 def landing_of(work: Path, name: str, lines: int | None) -> Path:
@@ -107,7 +114,7 @@ def files_naming(lake: Path, needle: bytes) -> list[str]:
 WARM_DATES = ("2012-07-03", "2012-07-04", "2012-07-05")
 
 
-def warm_nights(work: Path, lines_per_night: int = 1000) -> list[dict]:
+def warm_nights(work: Path, lines_per_night: int = 1000) -> dict:
     """One backfill (one process) over WARM_DATES, each date a new slice of the sample; each night's figures
     from the run log."""
     root = work / "landing-warm"
@@ -124,22 +131,8 @@ def warm_nights(work: Path, lines_per_night: int = 1000) -> list[dict]:
     wall = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"backfill exited {done.returncode}: {done.stderr[-3000:]}")
-    listed = influence("runs", "--lake", str(lake), "--json", "--limit", str(len(WARM_DATES)))
-    nights = []
-    for run in reversed(json.loads(listed.stdout)):  # oldest first
-        nights.append(
-            {
-                "run_date": run["run_date"],
-                "job_s": round(sum(stage["seconds"] for stage in run["stages"]), 1),
-                "spark_jobs": sum(stage.get("spark_jobs") or 0 for stage in run["stages"]),
-                "stages": [
-                    {"stage": stage["stage"], "seconds": stage["seconds"], "spark_jobs": stage.get("spark_jobs") or 0}
-                    for stage in run["stages"]
-                ],
-                "suites_s": round(sum(suite.get("seconds") or 0 for suite in run["validation"]), 1),
-            }
-        )
-    return [{"backfill_wall_s": round(wall, 1)}, *nights]
+    nights = [{"run_date": run["run_date"], **night_figures(run)} for run in last_runs(lake, len(WARM_DATES))]
+    return {"backfill_wall_s": round(wall, 1), "nights": nights}
 
 
 def erase(lake: Path) -> dict:
@@ -205,8 +198,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{erased['files_naming_the_id']} files still naming the id"
         )
     if "warm" in results:
-        total, *nights = results["warm"]
-        print(f"\nwarm: backfill of {len(nights)} nights of 1,000 lines in one process, wall {total['backfill_wall_s']} s")
+        nights = results["warm"]["nights"]
+        print(
+            f"\nwarm: backfill of {len(nights)} nights of 1,000 lines in one process, wall {results['warm']['backfill_wall_s']} s"
+        )
         print(f"  {'stage':<12}" + "".join(f"{night['run_date']:>14}" for night in nights))
         for index, stage in enumerate(nights[0]["stages"]):
             cells = "".join(
@@ -214,7 +209,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(f"  {stage['stage']:<12}{cells}")
         print(f"  {'job':<12}" + "".join(f"{night['job_s']:>8.1f}s{night['spark_jobs']:>4}j" for night in nights))
-        print(f"  {'GX suites':<12}" + "".join(f"{night['suites_s']:>8.1f}s{'':>5}" for night in nights))
+        suites_s = [sum(suite["seconds"] or 0 for suite in night["suites"]) for night in nights]
+        print(f"  {'GX suites':<12}" + "".join(f"{seconds:>8.1f}s{'':>5}" for seconds in suites_s))
         print(f"  last night / first night job time: {nights[-1]['job_s'] / nights[0]['job_s']:.2f}")
     return 0
 
