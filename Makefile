@@ -20,10 +20,15 @@ INFLUENCE_JARS_DIR ?= $(SHARED_JARS)
 export INFLUENCE_JARS_DIR
 endif
 
-.PHONY: run test lint format notebooks lab bench bench-overhead check-tools clean
+.PHONY: run run-cluster test lint format notebooks lab bench bench-overhead check-tools clean
 
 run: $(VENV)/.installed-run
 	$(VENV)/bin/influence nightly --date $(DATE) --lake $(LAKE)
+	$(VENV)/bin/influence runs --lake $(LAKE)
+
+# make run's night on a Spark standalone master and two workers started on this machine, stopped after it.
+run-cluster: $(VENV)/.installed-run
+	$(VENV)/bin/python -m influence.cluster --workers 2 -- $(VENV)/bin/influence nightly --date $(DATE) --lake $(LAKE)
 	$(VENV)/bin/influence runs --lake $(LAKE)
 
 test: $(VENV)/.installed-test

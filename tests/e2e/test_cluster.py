@@ -1,0 +1,91 @@
+"""A night on a real Spark standalone cluster (a master and two one-core workers started from the installed
+pyspark, influence/cluster.py) publishes what the same night published in local mode (the first-night
+scenario: local[1], one shuffle partition)."""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from influence import storage
+from influence.cluster import main as cluster_main, standalone_cluster
+from influence.tables import COMMUNITIES, INFLUENCE_SCORES, PROFILES
+
+# Sums of floating-point numbers taken in another order (other partitions, other tasks) may differ in their
+# last bits; every other value must be equal.
+RELATIVE_TOLERANCE = 1e-12
+
+
+def same(ours, theirs) -> bool:
+    if isinstance(ours, float) and isinstance(theirs, float):
+        return math.isclose(ours, theirs, rel_tol=RELATIVE_TOLERANCE, abs_tol=1e-15)
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        return ours.keys() == theirs.keys() and all(same(ours[k], theirs[k]) for k in ours)
+    if isinstance(ours, list | tuple) and isinstance(theirs, list | tuple):
+        return len(ours) == len(theirs) and all(same(a, b) for a, b in zip(ours, theirs))
+    return ours == theirs
+
+
+def rows(spark, table, lake: Path) -> dict:
+    """A published table's rows by its key."""
+    return {tuple(row[c] for c in table.key): row.asDict(recursive=True) for row in storage.read(spark, table, lake).collect()}
+
+
+def differences(cluster: dict, local: dict) -> list[str]:
+    found = [f"only on the cluster: {k}" for k in cluster.keys() - local.keys()]
+    found += [f"only in local mode: {k}" for k in local.keys() - cluster.keys()]
+    for key in cluster.keys() & local.keys():
+        found += [
+            f"{key}.{column}: {value!r} != {local[key][column]!r}"
+            for column, value in cluster[key].items()
+            if not same(value, local[key][column])
+        ]
+    return found
+
+
+def test_a_night_on_a_standalone_cluster_publishes_what_local_mode_published(spark, first_night, tmp_path):
+    lake = tmp_path / "lake"
+    # the first night's key, so that keyed values (profile_key, community_id) can be compared
+    key_file = first_night.lake / "governance" / "_key"
+    command = [
+        *(sys.executable, "-m", "jobs.cli", "nightly", "--date", "2012-07-01"),
+        *("--input", str(first_night.landing), "--lake", str(lake)),
+        *("--set", f"privacy.key_file={key_file}", "--set", "spark.shuffle_partitions=2"),
+    ]
+    with standalone_cluster(tmp_path / "cluster", workers=2) as cluster:
+        night = subprocess.run(
+            [*command, "--master", cluster.master],
+            env={**os.environ, "PYARROW_IGNORE_TIMEZONE": "1"},
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+        status = cluster.status()
+    assert night.returncode == 0, night.stderr[-4000:]
+    assert "published 16 profiles" in night.stdout
+
+    # it ran on the cluster: one application, granted both workers' cores
+    assert status["aliveworkers"] == 2
+    [application] = [app for app in status["completedapps"] if app["name"].startswith("influence-nightly")]
+    assert application["cores"] == 2
+
+    for table in (PROFILES, COMMUNITIES, INFLUENCE_SCORES):
+        on_cluster, in_local_mode = rows(spark, table, lake), rows(spark, table, first_night.lake)
+        assert len(on_cluster) == len(in_local_mode) > 0
+        assert differences(on_cluster, in_local_mode) == [], table.name
+
+    # the cluster is gone once the block is left
+    host, port = cluster.master.removeprefix("spark://").rsplit(":", 1)
+    with pytest.raises(OSError):
+        socket.create_connection((host, int(port)), timeout=2).close()
+
+
+def test_a_cluster_needs_a_worker_with_a_core(capsys):
+    assert cluster_main(["--workers", "0", "--", "true"]) == 2
+    assert "at least one worker with at least one core" in capsys.readouterr().err
