@@ -164,7 +164,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 with contextlib.suppress(KeyboardInterrupt):
                     signal.pause()
                 return 0
-            return subprocess.call(command, env={**os.environ, "SPARK_MASTER": cluster.master})
+            try:
+                return subprocess.call(command, env={**os.environ, "SPARK_MASTER": cluster.master})
+            except OSError as error:  # not found, not executable
+                print(f"error: cannot run {command[0]!r}: {error.strerror or error}", file=sys.stderr)
+                return 2
     except EnvironmentProblem as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code

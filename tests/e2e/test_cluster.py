@@ -4,6 +4,7 @@ scenario: local[1], one shuffle partition)."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import socket
@@ -13,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from influence import storage
-from influence.cluster import main as cluster_main, standalone_cluster
+from influence import cluster as cluster_module, storage
+from influence.cluster import StandaloneCluster, main as cluster_main, standalone_cluster
 from influence.tables import COMMUNITIES, INFLUENCE_SCORES, PROFILES
 
 # Sums of floating-point numbers taken in another order (other partitions, other tasks) may differ in their
@@ -89,3 +90,17 @@ def test_a_night_on_a_standalone_cluster_publishes_what_local_mode_published(spa
 def test_a_cluster_needs_a_worker_with_a_core(capsys):
     assert cluster_main(["--workers", "0", "--", "true"]) == 2
     assert "at least one worker with at least one core" in capsys.readouterr().err
+
+
+def test_a_command_that_cannot_run_is_a_clear_error_and_the_cluster_still_stops(monkeypatch, tmp_path, capsys):
+    stopped = []
+
+    @contextlib.contextmanager
+    def pretend_cluster(folder, workers, cores, memory):
+        yield StandaloneCluster("spark://127.0.0.1:1", "http://127.0.0.1:1/json/", tmp_path)
+        stopped.append(True)
+
+    monkeypatch.setattr(cluster_module, "standalone_cluster", pretend_cluster)
+    assert cluster_main(["--", str(tmp_path / "no-such-command")]) == 2
+    assert "cannot run" in capsys.readouterr().err
+    assert stopped == [True]
