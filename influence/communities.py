@@ -12,8 +12,8 @@ equally often, GraphX's implementation keeps whichever its label map yields firs
 GraphFrames gives string ids for GraphX depend on partitioning. So the same night found other communities
 on a cluster than in local mode (on a random graph, 12 communities with one shuffle partition against 21
 with seven). GraphFrames' own implementation breaks ties by the smaller label, but it takes numeric ids
-only, and it counts labels by merging one map per message, which took 350 s against GraphX's 36-57 s for
-five passes on the Higgs activity graph. Here each person's received labels are sorted and the longest run
+only, and it counts labels by merging one map per message, which took 328 s against GraphX's 32-47 s for
+five passes on the Higgs activity graph (bench/communities.py, docs/model.md#communities). Here each person's received labels are sorted and the longest run
 wins, ties going to the smaller label, in one pass over the sorted list: the result depends on the graph
 alone.
 """
@@ -23,33 +23,12 @@ from __future__ import annotations
 from graphframes import GraphFrame
 from graphframes.lib import Pregel
 from pyspark import StorageLevel
-from pyspark.sql import Column, DataFrame, functions as F
+from pyspark.sql import DataFrame, functions as F
 
-from transforms.model.communities import to_communities
+from transforms.model.communities import most_frequent, to_communities
 
+# Pregel checkpoints the labels every this many passes, so that the plan does not grow with the passes.
 CHECKPOINT_INTERVAL = 2
-
-
-def most_frequent(labels: Column) -> Column:
-    """The label that occurs most often in the array `labels`, the smallest on a tie; null for null or []."""
-    start = F.struct(
-        F.lit(None).cast("string").alias("best"),
-        F.lit(0).alias("best_count"),
-        F.lit(None).cast("string").alias("current"),
-        F.lit(0).alias("run"),
-    )
-
-    def step(state: Column, label: Column) -> Column:
-        run = F.when(state["current"] == label, state["run"] + 1).otherwise(F.lit(1))
-        longer = run > state["best_count"]  # strictly: in ascending order the first label to a count keeps it
-        return F.struct(
-            F.when(longer, label).otherwise(state["best"]).alias("best"),
-            F.when(longer, run).otherwise(state["best_count"]).alias("best_count"),
-            label.alias("current"),
-            run.alias("run"),
-        )
-
-    return F.aggregate(F.array_sort(labels), start, step, lambda state: state["best"])
 
 
 def detect_communities(vertices: DataFrame, edges: DataFrame, max_iterations: int, key: bytes) -> DataFrame:
@@ -62,12 +41,13 @@ def detect_communities(vertices: DataFrame, edges: DataFrame, max_iterations: in
     changes, or after max_iterations."""
     new_label = F.coalesce(most_frequent(Pregel.msg()), F.col("label"))
     labels = (
-        GraphFrame(vertices.select("id").distinct(), edges.filter(F.col("src") != F.col("dst")).select("src", "dst"))
+        GraphFrame(vertices.select("id"), edges.filter(F.col("src") != F.col("dst")).select("src", "dst"))
         .pregel.setMaxIter(max_iterations)
         .setCheckpointInterval(CHECKPOINT_INTERVAL)
         .setUseLocalCheckpoints(True)
         .withVertexColumn("label", F.col("id"), new_label)
         .setInitialActiveVertexExpression(F.lit(True))
+        # computed with the new label, before it replaces the old one in "label": active = the label changed
         .setUpdateActiveVertexExpression(new_label != F.col("label"))
         .setStopIfAllNonActiveVertices(True)
         .required_src_columns("label")

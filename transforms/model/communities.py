@@ -9,11 +9,34 @@ names no person (an erasure leaves it as it is).
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, Window, functions as F
+from pyspark.sql import Column, DataFrame, Window, functions as F
 
 from transforms.privacy import keyed_hash
 
 COMMUNITY_PREFIX = "community:"  # community_id = "c-" + HMAC(key, COMMUNITY_PREFIX + smallest person id)[:16]
+
+
+def most_frequent(labels: Column) -> Column:
+    """The label that occurs most often in `labels` (an array of strings), the smallest on a tie; null for
+    null or an empty array. One pass over the sorted array: the longest run of equal labels wins."""
+    start = F.struct(
+        F.lit(None).cast("string").alias("best"),
+        F.lit(0).alias("best_count"),
+        F.lit(None).cast("string").alias("current"),
+        F.lit(0).alias("run"),
+    )
+
+    def step(state: Column, label: Column) -> Column:
+        run = F.when(state["current"] == label, state["run"] + 1).otherwise(F.lit(1))
+        longer = run > state["best_count"]  # strictly: in ascending order the first label to a count keeps it
+        return F.struct(
+            F.when(longer, label).otherwise(state["best"]).alias("best"),
+            F.when(longer, run).otherwise(state["best_count"]).alias("best_count"),
+            label.alias("current"),
+            run.alias("run"),
+        )
+
+    return F.aggregate(F.array_sort(labels), start, step, lambda state: state["best"])
 
 
 def to_communities(labels: DataFrame, key: bytes) -> DataFrame:

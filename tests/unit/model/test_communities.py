@@ -10,8 +10,8 @@ import networkx as nx
 import pytest
 from pyspark.sql import functions as F
 
-from influence.communities import detect_communities, most_frequent
-from transforms.model.communities import COMMUNITY_PREFIX, to_communities, to_community_shares, to_community_table
+from influence.communities import detect_communities
+from transforms.model.communities import COMMUNITY_PREFIX, most_frequent, to_communities, to_community_shares, to_community_table
 from transforms.privacy import subject_hash
 
 KEY = b"k" * 32
@@ -180,6 +180,9 @@ def test_communities_do_not_depend_on_partitioning(spark):
     persons, edges = random_engagements(seed=11)
     found = []
     configured = spark.conf.get("spark.sql.shuffle.partitions")
+    coalescing = spark.conf.get("spark.sql.adaptive.coalescePartitions.enabled")
+    # adaptive execution would merge 7 small partitions back into one
+    spark.conf.set("spark.sql.adaptive.coalescePartitions.enabled", "false")
     try:
         for partitions, order in ((1, 1), (7, -1)):
             spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
@@ -190,4 +193,5 @@ def test_communities_do_not_depend_on_partitioning(spark):
             communities.unpersist()
     finally:
         spark.conf.set("spark.sql.shuffle.partitions", configured)
+        spark.conf.set("spark.sql.adaptive.coalescePartitions.enabled", coalescing)
     assert found[0] == found[1]
