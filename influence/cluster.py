@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -56,15 +57,12 @@ def free_port() -> int:
 
 def _daemon(command: list[str], log: Path) -> subprocess.Popen:
     spark_home = Path(pyspark.__file__).parent
-    env = {
-        **os.environ,
-        "SPARK_HOME": str(spark_home),
-        "SPARK_LOCAL_IP": HOST,
-        # the workers' executors run this interpreter, with the project and its packages
-        "PYSPARK_PYTHON": os.environ.get("PYSPARK_PYTHON", sys.executable),
-    }
+    # A taken port stops the daemon (and the start fails, naming its log) instead of Spark quietly binding
+    # the next one, where nobody would look for it.
+    options = f"{os.environ.get('SPARK_DAEMON_JAVA_OPTS', '')} -Dspark.port.maxRetries=0".strip()
+    env = {**os.environ, "SPARK_HOME": str(spark_home), "SPARK_LOCAL_IP": HOST, "SPARK_DAEMON_JAVA_OPTS": options}
     with log.open("ab") as output:
-        # a process group of its own: stopping the cluster stops the JVM and anything it started
+        # a process group of its own: stopping the cluster stops the JVM and the executors it started
         return subprocess.Popen(
             [str(spark_home / "bin" / "spark-class"), *command],
             env=env,
@@ -76,16 +74,16 @@ def _daemon(command: list[str], log: Path) -> subprocess.Popen:
 
 
 def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
+    # the whole group, even when its first process has exited: a worker's executors may outlive it
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(STOP_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        pass
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def _wait_for_workers(cluster: StandaloneCluster, workers: int, daemons: list[tuple[subprocess.Popen, Path]]) -> None:
@@ -113,14 +111,16 @@ def standalone_cluster(
     folder: Path | None = None, workers: int = 2, cores_per_worker: int = 1, memory_per_worker: str = "2g"
 ) -> Iterator[StandaloneCluster]:
     """A master and `workers` workers on 127.0.0.1, on free ports, registered and ready when this yields;
-    stopped on leaving, also after an error. folder: where logs and scratch go (a new temporary folder
-    when None)."""
+    stopped on leaving, also after an error. folder: where logs and scratch go; when None, a new temporary
+    folder, removed after a clean exit and kept (for its logs) after an error."""
     if workers < 1 or cores_per_worker < 1:
         raise ValueError("a standalone cluster needs at least one worker with at least one core")
     require_supported_java()
-    folder = Path(folder) if folder is not None else Path(tempfile.mkdtemp(prefix="influence-cluster-"))
+    temporary = folder is None
+    folder = Path(tempfile.mkdtemp(prefix="influence-cluster-")) if folder is None else Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    port, ui_port = free_port(), free_port()
+    port = free_port()
+    ui_port = next(candidate for candidate in iter(free_port, None) if candidate != port)
     cluster = StandaloneCluster(f"spark://{HOST}:{port}", f"http://{HOST}:{ui_port}/json/", folder)
     daemons: list[tuple[subprocess.Popen, Path]] = []
     try:
@@ -142,6 +142,29 @@ def standalone_cluster(
     finally:
         for process, _ in reversed(daemons):  # workers first, then the master
             _stop(process)
+    if temporary:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _exit_on_signal(signum: int, _frame) -> None:
+    raise SystemExit(128 + signum)  # unwinds through standalone_cluster, which stops the daemons
+
+
+def run_command(command: Sequence[str], master: str) -> int:
+    """The command's exit code. A SIGTERM or SIGHUP to us is passed on to it, and Ctrl-C (which the terminal
+    sends to it too) waits for it to stop its own way: a night records why it stopped before it exits."""
+    child = subprocess.Popen(list(command), env={**os.environ, "SPARK_MASTER": master})
+    forwarded = (signal.SIGTERM, signal.SIGHUP)
+    previous = {signum: signal.signal(signum, lambda signum, _frame: child.send_signal(signum)) for signum in forwarded}
+    try:
+        while True:
+            try:
+                return child.wait()
+            except KeyboardInterrupt:
+                continue
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -157,6 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND ARGS... (none: run until interrupted)")
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _exit_on_signal)
     try:
         with standalone_cluster(args.folder, args.workers, args.cores, args.memory) as cluster:
             print(f"standalone cluster {cluster.master} ({args.workers} workers; logs in {cluster.folder})", flush=True)
@@ -165,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     signal.pause()
                 return 0
             try:
-                return subprocess.call(command, env={**os.environ, "SPARK_MASTER": cluster.master})
+                return run_command(command, cluster.master)
             except OSError as error:  # not found, not executable
                 print(f"error: cannot run {command[0]!r}: {error.strerror or error}", file=sys.stderr)
                 return 2

@@ -34,8 +34,11 @@ def same(ours, theirs) -> bool:
 
 
 def rows(spark, table, lake: Path) -> dict:
-    """A published table's rows by its key."""
-    return {tuple(row[c] for c in table.key): row.asDict(recursive=True) for row in storage.read(spark, table, lake).collect()}
+    """A published table's rows by its key (which must be unique)."""
+    found = storage.read(spark, table, lake).collect()
+    by_key = {tuple(row[c] for c in table.key): row.asDict(recursive=True) for row in found}
+    assert len(by_key) == len(found), f"{table.name}: duplicate keys"
+    return by_key
 
 
 def differences(cluster: dict, local: dict) -> list[str]:
@@ -71,10 +74,11 @@ def test_a_night_on_a_standalone_cluster_publishes_what_local_mode_published(spa
     assert night.returncode == 0, night.stderr[-4000:]
     assert "published 16 profiles" in night.stdout
 
-    # it ran on the cluster: one application, granted both workers' cores
+    # it ran on the cluster: one application, with an executor on each worker (each keeps a folder per app)
     assert status["aliveworkers"] == 2
     [application] = [app for app in status["completedapps"] if app["name"].startswith("influence-nightly")]
-    assert application["cores"] == 2
+    for worker in ("worker-0", "worker-1"):
+        assert (tmp_path / "cluster" / worker / application["id"]).is_dir(), worker
 
     for table in (PROFILES, COMMUNITIES, INFLUENCE_SCORES):
         on_cluster, in_local_mode = rows(spark, table, lake), rows(spark, table, first_night.lake)
