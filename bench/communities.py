@@ -71,15 +71,15 @@ def library_communities(vertices: DataFrame, edges: DataFrame, passes: int, algo
         return to_communities(labels.select("id", "label"), KEY)
     numbers = vertices.select("id", (F.row_number().over(Window.orderBy("id")) - 1).alias("number")).persist()
     one_way = (
-        edges.join(numbers.select(F.col("id").alias("src"), F.col("number").alias("s")), on="src")
-        .join(numbers.select(F.col("id").alias("dst"), F.col("number").alias("d")), on="dst")
+        edges.join(numbers.select(F.col("id").alias("src"), F.col("number").alias("s")), on="src", how="inner")
+        .join(numbers.select(F.col("id").alias("dst"), F.col("number").alias("d")), on="dst", how="inner")
         .select(F.col("s").alias("src"), F.col("d").alias("dst"))
     )
     both_ways = one_way.unionByName(one_way.select(F.col("dst").alias("src"), F.col("src").alias("dst")))
     labels = GraphFrame(numbers.select(F.col("number").alias("id")), both_ways).labelPropagation(
         maxIter=passes, algorithm="graphframes", use_local_checkpoints=True
     )
-    labelled = numbers.join(labels.select(F.col("id").alias("number"), "label"), on="number")
+    labelled = numbers.join(labels.select(F.col("id").alias("number"), "label"), on="number", how="inner")
     return to_communities(labelled.select("id", F.coalesce("label", "number").alias("label")), KEY)
 
 
