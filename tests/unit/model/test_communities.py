@@ -8,6 +8,7 @@ from collections import Counter
 
 import networkx as nx
 import pytest
+from graphframes import GraphFrame
 from pyspark.sql import functions as F
 
 from influence.communities import detect_communities
@@ -158,6 +159,28 @@ def test_label_propagation_matches_a_hand_computation_on_a_random_multigraph(spa
     rows = found.collect()
     found.unpersist()
     assert groups_of({row.id: row.community_id for row in rows}) == expected
+
+
+def test_label_propagation_matches_graphframes_own_implementation(spark):
+    """GraphFrames' own label propagation (algorithm="graphframes") breaks ties by the smaller label too, but
+    takes numeric ids and sends labels one way: given the persons numbered in id order and every edge both
+    ways, it must find the same communities."""
+    persons, edges = random_engagements(seed=3)
+    vertices = spark.createDataFrame([(p,) for p in persons], "id string")
+    number = {person: n for n, person in enumerate(sorted(persons))}
+    both_ways = [(number[u], number[v]) for u, v in edges if u != v] + [(number[v], number[u]) for u, v in edges if u != v]
+    labels = GraphFrame(
+        spark.createDataFrame([(n,) for n in number.values()], "id long"),
+        spark.createDataFrame(both_ways, "src long, dst long"),
+    ).labelPropagation(maxIter=5, algorithm="graphframes")
+    person = {n: p for p, n in number.items()}
+    theirs = {person[row.id]: row.label if row.label is not None else row.id for row in labels.collect()}
+
+    found = detect_communities(vertices, spark.createDataFrame(edges, "src string, dst string"), max_iterations=5, key=KEY)
+    ours = {row.id: row.community_id for row in found.collect()}
+    found.unpersist()
+    assert groups_of(ours) == groups_of(theirs)
+    assert len(groups_of(ours)) > 3
 
 
 def test_the_most_frequent_label_breaks_ties_by_the_smaller_label(spark):
