@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,8 @@ import pytest
 
 from influence import cluster as cluster_module, storage
 from influence.cluster import StandaloneCluster, main as cluster_main, standalone_cluster
+from influence.errors import UsageError
+from influence.session import require_reachable_master
 from influence.tables import COMMUNITIES, INFLUENCE_SCORES, PROFILES
 
 # Sums of floating-point numbers taken in another order (other partitions, other tasks) may differ in their
@@ -86,9 +87,8 @@ def test_a_night_on_a_standalone_cluster_publishes_what_local_mode_published(spa
         assert differences(on_cluster, in_local_mode) == [], table.name
 
     # the cluster is gone once the block is left
-    host, port = cluster.master.removeprefix("spark://").rsplit(":", 1)
-    with pytest.raises(OSError):
-        socket.create_connection((host, int(port)), timeout=2).close()
+    with pytest.raises(UsageError, match="is not reachable"):
+        require_reachable_master(cluster.master, timeout_seconds=2)
 
 
 def test_a_cluster_needs_a_worker_with_a_core(capsys):

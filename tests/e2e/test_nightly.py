@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import gzip
-import socket
 
 import pytest
 from pyspark.sql import functions as F
 
 from influence import storage
+from influence.cluster import free_port
 from influence.tables import COMMUNITIES, INTERACTIONS, PROFILES, QUARANTINE, RAW_LINES
 from jobs.cli import main
 from tests.support.cli import nightly, profiles, runs
@@ -201,9 +201,7 @@ def test_bad_arguments_exit_2_and_write_nothing(tmp_path, caplog, capsys, argv_t
 
 
 def test_an_unreachable_master_exits_2_before_anything_is_written(tmp_path, caplog):
-    with socket.socket() as probe:  # a port nothing listens on: bound, then released
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # nothing listens on it
     lake = tmp_path / "lake"
     for command in (["nightly", "--date", "2012-07-01"], ["backfill", "--from", "2012-07-01", "--to", "2012-07-01"]):
         landing = land(tmp_path / "in" / "2012-07-01", "day1.txt", DAY_ONE)
