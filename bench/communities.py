@@ -4,6 +4,8 @@ ratio of each implementation's time to ours.
 Implementations (each makes at most `--passes` passes on the same undirected, unweighted graph):
 - `ours`:        influence.communities.detect_communities, on GraphFrames' Pregel API, ties to the smaller
                  label (the product's);
+- `ours-local`:  the same passes in the driver on NumPy arrays (detect_communities(engine="local"), what a
+                 night runs when the centrality engine is `local`);
 - `graphx`:      GraphFrames `labelPropagation(algorithm="graphx")`, which the product used before: its ties
                  depend on partitioning;
 - `graphframes`: GraphFrames `labelPropagation(algorithm="graphframes")` on the persons numbered, edges both
@@ -39,7 +41,7 @@ from influence.session import build_spark  # noqa: E402
 from transforms.model.communities import to_communities  # noqa: E402
 from transforms.model.graph import to_edges, to_vertices  # noqa: E402
 
-IMPLEMENTATIONS = ("ours", "graphx", "graphframes")
+IMPLEMENTATIONS = ("ours", "ours-local", "graphx", "graphframes")
 KEY = b"bench" * 8
 
 
@@ -91,8 +93,9 @@ def bench_graph(spark, name: str, implementations: list[str], passes: int, repea
     for run in range(1, repeats + 1):
         for implementation in implementations:
             started = time.perf_counter()
-            if implementation == "ours":
-                found = detect_communities(vertices, edges, passes, KEY)
+            if implementation in ("ours", "ours-local"):
+                engine = "local" if implementation == "ours-local" else "graphframes"
+                found = detect_communities(vertices, edges, passes, KEY, engine=engine)
             else:
                 found = library_communities(vertices, edges, passes, implementation).persist()
             summary = found.agg(F.countDistinct("community_id").alias("n"), F.max("community_size").alias("largest")).first()

@@ -16,10 +16,16 @@ only, and it counts labels by merging one map per message, which took 328 s agai
 five passes on the Higgs activity graph (bench/communities.py, docs/model.md#communities). Here each person's received labels are sorted and the longest run
 wins, ties going to the smaller label, in one pass over the sorted list: the result depends on the graph
 alone.
+
+A small graph (the centrality engine's `local` choice, stages.score.pick_engine) runs the same passes in
+the driver on NumPy arrays: a 1,000-line night's Pregel passes cost about 5 s of Spark jobs, the arrays a
+few milliseconds. Both give the same labels (tests/unit/model/test_communities.py).
 """
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 from graphframes import GraphFrame
 from graphframes.lib import Pregel
 from pyspark import StorageLevel
@@ -31,14 +37,27 @@ from transforms.model.communities import most_frequent, to_communities
 CHECKPOINT_INTERVAL = 2
 
 
-def detect_communities(vertices: DataFrame, edges: DataFrame, max_iterations: int, key: bytes) -> DataFrame:
+def detect_communities(
+    vertices: DataFrame, edges: DataFrame, max_iterations: int, key: bytes, engine: str = "graphframes"
+) -> DataFrame:
     """vertices: id; edges: src, dst -> id, community_id, community_size (persisted; unpersist when done).
     key: the lake's privacy key, which names communities (transforms.model.communities).
 
     Labels start as the persons' own ids. Each pass, every person takes the label their neighbours hold
     most often (one count per edge of the frame, either direction; a self-engagement does not count), ties
     going to the smaller label; a person with no neighbour keeps their own. Passes stop when no label
-    changes, or after max_iterations."""
+    changes, or after max_iterations. engine: "graphframes" (Pregel) or "local" (the driver, for small graphs)."""
+    if engine == "local":
+        labels = local_label_propagation(vertices, edges, max_iterations)
+    else:
+        labels = pregel_label_propagation(vertices, edges, max_iterations)
+    communities = to_communities(labels.select("id", "label"), key).persist(StorageLevel.MEMORY_AND_DISK)
+    communities.count()
+    labels.unpersist()
+    return communities
+
+
+def pregel_label_propagation(vertices: DataFrame, edges: DataFrame, max_iterations: int) -> DataFrame:
     new_label = F.coalesce(most_frequent(Pregel.msg()), F.col("label"))
     labels = (
         GraphFrame(vertices.select("id"), edges.filter(F.col("src") != F.col("dst")).select("src", "dst"))
@@ -57,7 +76,32 @@ def detect_communities(vertices: DataFrame, edges: DataFrame, max_iterations: in
         .aggMsgs(F.collect_list(Pregel.msg()))
         .run()
     )
-    communities = to_communities(labels.select("id", "label"), key).persist(StorageLevel.MEMORY_AND_DISK)
-    communities.count()
-    labels.unpersist()
-    return communities
+    return labels
+
+
+def local_label_propagation(vertices: DataFrame, edges: DataFrame, max_iterations: int) -> DataFrame:
+    """The passes of pregel_label_propagation in the driver. Persons are numbered in id order, so the
+    smaller number is the smaller label (Spark and Python both order strings by code point)."""
+    spark = vertices.sparkSession
+    ids = np.sort(vertices.select("id").distinct().toPandas()["id"].to_numpy(dtype=object))
+    index = pd.Index(ids)
+    pairs = edges.filter(F.col("src") != F.col("dst")).select("src", "dst").toPandas()
+    sources, targets = index.get_indexer(pairs["src"]), index.get_indexer(pairs["dst"])
+    known = (sources >= 0) & (targets >= 0)
+    # every edge carries a label both ways: receivers[i] hears senders[i]
+    receivers = np.concatenate([targets[known], sources[known]])
+    senders = np.concatenate([sources[known], targets[known]])
+    count = len(ids)
+    labels = np.arange(count)
+    for _ in range(max_iterations):
+        heard, times = np.unique(receivers * count + labels[senders], return_counts=True)
+        person, label = heard // count, heard % count
+        # per person, the most heard label first, the smaller label among equals
+        order = np.lexsort((label, -times, person))
+        first = order[np.r_[True, person[order][1:] != person[order][:-1]]] if len(order) else order
+        updated = labels.copy()
+        updated[person[first]] = label[first]
+        if np.array_equal(updated, labels):
+            break
+        labels = updated
+    return spark.createDataFrame(pd.DataFrame({"id": ids, "label": ids[labels]}), "id string, label string")

@@ -289,13 +289,18 @@ class CommunitiesStage(StageResult):
     frame: DataFrame | None  # id, community_id, community_size; None when disabled
 
 
-def compute_communities(config: Config, graph: GraphResult) -> CommunitiesStage:
+def compute_communities(config: Config, graph: GraphResult, engine: EngineChoice) -> CommunitiesStage:
+    """Label propagation where the centrality engine runs: in the driver for a graph `local` takes."""
     settings = config.model.communities
     if not settings.enabled or graph.vertices == 0:
         return CommunitiesStage(communities=0, largest_community=0, frame=None)
-    frame = detect_communities(graph.vertex_frame, graph.edge_frame, settings.max_iterations, privacy_key(config))
+    frame = detect_communities(
+        graph.vertex_frame, graph.edge_frame, settings.max_iterations, privacy_key(config), engine=engine.engine
+    )
     summary = frame.agg(F.countDistinct("community_id").alias("communities"), F.max("community_size").alias("largest")).first()
-    return CommunitiesStage(communities=summary.communities, largest_community=summary.largest, frame=frame)
+    return CommunitiesStage(
+        communities=summary.communities, largest_community=summary.largest, frame=frame, extra=engine_counts(engine)
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -424,7 +429,7 @@ def score_night(
     trust = trusted.trust
     start = to_warm_start(history, run_date) if history is not None and config.pagerank.warm_start else None
     pagerank = run("pagerank", compute_pagerank, config, graph, trust, trusted.edges, engine, start).result
-    communities = run("communities", compute_communities, config, graph).frame
+    communities = run("communities", compute_communities, config, graph, engine).frame
     enriched = run(
         "enrich", enrich, spark, config, run_date, graph, trust, trusted.edges, pagerank, communities, posts, links, history
     )

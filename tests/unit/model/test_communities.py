@@ -89,7 +89,11 @@ def components(edges: list[tuple[str, str]], vertices: list[str]) -> list[set[st
     return [set(c) for c in nx.connected_components(graph)]
 
 
-def test_label_propagation_finds_two_cliques_and_never_crosses_components(spark):
+ENGINES = pytest.mark.parametrize("engine", ["graphframes", "local"])
+
+
+@ENGINES
+def test_label_propagation_finds_two_cliques_and_never_crosses_components(spark, engine):
     """Two groups of 6 where everyone engages everyone, joined by one engagement, plus a separate group of
     4 and an isolated person: each group is one community; no community spans two components."""
     groups = [[f"a{i}" for i in range(6)], [f"b{i}" for i in range(6)], [f"c{i}" for i in range(4)]]
@@ -97,7 +101,7 @@ def test_label_propagation_finds_two_cliques_and_never_crosses_components(spark)
     names = [v for group in groups for v in group] + ["lonely"]
     vertices = spark.createDataFrame([(v,) for v in names], "id string")
     edge_frame = spark.createDataFrame([(u, v, 1.0) for u, v in edges], "src string, dst string, weight double")
-    found = detect_communities(vertices, edge_frame, max_iterations=5, key=KEY)
+    found = detect_communities(vertices, edge_frame, max_iterations=5, key=KEY, engine=engine)
     rows = found.collect()
     found.unpersist()
     members: dict[str, set[str]] = {}
@@ -148,20 +152,23 @@ def random_engagements(seed: int) -> tuple[list[str], list[tuple[str, str]]]:
     return [f"p{n:02d}" for n in range(80)] + ["lonely"], edges
 
 
-def test_label_propagation_matches_a_hand_computation_on_a_random_multigraph(spark):
-    persons, edges = random_engagements(seed=7)
+@ENGINES
+@pytest.mark.parametrize("seed", [7, 13])
+def test_label_propagation_matches_a_hand_computation_on_a_random_multigraph(spark, engine, seed):
+    persons, edges = random_engagements(seed=seed)
     vertices = spark.createDataFrame([(p,) for p in persons], "id string")
     expected = groups_of(label_propagation_by_hand(persons, edges, passes=5))
     assert len(expected) > 3  # a graph that does not collapse into one community
 
     edge_frame = spark.createDataFrame(edges, "src string, dst string")
-    found = detect_communities(vertices, edge_frame, max_iterations=5, key=KEY)
+    found = detect_communities(vertices, edge_frame, max_iterations=5, key=KEY, engine=engine)
     rows = found.collect()
     found.unpersist()
     assert groups_of({row.id: row.community_id for row in rows}) == expected
 
 
-def test_label_propagation_matches_graphframes_own_implementation(spark):
+@ENGINES
+def test_label_propagation_matches_graphframes_own_implementation(spark, engine):
     """GraphFrames' own label propagation (algorithm="graphframes") breaks ties by the smaller label too, but
     takes numeric ids and sends labels one way: given the persons numbered in id order and every edge both
     ways, it must find the same communities."""
@@ -176,7 +183,9 @@ def test_label_propagation_matches_graphframes_own_implementation(spark):
     person = {n: p for p, n in number.items()}
     theirs = {person[row.id]: row.label if row.label is not None else row.id for row in labels.collect()}
 
-    found = detect_communities(vertices, spark.createDataFrame(edges, "src string, dst string"), max_iterations=5, key=KEY)
+    found = detect_communities(
+        vertices, spark.createDataFrame(edges, "src string, dst string"), max_iterations=5, key=KEY, engine=engine
+    )
     ours = {row.id: row.community_id for row in found.collect()}
     found.unpersist()
     assert groups_of(ours) == groups_of(theirs)
@@ -218,3 +227,19 @@ def test_communities_do_not_depend_on_partitioning(spark):
         spark.conf.set("spark.sql.shuffle.partitions", configured)
         spark.conf.set("spark.sql.adaptive.coalescePartitions.enabled", coalescing)
     assert found[0] == found[1]
+
+
+@pytest.mark.parametrize("passes", [1, 2, 5])
+def test_both_engines_give_the_same_communities_pass_for_pass(spark, passes):
+    """The same ids, community ids and sizes from the driver's arrays as from Pregel, also when the pass cap
+    stops them before the labels settle."""
+    persons, edges = random_engagements(seed=5)
+    vertices = spark.createDataFrame([(p,) for p in persons], "id string")
+    edge_frame = spark.createDataFrame(edges, "src string, dst string")
+    found = {}
+    for engine in ("graphframes", "local"):
+        communities = detect_communities(vertices, edge_frame, max_iterations=passes, key=KEY, engine=engine)
+        found[engine] = sorted(tuple(row) for row in communities.collect())
+        communities.unpersist()
+    assert found["local"] == found["graphframes"]
+    assert groups_of({row[0]: row[1] for row in found["local"]}) == groups_of(label_propagation_by_hand(persons, edges, passes))
