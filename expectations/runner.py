@@ -153,13 +153,20 @@ class Validator:
             gx.ValidationDefinition(data=batch, suite=suite, name=f"{suite.name}_validation")
         )
         started = time.perf_counter()
-        # A passing suite needs only its verdicts: BOOLEAN_ONLY skips the jobs that fetch unexpected values.
-        # A failing one is validated again for its counts (COUNTS_ONLY), and only that result is kept.
-        # No Data Docs action: the site is built once per run (build_docs).
-        key, outcome = self._run_checkpoint(suite, definition, df, parameters, "BOOLEAN_ONLY")
-        if not outcome.success:
-            self.context.validation_results_store.remove_key(key)
-            key, outcome = self._run_checkpoint(suite, definition, df, parameters, COUNTS_ONLY)
+        # GX caches the frame it validates and never releases it: in a long-lived driver (a backfill, a
+        # notebook) every validated frame would stay cached. It is released here unless the caller cached it.
+        cached_by_caller = df.is_cached
+        try:
+            # A passing suite needs only its verdicts: BOOLEAN_ONLY skips the jobs that fetch unexpected values.
+            # A failing one is validated again for its counts (COUNTS_ONLY), and only that result is kept.
+            # No Data Docs action: the site is built once per run (build_docs).
+            key, outcome = self._run_checkpoint(suite, definition, df, parameters, "BOOLEAN_ONLY")
+            if not outcome.success:
+                self.context.validation_results_store.remove_key(key)
+                key, outcome = self._run_checkpoint(suite, definition, df, parameters, COUNTS_ONLY)
+        finally:
+            if not cached_by_caller:
+                df.unpersist()
         failed = [_describe_failure(result) for result in outcome.results if not result.success]
         self.source.delete_asset(suite.name)
         seconds = round(time.perf_counter() - started, 3)
