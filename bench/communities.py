@@ -41,7 +41,8 @@ from influence.session import build_spark  # noqa: E402
 from transforms.model.communities import to_communities  # noqa: E402
 from transforms.model.graph import to_edges, to_vertices  # noqa: E402
 
-IMPLEMENTATIONS = ("ours", "ours-local", "graphx", "graphframes")
+OUR_ENGINES = {"ours": "graphframes", "ours-local": "local"}  # detect_communities' engine per implementation
+IMPLEMENTATIONS = (*OUR_ENGINES, "graphx", "graphframes")
 KEY = b"bench" * 8
 
 
@@ -93,9 +94,8 @@ def bench_graph(spark, name: str, implementations: list[str], passes: int, repea
     for run in range(1, repeats + 1):
         for implementation in implementations:
             started = time.perf_counter()
-            if implementation in ("ours", "ours-local"):
-                engine = "local" if implementation == "ours-local" else "graphframes"
-                found = detect_communities(vertices, edges, passes, KEY, engine=engine)
+            if implementation in OUR_ENGINES:
+                found = detect_communities(vertices, edges, passes, KEY, engine=OUR_ENGINES[implementation])
             else:
                 found = library_communities(vertices, edges, passes, implementation).persist()
             summary = found.agg(F.countDistinct("community_id").alias("n"), F.max("community_size").alias("largest")).first()
