@@ -8,7 +8,7 @@ from pathlib import Path
 
 from delta.tables import DeltaTable
 from py4j.protocol import Py4JError
-from pyspark.sql import DataFrame, SparkSession, functions as F
+from pyspark.sql import DataFrame, SparkSession, functions as F, types as T
 
 from influence.tables import Table
 
@@ -17,7 +17,7 @@ def ensure_table(spark: SparkSession, table: Table, lake: Path) -> DeltaTable:
     """The table at its path, created empty with its registered schema the first time.
 
     A table created by an older release gets the registered columns it lacks, when they are nullable
-    (top-level columns only; Delta's createIfNotExists alone would keep the old schema silently), and
+    (fields of struct columns too; Delta's createIfNotExists alone would keep the old schema silently), and
     the registered properties it lacks. Only metadata is read: no Spark job for an existing table.
     """
     path = table.path(lake)
@@ -30,19 +30,37 @@ def ensure_table(spark: SparkSession, table: Table, lake: Path) -> DeltaTable:
         return builder.execute()
     delta_table = DeltaTable.forPath(spark, path)
     _set_missing_properties(spark, table, lake)
-    present = set(delta_table.toDF().columns)
-    missing = [f for f in table.schema.fields if f.name not in present]
+    existing = delta_table.toDF().schema
+    missing = _missing_fields(table.schema, existing)
     if not missing:
         return delta_table
-    required = [f.name for f in missing if not f.nullable]
+    required = [name.replace("`", "") for name, field in missing if not field.nullable]
     if required:
         raise ValueError(
             f"{table.qualified_name} at {path} lacks NOT NULL column(s) {required}, which cannot be "
-            f"added to existing rows; it has {sorted(present)}"
+            f"added to existing rows; it has {sorted(existing.fieldNames())}"
         )
-    columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in missing)
+    columns = ", ".join(f"{name} {field.dataType.simpleString()}" for name, field in missing)
     spark.sql(f"ALTER TABLE {_sql_path(path)} ADD COLUMNS ({columns})")
     return DeltaTable.forPath(spark, path)
+
+
+def _missing_fields(registered: T.StructType, existing: T.StructType, prefix: str = "") -> list[tuple[str, T.StructField]]:
+    """The registered fields `existing` lacks, each with its SQL path: top-level columns, and fields of a
+    struct column or of an array of structs (`validation`.element.`engine`), as ALTER TABLE names them."""
+    present = {field.name: field for field in existing.fields}
+    missing = []
+    for field in registered.fields:
+        name = f"{prefix}`{field.name.replace('`', '``')}`"
+        if field.name not in present:
+            missing.append((name, field))
+            continue
+        wanted, found = field.dataType, present[field.name].dataType
+        if isinstance(wanted, T.ArrayType) and isinstance(found, T.ArrayType):
+            wanted, found, name = wanted.elementType, found.elementType, f"{name}.element"
+        if isinstance(wanted, T.StructType) and isinstance(found, T.StructType):
+            missing.extend(_missing_fields(wanted, found, f"{name}."))
+    return missing
 
 
 def _sql_path(path: str) -> str:

@@ -31,9 +31,25 @@ def copy_lake(lake: Path, destination: Path) -> Path:
     return destination
 
 
+# Fields of the run log that later releases added, by column: None for a whole column.
+ADDED_TO_THE_RUN_LOG = {"data_docs": None, "stages": "spark_jobs", "validation": "engine"}
+
+
+def _without_added_fields(field: T.StructField) -> T.StructField:
+    added = ADDED_TO_THE_RUN_LOG.get(field.name)
+    if added is None:
+        return field
+    element = field.dataType.elementType
+    older = T.StructType([nested for nested in element.fields if nested.name != added])
+    return T.StructField(field.name, T.ArrayType(older, field.dataType.containsNull), field.nullable)
+
+
 def older_run_log(spark, lake: Path) -> list[str]:
-    """The run log as the first release wrote it: no data_docs column, one finished run. Returns its columns."""
-    old_schema = T.StructType([field for field in RUNS.schema.fields if field.name != "data_docs"])
+    """The run log as the first release wrote it: no data_docs column, no Spark job counts in its stages nor
+    engines in its validations; one finished run. Returns its columns."""
+    old_schema = T.StructType(
+        [_without_added_fields(field) for field in RUNS.schema.fields if ADDED_TO_THE_RUN_LOG.get(field.name, "") is not None]
+    )
     started = dt.datetime(2012, 6, 30, 23, 0, tzinfo=dt.UTC)
     row = {
         "run_id": OLD_RUN_ID,
@@ -45,9 +61,9 @@ def older_run_log(spark, lake: Path) -> list[str]:
         "ended_at": started + dt.timedelta(minutes=1),
         "input": None,
         "master": "local[*]",
-        "stages": [],
+        "stages": [{"stage": "silver", "seconds": 1.5, "counts": {"raw_lines": 2}}],
         "reconciliation": [],
-        "validation": [],
+        "validation": [{"suite": "profiles", "success": True, "evaluated": 12, "failed": [], "seconds": 0.5}],
         "message": "published 2 profiles as of 2012-06-30 (profiles version 1)",
     }
     spark.createDataFrame([row], old_schema).write.format("delta").save(RUNS.path(lake))

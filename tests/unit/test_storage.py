@@ -27,6 +27,18 @@ def test_ensure_table_adds_missing_nullable_columns_to_an_older_table(spark, tmp
         "published 2 profiles as of 2012-06-30 (profiles version 1)",
         None,
     )
+    # fields added inside struct columns (an array of structs here) too, null on the old rows
+    [stage], [validation] = row.stages, row.validation
+    assert stage.asDict() == {"stage": "silver", "seconds": 1.5, "counts": {"raw_lines": 2}, "spark_jobs": None}
+    assert validation.asDict() == {
+        "suite": "profiles",
+        "success": True,
+        "evaluated": 12,
+        "failed": [],
+        "seconds": 0.5,
+        "engine": None,
+    }
+    assert storage.read(spark, RUNS, lake).schema.simpleString() == RUNS.schema.simpleString()
 
     # A NOT NULL column cannot be added to rows that exist: refused, naming it, and the table is left alone.
     owner = T.StructField("owner", T.StringType(), False)
