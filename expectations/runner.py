@@ -21,11 +21,13 @@ from urllib.request import url2pathname
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 import great_expectations as gx  # noqa: E402  (after the analytics switch)
+import pandas as pd  # noqa: E402
 from great_expectations.core.run_identifier import RunIdentifier  # noqa: E402
 from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
-from pyspark.sql import DataFrame  # noqa: E402
+from pyspark.sql import DataFrame, functions as F, types as T  # noqa: E402
 
 from expectations.site_index import write_site_index  # noqa: E402
+from influence.config import VALIDATION_ENGINES, Config, ValidationConfig  # noqa: E402
 
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 log = logging.getLogger(__name__)
@@ -62,6 +64,7 @@ class SuiteResult:
     failed: list[str] = field(default_factory=list)
     page: str | None = None  # this validation's Data Docs page (a file path), when the context has a site
     seconds: float = 0.0
+    engine: str = "spark"  # where GX computed the metrics: "spark" or "pandas"
 
     def as_row(self) -> dict[str, Any]:
         return {
@@ -70,6 +73,7 @@ class SuiteResult:
             "evaluated": self.evaluated,
             "failed": list(self.failed),
             "seconds": self.seconds,
+            "engine": self.engine,
         }
 
 
@@ -77,6 +81,15 @@ class SuiteResult:
 # person id, an account that should not be there), and results, Data Docs, logs and the run log outlive an
 # erasure (docs/privacy.md#outside-the-lake).
 COUNTS_ONLY = {"result_format": "SUMMARY", "partial_unexpected_count": 0, "include_unexpected_rows": False}
+
+
+def _number_text(value: Any) -> str:
+    """A float to 12 significant digits, a whole one as an integer: the engines sum in different orders
+    (1.9999999999999998 against 2.0) and types (Spark sums a long column to 14.0, pandas to 14)."""
+    if not isinstance(value, float):
+        return str(value)
+    value = float(f"{value:.12g}")
+    return str(int(value)) if value.is_integer() else str(value)
 
 
 def _describe_failure(result) -> str:
@@ -89,14 +102,14 @@ def _describe_failure(result) -> str:
     if outcome.get("unexpected_count") is not None:
         observed = f"{outcome['unexpected_count']} unexpected of {outcome.get('element_count')}"
     elif "observed_value" in outcome:
-        observed = f"observed {outcome['observed_value']}"
+        observed = f"observed {_number_text(outcome['observed_value'])}"
     else:
         observed = (
             "failed"
             if not result.exception_info.get("raised_exception")
             else f"error: {result.exception_info.get('exception_message')}"
         )
-    bounds = ", ".join(f"{k}={v}" for k, v in arguments.items() if k in ("min_value", "max_value", "value_set"))
+    bounds = ", ".join(f"{k}={_number_text(v)}" for k, v in arguments.items() if k in ("min_value", "max_value", "value_set"))
     return f"{config.type}({target}{'; ' + bounds if bounds else ''}): {observed}"
 
 
@@ -118,15 +131,58 @@ def _use_data_docs_site(context, folder: Path) -> None:
         context.add_data_docs_site(DATA_DOCS_SITE, site)
 
 
+# Expectations over the table's column set need every column; any other reads only the columns it names.
+WHOLE_TABLE_EXPECTATIONS = ("expect_table_column", "expect_table_columns")
+
+
+def checked_columns(df: DataFrame, suite: gx.ExpectationSuite) -> list[str]:
+    """The columns of `df` the suite's expectations name, in the frame's order (at least one)."""
+    named: set[str] = set()
+    for expectation in suite.expectations:
+        configuration = expectation.configuration
+        if configuration.type.startswith(WHOLE_TABLE_EXPECTATIONS):
+            return list(df.columns)
+        kwargs = configuration.kwargs
+        named.update(kwargs[key] for key in ("column", "column_A", "column_B") if isinstance(kwargs.get(key), str))
+        named.update(kwargs.get("column_list") or ())
+    return [column for column in df.columns if column in named] or df.columns[:1]
+
+
+def driver_rows(df: DataFrame, columns: list[str], max_rows: int) -> pd.DataFrame | None:
+    """The frame's `columns` as pandas, or None when it has no rows or more than `max_rows` (one Spark job).
+
+    Dates travel as ISO strings: Spark compares a date column with the suites' ISO-string parameters by
+    casting, and pandas would compare date objects with strings as never equal."""
+    fields = {field.name: field for field in df.schema.fields}
+    selected = [
+        F.col(f"`{name}`").cast("string").alias(name) if isinstance(fields[name].dataType, T.DateType) else F.col(f"`{name}`")
+        for name in columns
+    ]
+    rows = df.select(*selected).limit(max_rows + 1).toPandas()
+    # An empty frame stays on Spark: there a sum over no rows is null (a failed sum check), in pandas 0.
+    return rows if 0 < len(rows) <= max_rows else None
+
+
 class Validator:
-    """One GX context per job; each dataset gets a Spark dataframe asset and is validated by a Checkpoint.
+    """One GX context per job; each dataset gets a dataframe asset and is validated by a Checkpoint.
 
     lake: the context is a file context under <lake>/ops/gx (suites, validation definitions, checkpoints,
     validation results) whose Checkpoints update the Data Docs site <lake>/ops/data_docs; without a lake
     it is ephemeral and writes nothing. run_name (the run id) groups a run's validations in Data Docs.
+    engine and driver_max_rows: where GX computes the metrics (`[validation] engine`, influence/config.py).
     """
 
-    def __init__(self, lake: Path | None = None, run_name: str | None = None) -> None:
+    def __init__(
+        self,
+        lake: Path | None = None,
+        run_name: str | None = None,
+        engine: str = ValidationConfig.engine,
+        driver_max_rows: int = ValidationConfig.driver_max_rows,
+    ) -> None:
+        if engine not in VALIDATION_ENGINES:
+            raise ValueError(f"validation engine must be one of {', '.join(VALIDATION_ENGINES)}, got {engine!r}")
+        self.engine = engine
+        self.driver_max_rows = driver_max_rows
         logging.getLogger("great_expectations").setLevel(logging.WARNING)
         self.run_name = run_name
         self.results: list[SuiteResult] = []
@@ -141,46 +197,69 @@ class Validator:
             _use_data_docs_site(self.context, data_docs_dir(lake))
             self.sites = [DATA_DOCS_SITE]
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
-        self.source = self.context.data_sources.add_or_update_spark(name="spark")
+        self.sources = {
+            "spark": self.context.data_sources.add_or_update_spark(name="spark"),
+            "pandas": self.context.data_sources.add_or_update_pandas(name="pandas"),
+        }
+
+    @classmethod
+    def for_run(cls, config: Config, run_name: str) -> Validator:
+        """A run's validator: results and Data Docs under the lake, metrics where `[validation]` says."""
+        return cls(config.lake_path, run_name, config.validation.engine, config.validation.driver_max_rows)
 
     def validate(self, df: DataFrame, suite: gx.ExpectationSuite, parameters: dict[str, Any] | None = None) -> SuiteResult:
         suite = self.context.suites.add_or_update(suite)
-        if any(asset.name == suite.name for asset in self.source.assets):  # left behind by a killed run
-            self.source.delete_asset(suite.name)
-        asset = self.source.add_dataframe_asset(name=suite.name)
+        started = time.perf_counter()
+        in_driver = None
+        if self.engine != "spark":
+            max_rows = self.driver_max_rows if self.engine == "auto" else 2**31 - 2
+            in_driver = driver_rows(df, checked_columns(df, suite), max_rows)
+        engine = "spark" if in_driver is None else "pandas"
+        source = self.sources[engine]
+        for stale in self.sources.values():
+            if any(asset.name == suite.name for asset in stale.assets):  # left behind by a killed run
+                stale.delete_asset(suite.name)
+        asset = source.add_dataframe_asset(name=suite.name)
         batch = asset.add_batch_definition_whole_dataframe(f"{suite.name}_whole")
         definition = self.context.validation_definitions.add_or_update(
-            gx.ValidationDefinition(data=batch, suite=suite, name=f"{suite.name}_validation")
+            # one definition (and Checkpoint) per engine: a stored one names its source's asset, which
+            # exists only while that engine validates
+            gx.ValidationDefinition(data=batch, suite=suite, name=f"{suite.name}_{engine}_validation")
         )
-        started = time.perf_counter()
-        # GX caches the frame it validates and never releases it: in a long-lived driver (a backfill, a
+        # GX caches the Spark frame it validates and never releases it: in a long-lived driver (a backfill, a
         # notebook) every validated frame would stay cached. It is released here unless the caller cached it.
         cached_by_caller = df.is_cached
+        frame = df if in_driver is None else in_driver
         try:
             # A passing suite needs only its verdicts: BOOLEAN_ONLY skips the jobs that fetch unexpected values.
             # A failing one is validated again for its counts (COUNTS_ONLY), and only that result is kept.
             # No Data Docs action: the site is built once per run (build_docs).
-            key, outcome = self._run_checkpoint(suite, definition, df, parameters, "BOOLEAN_ONLY")
+            key, outcome = self._run_checkpoint(definition, frame, parameters, "BOOLEAN_ONLY")
             if not outcome.success:
                 self.context.validation_results_store.remove_key(key)
-                key, outcome = self._run_checkpoint(suite, definition, df, parameters, COUNTS_ONLY)
+                key, outcome = self._run_checkpoint(definition, frame, parameters, COUNTS_ONLY)
         finally:
             if not cached_by_caller:
                 df.unpersist()
         failed = [_describe_failure(result) for result in outcome.results if not result.success]
-        self.source.delete_asset(suite.name)
+        source.delete_asset(suite.name)
         seconds = round(time.perf_counter() - started, 3)
-        result = SuiteResult(suite.name, bool(outcome.success), len(outcome.results), failed, None, seconds)
+        result = SuiteResult(suite.name, bool(outcome.success), len(outcome.results), failed, None, seconds, engine)
         self.results.append(result)
         self._keys.append(key)
         self._result_keys.append(key)
-        log.info("validation %s: %s in %.1fs", suite.name, "passed" if result.success else "FAILED", seconds)
+        log.info("validation %s: %s in %.1fs (%s)", suite.name, "passed" if result.success else "FAILED", seconds, engine)
         return result
 
-    def _run_checkpoint(self, suite, definition, df: DataFrame, parameters: dict[str, Any] | None, result_format: str | dict):
+    def _run_checkpoint(
+        self, definition, df: DataFrame | pd.DataFrame, parameters: dict[str, Any] | None, result_format: str | dict
+    ):
         checkpoint = self.context.checkpoints.add_or_update(
             gx.Checkpoint(
-                name=f"{suite.name}_checkpoint", validation_definitions=[definition], actions=[], result_format=result_format
+                name=definition.name.removesuffix("_validation") + "_checkpoint",
+                validation_definitions=[definition],
+                actions=[],
+                result_format=result_format,
             )
         )
         run_id = RunIdentifier(run_name=self.run_name, run_time=dt.datetime.now(dt.UTC))

@@ -71,6 +71,7 @@ class SnapConfig:
 
 
 PAGERANK_ENGINES = ("auto", "graphframes", "local")
+VALIDATION_ENGINES = ("auto", "spark", "pandas")
 PUBLISH_MODES = ("opt_out", "opt_in")
 
 
@@ -188,6 +189,11 @@ class ValidationConfig:
     # ... and the mean score, and its median and 90th percentile, may not move by more than these points.
     max_mean_score_shift: float = 15.0
     max_quantile_shift: float = 20.0
+    # Where GX computes a suite's metrics: "spark" (a Spark query per metric domain, about ten a suite),
+    # "pandas" (the checked columns fetched once through Arrow, then GX's pandas engine in the driver) or
+    # "auto": pandas for a frame of 1 to driver_max_rows rows, else Spark. The same suites and verdicts.
+    engine: str = "auto"
+    driver_max_rows: int = 200_000
 
 
 @dataclass(frozen=True)
@@ -531,6 +537,10 @@ def _validation_problems(validation: ValidationConfig) -> list[str]:
     for name in ("max_mean_score_shift", "max_quantile_shift"):
         if not 0.0 <= getattr(validation, name) <= 99.0:
             problems.append(f"validation.{name} must be in [0, 99] score points, got {getattr(validation, name)}")
+    if validation.engine not in VALIDATION_ENGINES:
+        problems.append(f"validation.engine must be one of {', '.join(VALIDATION_ENGINES)}, got {validation.engine!r}")
+    if validation.driver_max_rows < 0:
+        problems.append(f"validation.driver_max_rows must be >= 0, got {validation.driver_max_rows}")
     return problems
 
 

@@ -419,6 +419,7 @@ _VALIDATION = T.StructType(
         T.StructField("evaluated", T.IntegerType(), True),
         T.StructField("failed", T.ArrayType(T.StringType()), True),
         T.StructField("seconds", T.DoubleType(), True),
+        T.StructField("engine", T.StringType(), True),  # where GX computed the metrics: spark or pandas
     ]
 )
 

@@ -292,7 +292,7 @@ def logged_night(spark, config: Config, night: CheckedNight, run_id: str) -> int
     log.info("nightly %s: %d file(s) from %s -> lake %s", night.run_date, len(night.landed), night.input_dir, lake)
     runlog = RunLog(spark, lake)
     record = RunRecord(run_id, "nightly", night.run_date, str(night.input_dir), config.spark.master)
-    validator = Validator(lake, run_name=record.run_id)
+    validator = Validator.for_run(config, record.run_id)
     runlog.start(record)
     try:
         outcome = run_nightly(spark, config, night.run_date, night.landed, record, validator, night.requests)

@@ -32,8 +32,9 @@ def test_every_night_writes_data_docs_and_the_run_log_links_them(held_back_night
     # Every validation is rendered, passing or not: 9 suites on the published (first: no run-over-run) night,
     # 6 (bronze and silver) on the failed one.
     assert len(list((docs / "validations").rglob("*.html"))) == 9 + 6
+    engines = {suite["suite"]: suite["engine"] for suite in passing["validation"]}
     for name in ("reconciliation", "silver_interactions", "influence_scores"):  # validated through Checkpoints
-        assert (lake / "ops" / "gx" / "checkpoints" / f"{name}_checkpoint.json").is_file()
+        assert (lake / "ops" / "gx" / "checkpoints" / f"{name}_{engines[name]}_checkpoint.json").is_file()
 
     for run in (passing, failing):
         page = Path(run["data_docs"])

@@ -1,10 +1,37 @@
-"""expectations.runner.Validator on small frames: verdicts, and the cache it leaves behind."""
+"""expectations.runner.Validator on small frames: verdicts on both engines, and the cache it leaves behind."""
 
 from __future__ import annotations
 
 import great_expectations as gx
+import pytest
+from pyspark.sql import functions as F
 
-from expectations.runner import Validator
+from expectations import (
+    accounts,
+    bronze,
+    communities,
+    influence_scores,
+    posts,
+    profiles,
+    quarantine,
+    reconciliation,
+    run_over_run,
+    silver_interactions,
+)
+from expectations.runner import Validator, checked_columns
+
+PROJECT_SUITES = (
+    accounts,
+    bronze,
+    communities,
+    influence_scores,
+    posts,
+    profiles,
+    quarantine,
+    reconciliation,
+    run_over_run,
+    silver_interactions,
+)
 
 
 def non_null_suite() -> gx.ExpectationSuite:
@@ -18,7 +45,7 @@ def test_a_validated_frame_is_not_left_cached_and_a_callers_cache_is_kept(spark)
     cached. The validator releases GX's cache, not one the caller made."""
     uncached = spark.createDataFrame([("a",), ("b",)], "id string")
     cached = spark.createDataFrame([("c",), (None,)], "id string").cache()
-    validator = Validator()
+    validator = Validator(engine="spark")
 
     passed = validator.validate(uncached, non_null_suite())
     failed = validator.validate(cached, non_null_suite())
@@ -29,3 +56,129 @@ def test_a_validated_frame_is_not_left_cached_and_a_callers_cache_is_kept(spark)
     assert not (uncached.storageLevel.useMemory or uncached.storageLevel.useDisk)
     assert cached.storageLevel.useMemory
     cached.unpersist()
+
+
+# Every expectation type the project's suites use, each on a column built to break it in a known way.
+ROWS = [
+    # id, network, run_date, occurred_at, score, reason, key, first_seen, last_seen, raw, accounted, size
+    (
+        "a",
+        "snap",
+        "2012-07-02",
+        "2012-07-02 10:00:00",
+        50,
+        "bad_json: x",
+        "k" * 64,
+        "2012-07-01 00:00:00",
+        "2012-07-02 00:00:00",
+        3,
+        3,
+        2,
+    ),
+    ("b", "snap", "2012-07-02", "2012-07-02 23:00:00", None, "bad_json", "k" * 64, "2012-07-02 00:00:00", None, 4, 4, 3),
+    (
+        "b",
+        "reddit",
+        "2012-07-02",
+        "2012-07-04 01:00:00",
+        150,
+        "nonsense",
+        "k" * 63,
+        "2012-07-03 00:00:00",
+        "2012-07-02 00:00:00",
+        5,
+        4,
+        1,
+    ),
+    ("c", "myspace", "2012-07-01", "2012-07-01 00:00:00", 0, None, "k" * 64, None, None, 2, 2, 4),
+]
+SCHEMA = (
+    "id string, network string, run_date string, occurred_at string, score int, reason string, key string, "
+    "first_seen string, last_seen string, raw long, accounted long, size long"
+)
+
+
+def every_kind_of_frame(spark):
+    return (
+        spark.createDataFrame(ROWS, SCHEMA)
+        .withColumn("run_date", F.to_date("run_date"))
+        .withColumn("occurred_at", F.to_timestamp("occurred_at"))
+        .withColumn("first_seen", F.to_timestamp("first_seen"))
+        .withColumn("last_seen", F.to_timestamp("last_seen"))
+    )
+
+
+def every_kind_of_suite() -> gx.ExpectationSuite:
+    e = gx.expectations
+    suite = gx.ExpectationSuite(name="every_kind")
+    for expectation in (
+        e.ExpectTableRowCountToBeBetween(min_value={"$PARAMETER": "min_rows"}),
+        e.ExpectTableRowCountToEqual(value=4),
+        e.ExpectColumnValuesToNotBeNull(column="reason"),
+        e.ExpectColumnValuesToBeUnique(column="id"),
+        e.ExpectCompoundColumnsToBeUnique(column_list=["network", "id"]),
+        e.ExpectColumnValuesToBeInSet(column="network", value_set=["snap", "reddit"]),
+        e.ExpectColumnValuesToBeInSet(column="run_date", value_set={"$PARAMETER": "run_dates"}),
+        e.ExpectColumnValuesToBeBetween(column="occurred_at", max_value={"$PARAMETER": "latest"}),
+        e.ExpectColumnValuesToBeBetween(column="score", min_value=1, max_value=100),
+        e.ExpectColumnValuesToMatchRegex(column="reason", regex=r"^(bad_json|too_long)(:|$)"),
+        e.ExpectColumnValueLengthsToEqual(column="key", value=64),
+        e.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="last_seen", column_B="first_seen", or_equal=True, ignore_row_if="either_value_is_missing"
+        ),
+        e.ExpectColumnPairValuesToBeEqual(column_A="raw", column_B="accounted"),
+        e.ExpectColumnSumToBeBetween(column="size", min_value=10, max_value=10),
+        e.ExpectColumnSumToBeBetween(column="raw", min_value=0, max_value=10),
+    ):
+        suite.add_expectation(expectation)
+    return suite
+
+
+PARAMETERS = {"min_rows": 1, "run_dates": ["2012-07-02"], "latest": "2012-07-03T00:00:00"}
+# By hand from ROWS: the failing expectations and their unexpected counts (nulls are not counted).
+EXPECTED_FAILURES = [
+    "expect_column_values_to_not_be_null(reason): 1 unexpected of 4",
+    "expect_column_values_to_be_unique(id): 2 unexpected of 4",
+    "expect_column_values_to_be_in_set(network; value_set=['snap', 'reddit']): 1 unexpected of 4",
+    "expect_column_values_to_be_in_set(run_date; value_set=['2012-07-02']): 1 unexpected of 4",
+    "expect_column_values_to_be_between(occurred_at; max_value=2012-07-03 00:00:00): 1 unexpected of 4",
+    "expect_column_values_to_be_between(score; min_value=1, max_value=100): 2 unexpected of 4",
+    "expect_column_values_to_match_regex(reason): 1 unexpected of 4",
+    "expect_column_value_lengths_to_equal(key): 1 unexpected of 4",
+    "expect_column_pair_values_a_to_be_greater_than_b(last_seen = first_seen): 1 unexpected of 4",
+    "expect_column_pair_values_to_be_equal(raw = accounted): 1 unexpected of 4",
+    "expect_column_sum_to_be_between(raw; min_value=0, max_value=10): observed 14",
+]
+
+
+@pytest.mark.parametrize("engine", ["spark", "pandas"])
+def test_both_engines_give_the_hand_computed_failures_of_every_expectation_kind(spark, engine):
+    result = Validator(engine=engine).validate(every_kind_of_frame(spark), every_kind_of_suite(), PARAMETERS)
+    assert (result.success, result.engine, result.evaluated) == (False, engine, 15)
+    assert sorted(result.failed) == sorted(EXPECTED_FAILURES)  # GX orders results its own way
+
+
+def test_the_engine_test_covers_every_expectation_kind_the_suites_use(spark):
+    Validator()  # a GX context for the suites to be built in
+    used = {expectation.expectation_type for module in PROJECT_SUITES for expectation in module.build_suite().expectations}
+    covered = {expectation.expectation_type for expectation in every_kind_of_suite().expectations}
+    assert used <= covered, used - covered
+
+
+def test_auto_validates_small_frames_in_the_driver_and_the_rest_on_spark(spark):
+    frame = spark.createDataFrame([("a",), ("b",), ("c",)], "id string")
+    empty = spark.createDataFrame([], "id string")
+    assert Validator(driver_max_rows=3).validate(frame, non_null_suite()).engine == "pandas"
+    assert Validator(driver_max_rows=2).validate(frame, non_null_suite()).engine == "spark"
+    # an empty frame stays on Spark, where a sum over no rows is null rather than pandas' 0
+    assert Validator().validate(empty, non_null_suite()).engine == "spark"
+    assert Validator(engine="spark").validate(frame, non_null_suite()).engine == "spark"
+
+
+def test_only_the_columns_the_suite_names_are_fetched(spark):
+    frame = every_kind_of_frame(spark).withColumn("unchecked", F.array(F.lit(1)))
+    assert checked_columns(frame, non_null_suite()) == ["id"]
+    assert checked_columns(frame, every_kind_of_suite()) == [c for c in frame.columns if c != "unchecked"]
+    row_count_only = gx.ExpectationSuite(name="rows")
+    row_count_only.add_expectation(gx.expectations.ExpectTableRowCountToEqual(value=4))
+    assert checked_columns(frame, row_count_only) == ["id"]  # one column carries the row count
