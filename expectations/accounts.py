@@ -7,13 +7,13 @@ NAME = "accounts"
 
 def build_suite() -> gx.ExpectationSuite:
     """No parameters. *_seen_at are null for dumps without event times (edge lists): those rows are skipped."""
-    suite = gx.ExpectationSuite(name=NAME)
+    expectations = []
     for column in ("network", "account_id", "first_run_date", "last_run_date"):
-        suite.add_expectation(gx.expectations.ExpectColumnValuesToNotBeNull(column=column))
-    suite.add_expectation(gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["network", "account_id"]))
-    suite.add_expectation(
+        expectations.append(gx.expectations.ExpectColumnValuesToNotBeNull(column=column))
+    expectations.append(gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["network", "account_id"]))
+    expectations.append(
         gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A="last_seen_at", column_B="first_seen_at", or_equal=True, ignore_row_if="either_value_is_missing"
         )
     )
-    return suite
+    return gx.ExpectationSuite(name=NAME, expectations=expectations)

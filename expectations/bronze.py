@@ -7,9 +7,9 @@ NAME = "bronze_lines"
 
 def build_suite() -> gx.ExpectationSuite:
     """No parameters: validated on one run date's lines, so (source, file, line_number) must be unique."""
-    suite = gx.ExpectationSuite(name=NAME)
+    expectations = []
     for column in ("source", "file", "line_number", "run_date"):
-        suite.add_expectation(gx.expectations.ExpectColumnValuesToNotBeNull(column=column))
-    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column="line_number", min_value=1))
-    suite.add_expectation(gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["source", "file", "line_number"]))
-    return suite
+        expectations.append(gx.expectations.ExpectColumnValuesToNotBeNull(column=column))
+    expectations.append(gx.expectations.ExpectColumnValuesToBeBetween(column="line_number", min_value=1))
+    expectations.append(gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["source", "file", "line_number"]))
+    return gx.ExpectationSuite(name=NAME, expectations=expectations)

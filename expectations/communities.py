@@ -15,24 +15,22 @@ def with_checked_columns(communities: DataFrame) -> DataFrame:
 def build_suite() -> gx.ExpectationSuite:
     """Validates with_checked_columns(communities). Parameters: persons (the published scores' rows with a community), as_of_dates ([ISO date]), min_rows (as
     for the profiles suite)."""
-    suite = gx.ExpectationSuite(name=NAME)
-    suite.add_expectation(gx.expectations.ExpectTableRowCountToBeBetween(min_value={"$PARAMETER": "min_rows"}))
+    expectations = []
+    expectations.append(gx.expectations.ExpectTableRowCountToBeBetween(min_value={"$PARAMETER": "min_rows"}))
     for column in ("community_id", "size", "top_persons", "as_of_date"):
-        suite.add_expectation(gx.expectations.ExpectColumnValuesToNotBeNull(column=column))
-    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeUnique(column="community_id"))
-    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column="size", min_value=1))
+        expectations.append(gx.expectations.ExpectColumnValuesToNotBeNull(column=column))
+    expectations.append(gx.expectations.ExpectColumnValuesToBeUnique(column="community_id"))
+    expectations.append(gx.expectations.ExpectColumnValuesToBeBetween(column="size", min_value=1))
     # every member is counted once: the sizes add up to the persons scored tonight
-    suite.add_expectation(
+    expectations.append(
         gx.expectations.ExpectColumnSumToBeBetween(
             column="size", min_value={"$PARAMETER": "persons"}, max_value={"$PARAMETER": "persons"}
         )
     )
     # a community's leaders are its own members, so it has at least one and at most `size`
-    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column="leaders", min_value=1))
-    suite.add_expectation(
+    expectations.append(gx.expectations.ExpectColumnValuesToBeBetween(column="leaders", min_value=1))
+    expectations.append(
         gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(column_A="size", column_B="leaders", or_equal=True)
     )
-    suite.add_expectation(
-        gx.expectations.ExpectColumnValuesToBeInSet(column="as_of_date", value_set={"$PARAMETER": "as_of_dates"})
-    )
-    return suite
+    expectations.append(gx.expectations.ExpectColumnValuesToBeInSet(column="as_of_date", value_set={"$PARAMETER": "as_of_dates"}))
+    return gx.ExpectationSuite(name=NAME, expectations=expectations)

@@ -38,8 +38,8 @@ def with_checked_columns(scores: DataFrame) -> DataFrame:
 def build_suite() -> gx.ExpectationSuite:
     """Validates with_checked_columns(scores). Parameters: run_dates ([ISO date]): the only date the staged
     rows may carry; model_versions ([str]) and config_hashes ([str]): the model that must have scored them."""
-    suite = gx.ExpectationSuite(name=NAME)
-    suite.add_expectation(gx.expectations.ExpectTableRowCountToBeBetween(min_value=1))
+    expectations = []
+    expectations.append(gx.expectations.ExpectTableRowCountToBeBetween(min_value=1))
     for column in (
         "run_date",
         "person_id",
@@ -59,46 +59,44 @@ def build_suite() -> gx.ExpectationSuite:
         "model_version",
         "config_hash",
     ):
-        suite.add_expectation(gx.expectations.ExpectColumnValuesToNotBeNull(column=column))
-    suite.add_expectation(gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["run_date", "person_id"]))
-    suite.add_expectation(gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["run_date", "network", "account_id"]))
-    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeInSet(column="network", value_set=list(NETWORKS)))
-    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeInSet(column="run_date", value_set={"$PARAMETER": "run_dates"}))
+        expectations.append(gx.expectations.ExpectColumnValuesToNotBeNull(column=column))
+    expectations.append(gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["run_date", "person_id"]))
+    expectations.append(gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["run_date", "network", "account_id"]))
+    expectations.append(gx.expectations.ExpectColumnValuesToBeInSet(column="network", value_set=list(NETWORKS)))
+    expectations.append(gx.expectations.ExpectColumnValuesToBeInSet(column="run_date", value_set={"$PARAMETER": "run_dates"}))
     for column in SCORE_COLUMNS:
-        suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column=column, min_value=1, max_value=100))
-    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column="raw_score", min_value=1, max_value=100))
+        expectations.append(gx.expectations.ExpectColumnValuesToBeBetween(column=column, min_value=1, max_value=100))
+    expectations.append(gx.expectations.ExpectColumnValuesToBeBetween(column="raw_score", min_value=1, max_value=100))
     for column in ("explanation_network_total", "explanation_kind_total"):
-        suite.add_expectation(
+        expectations.append(
             gx.expectations.ExpectColumnValuesToBeBetween(
                 column=column, min_value=1 - SHARE_SUM_TOLERANCE, max_value=1 + SHARE_SUM_TOLERANCE
             )
         )
-    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeInSet(column="lists_well_formed", value_set=[True]))
-    suite.add_expectation(
+    expectations.append(gx.expectations.ExpectColumnValuesToBeInSet(column="lists_well_formed", value_set=[True]))
+    expectations.append(
         gx.expectations.ExpectColumnValuesToBeInSet(column="model_version", value_set={"$PARAMETER": "model_versions"})
     )
-    suite.add_expectation(
+    expectations.append(
         gx.expectations.ExpectColumnValuesToBeInSet(column="config_hash", value_set={"$PARAMETER": "config_hashes"})
     )
-    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column="percentile", min_value=0, max_value=100))
-    suite.add_expectation(
+    expectations.append(gx.expectations.ExpectColumnValuesToBeBetween(column="percentile", min_value=0, max_value=100))
+    expectations.append(
         gx.expectations.ExpectColumnValuesToBeBetween(column="pagerank", min_value=0, max_value=1, strict_min=True)
     )
-    suite.add_expectation(
+    expectations.append(
         gx.expectations.ExpectColumnSumToBeBetween(
             column="pagerank", min_value=1 - PAGERANK_SUM_TOLERANCE, max_value=1 + PAGERANK_SUM_TOLERANCE
         )
     )
     for column in ("engagers", "interactions_received", "amplification", "engager_rank"):
-        suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column=column, min_value=0))
+        expectations.append(gx.expectations.ExpectColumnValuesToBeBetween(column=column, min_value=0))
     # Community columns are null only when communities are off (nulls are not checked by these two).
-    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column="community_size", min_value=1))
-    suite.add_expectation(
-        gx.expectations.ExpectColumnValuesToBeBetween(column="community_share", min_value=0, max_value=1 + 1e-9)
-    )
+    expectations.append(gx.expectations.ExpectColumnValuesToBeBetween(column="community_size", min_value=1))
+    expectations.append(gx.expectations.ExpectColumnValuesToBeBetween(column="community_share", min_value=0, max_value=1 + 1e-9))
     # Concentration (null only in rows of an earlier release)
-    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column="effective_engagers", min_value=0))
-    suite.add_expectation(
+    expectations.append(gx.expectations.ExpectColumnValuesToBeBetween(column="effective_engagers", min_value=0))
+    expectations.append(
         gx.expectations.ExpectColumnValuesToBeBetween(column="top_engager_share", min_value=0, max_value=1 + 1e-9)
     )
-    return suite
+    return gx.ExpectationSuite(name=NAME, expectations=expectations)

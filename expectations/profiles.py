@@ -27,20 +27,18 @@ def with_suppression_flag(profiles: DataFrame, consent: DataFrame, key: bytes) -
 def build_suite() -> gx.ExpectationSuite:
     """Validates with_suppression_flag(profiles). Parameters: as_of_dates ([ISO date]): the night's date; min_rows: 1, or 0 under
     `[privacy] publish = "opt_in"`, where a night may publish nobody yet."""
-    suite = gx.ExpectationSuite(name=NAME)
-    suite.add_expectation(gx.expectations.ExpectTableRowCountToBeBetween(min_value={"$PARAMETER": "min_rows"}))
+    expectations = []
+    expectations.append(gx.expectations.ExpectTableRowCountToBeBetween(min_value={"$PARAMETER": "min_rows"}))
     for column in ("person_id", "network", "account_id", "score", "percentile", "as_of_date", "profile_key"):
-        suite.add_expectation(gx.expectations.ExpectColumnValuesToNotBeNull(column=column))
-    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeUnique(column="person_id"))
-    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeUnique(column="profile_key"))
-    suite.add_expectation(gx.expectations.ExpectColumnValueLengthsToEqual(column="profile_key", value=64))  # HMAC-SHA256 hex
-    suite.add_expectation(gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["network", "account_id"]))
-    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeInSet(column="network", value_set=list(NETWORKS)))
+        expectations.append(gx.expectations.ExpectColumnValuesToNotBeNull(column=column))
+    expectations.append(gx.expectations.ExpectColumnValuesToBeUnique(column="person_id"))
+    expectations.append(gx.expectations.ExpectColumnValuesToBeUnique(column="profile_key"))
+    expectations.append(gx.expectations.ExpectColumnValueLengthsToEqual(column="profile_key", value=64))  # HMAC-SHA256 hex
+    expectations.append(gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["network", "account_id"]))
+    expectations.append(gx.expectations.ExpectColumnValuesToBeInSet(column="network", value_set=list(NETWORKS)))
     for column in SCORE_COLUMNS:
-        suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column=column, min_value=1, max_value=100))
-    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column="percentile", min_value=0, max_value=100))
-    suite.add_expectation(
-        gx.expectations.ExpectColumnValuesToBeInSet(column="as_of_date", value_set={"$PARAMETER": "as_of_dates"})
-    )
-    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeInSet(column="suppressed", value_set=[False]))
-    return suite
+        expectations.append(gx.expectations.ExpectColumnValuesToBeBetween(column=column, min_value=1, max_value=100))
+    expectations.append(gx.expectations.ExpectColumnValuesToBeBetween(column="percentile", min_value=0, max_value=100))
+    expectations.append(gx.expectations.ExpectColumnValuesToBeInSet(column="as_of_date", value_set={"$PARAMETER": "as_of_dates"}))
+    expectations.append(gx.expectations.ExpectColumnValuesToBeInSet(column="suppressed", value_set=[False]))
+    return gx.ExpectationSuite(name=NAME, expectations=expectations)

@@ -11,7 +11,7 @@ REASON_PATTERN = rf"^({'|'.join(QUARANTINE_REASON_CODES)})(:|$)"
 
 def build_suite() -> gx.ExpectationSuite:
     """No parameters."""
-    suite = gx.ExpectationSuite(name=NAME)
-    suite.add_expectation(gx.expectations.ExpectColumnValuesToNotBeNull(column="reason"))
-    suite.add_expectation(gx.expectations.ExpectColumnValuesToMatchRegex(column="reason", regex=REASON_PATTERN))
-    return suite
+    expectations = []
+    expectations.append(gx.expectations.ExpectColumnValuesToNotBeNull(column="reason"))
+    expectations.append(gx.expectations.ExpectColumnValuesToMatchRegex(column="reason", regex=REASON_PATTERN))
+    return gx.ExpectationSuite(name=NAME, expectations=expectations)

@@ -7,11 +7,11 @@ NAME = "reconciliation"
 
 def build_suite() -> gx.ExpectationSuite:
     """Parameters: max_quarantine_fraction."""
-    suite = gx.ExpectationSuite(name=NAME)
-    suite.add_expectation(gx.expectations.ExpectColumnPairValuesToBeEqual(column_A="raw_lines", column_B="accounted_lines"))
-    suite.add_expectation(
+    expectations = []
+    expectations.append(gx.expectations.ExpectColumnPairValuesToBeEqual(column_A="raw_lines", column_B="accounted_lines"))
+    expectations.append(
         gx.expectations.ExpectColumnValuesToBeBetween(
             column="quarantined_fraction", min_value=0, max_value={"$PARAMETER": "max_quarantine_fraction"}
         )
     )
-    return suite
+    return gx.ExpectationSuite(name=NAME, expectations=expectations)
