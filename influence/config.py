@@ -193,7 +193,7 @@ class ValidationConfig:
     # "pandas" (the checked columns fetched once through Arrow, then GX's pandas engine in the driver) or
     # "auto": pandas for a frame of 1 to driver_max_rows rows, else Spark. The same suites and verdicts.
     engine: str = "auto"
-    driver_max_rows: int = 200_000
+    driver_max_rows: int = 500_000
 
 
 @dataclass(frozen=True)
