@@ -131,6 +131,7 @@ def _use_data_docs_site(context, folder: Path) -> None:
         context.add_data_docs_site(DATA_DOCS_SITE, site)
 
 
+ANY_NUMBER_OF_ROWS = 2**31 - 2  # engine "pandas": the frame's size is not checked (a Spark limit is an int)
 # Expectations over the table's column set need every column; any other reads only the columns it names.
 WHOLE_TABLE_EXPECTATIONS = ("expect_table_column", "expect_table_columns")
 
@@ -221,8 +222,8 @@ class Validator:
         suite = self.context.suites.add_or_update(suite)
         started = time.perf_counter()
         in_driver = None
-        if self.engine != "spark":
-            max_rows = self.driver_max_rows if self.engine == "auto" else 2**31 - 2
+        if self.engine == "pandas" or (self.engine == "auto" and self.driver_max_rows > 0):
+            max_rows = self.driver_max_rows if self.engine == "auto" else ANY_NUMBER_OF_ROWS
             in_driver = driver_rows(df, checked_columns(df, suite), max_rows)
         engine = "spark" if in_driver is None else "pandas"
         source = self.sources[engine]

@@ -223,6 +223,8 @@ def test_single_underscore_variables_are_not_config_keys():
         ("validation.future_tolerance_hours", "876601", "validation.future_tolerance_hours must be in [0, 876600]"),
         ("validation.min_row_ratio", "1.5", "validation.min_row_ratio must be in [0, 1], got 1.5"),
         ("validation.max_row_ratio", "0.5", "validation.max_row_ratio must be >= 1, got 0.5"),
+        ("validation.engine", '"gpu"', "validation.engine must be one of auto, spark, pandas, got 'gpu'"),
+        ("validation.driver_max_rows", "-1", "validation.driver_max_rows must be >= 0, got -1"),
         ("validation.max_mean_score_shift", "100", "validation.max_mean_score_shift must be in [0, 99] score points, got 100.0"),
         ("validation.max_quantile_shift", "-1", "validation.max_quantile_shift must be in [0, 99] score points, got -1.0"),
         ("model.version", '""', "model.version must not be empty"),

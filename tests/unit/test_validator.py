@@ -170,6 +170,8 @@ def test_auto_validates_small_frames_in_the_driver_and_the_rest_on_spark(spark):
     empty = spark.createDataFrame([], "id string")
     assert Validator(driver_max_rows=3).validate(frame, non_null_suite()).engine == "pandas"
     assert Validator(driver_max_rows=2).validate(frame, non_null_suite()).engine == "spark"
+    assert Validator(driver_max_rows=0).validate(frame, non_null_suite()).engine == "spark"
+    assert Validator(engine="pandas", driver_max_rows=2).validate(frame, non_null_suite()).engine == "pandas"
     # an empty frame stays on Spark, where a sum over no rows is null rather than pandas' 0
     assert Validator().validate(empty, non_null_suite()).engine == "spark"
     assert Validator(engine="spark").validate(frame, non_null_suite()).engine == "spark"
