@@ -27,7 +27,6 @@ from great_expectations.data_context.types.base import ProgressBarsConfig  # noq
 from pyspark.sql import DataFrame, functions as F, types as T  # noqa: E402
 
 from expectations.site_index import write_site_index  # noqa: E402
-from influence.config import VALIDATION_ENGINES, Config, ValidationConfig  # noqa: E402
 
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 log = logging.getLogger(__name__)
@@ -36,6 +35,11 @@ DATA_DOCS_SITE = "lake"
 # The index page lists the newest validation results only (seven per night: about 140 nights);
 # older pages stay in the site. Building the index reads every result it lists.
 DATA_DOCS_INDEX_LIMIT = 1000
+# Where GX computes a suite's metrics: "spark" on the executors, "pandas" in the driver on the checked
+# columns fetched once, "auto" pandas up to DEFAULT_DRIVER_MAX_ROWS rows. `[validation]` in the config
+# chooses (influence/config.py names the same engines; a unit test keeps the two lists equal).
+ENGINES = ("auto", "spark", "pandas")
+DEFAULT_DRIVER_MAX_ROWS = 500_000
 
 
 def gx_dir(lake: Path) -> Path:
@@ -187,11 +191,11 @@ class Validator:
         self,
         lake: Path | None = None,
         run_name: str | None = None,
-        engine: str = ValidationConfig.engine,
-        driver_max_rows: int = ValidationConfig.driver_max_rows,
+        engine: str = "auto",
+        driver_max_rows: int = DEFAULT_DRIVER_MAX_ROWS,
     ) -> None:
-        if engine not in VALIDATION_ENGINES:
-            raise ValueError(f"validation engine must be one of {', '.join(VALIDATION_ENGINES)}, got {engine!r}")
+        if engine not in ENGINES:
+            raise ValueError(f"validation engine must be one of {', '.join(ENGINES)}, got {engine!r}")
         self.engine = engine
         self.driver_max_rows = driver_max_rows
         logging.getLogger("great_expectations").setLevel(logging.WARNING)
@@ -212,11 +216,6 @@ class Validator:
             "spark": self.context.data_sources.add_or_update_spark(name="spark"),
             "pandas": self.context.data_sources.add_or_update_pandas(name="pandas"),
         }
-
-    @classmethod
-    def for_run(cls, config: Config, run_name: str) -> Validator:
-        """A run's validator: results and Data Docs under the lake, metrics where `[validation]` says."""
-        return cls(config.lake_path, run_name, config.validation.engine, config.validation.driver_max_rows)
 
     def validate(self, df: DataFrame, suite: gx.ExpectationSuite, parameters: dict[str, Any] | None = None) -> SuiteResult:
         suite = self.context.suites.add_or_update(suite)

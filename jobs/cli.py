@@ -284,15 +284,15 @@ def checked_night(config: Config, run_date: dt.date, input_dir: Path) -> Checked
 
 def logged_night(spark, config: Config, night: CheckedNight, run_id: str) -> int:
     """One night, logged in the run log: its exit code (0 published or added to the history, 1 held back)."""
-    from expectations.runner import Validator
     from influence.runlog import RunLog, RunRecord, failure_message
     from jobs.nightly import run_nightly
+    from stages.validate import run_validator
 
     lake = config.lake_path
     log.info("nightly %s: %d file(s) from %s -> lake %s", night.run_date, len(night.landed), night.input_dir, lake)
     runlog = RunLog(spark, lake)
     record = RunRecord(run_id, "nightly", night.run_date, str(night.input_dir), config.spark.master)
-    validator = Validator.for_run(config, record.run_id)
+    validator = run_validator(config, record.run_id)
     runlog.start(record)
     try:
         outcome = run_nightly(spark, config, night.run_date, night.landed, record, validator, night.requests)

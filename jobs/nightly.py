@@ -57,7 +57,7 @@ def run_nightly(
     """`validator` (default: one writing Data Docs under the lake) keeps the night's results and pages;
     `requests`: the governance requests landed with the night (influence.governance), applied first."""
     lake = Lake(spark, config.lake_path)
-    validator = validator if validator is not None else Validator.for_run(config, record.run_id)
+    validator = validator if validator is not None else validate.run_validator(config, record.run_id)
     record.run("governance", governance.apply_requests, spark, config, requests)
     landed_lines = record.run("bronze", bronze.ingest, lake, landed, record.run_id, run_date, validator)
     record.run("retention", retention.expire_raw_lines, lake, config, run_date)

@@ -40,6 +40,11 @@ class ValidateResult(StageResult):
     skipped_because: str | None  # why run-over-run was skipped, if it was
 
 
+def run_validator(config: Config, run_id: str) -> Validator:
+    """A run's validator: results and Data Docs under the lake, metrics where `[validation]` says."""
+    return Validator(config.lake_path, run_id, config.validation.engine, config.validation.driver_max_rows)
+
+
 def compare_with_published(
     lake: Lake, config: Config, run_date: dt.date, staged: DataFrame, validator: Validator
 ) -> tuple[list[SuiteResult], str | None]:

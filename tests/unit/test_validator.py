@@ -18,7 +18,8 @@ from expectations import (
     run_over_run,
     silver_interactions,
 )
-from expectations.runner import Validator, checked_columns
+from expectations.runner import DEFAULT_DRIVER_MAX_ROWS, ENGINES, Validator, checked_columns
+from influence.config import VALIDATION_ENGINES, ValidationConfig
 
 PROJECT_SUITES = (
     accounts,
@@ -175,6 +176,17 @@ def test_auto_validates_small_frames_in_the_driver_and_the_rest_on_spark(spark):
     # an empty frame stays on Spark, where a sum over no rows is null rather than pandas' 0
     assert Validator().validate(empty, non_null_suite()).engine == "spark"
     assert Validator(engine="spark").validate(frame, non_null_suite()).engine == "spark"
+
+
+def test_the_config_and_the_validator_name_the_same_engines_and_defaults():
+    # expectations/ may not import the config (tests/unit/test_layers.py), so each keeps its own list
+    assert ENGINES == VALIDATION_ENGINES
+    assert (ValidationConfig.engine, ValidationConfig.driver_max_rows) == ("auto", DEFAULT_DRIVER_MAX_ROWS)
+
+
+def test_an_unknown_engine_is_refused_before_any_context_is_made():
+    with pytest.raises(ValueError, match="validation engine must be one of auto, spark, pandas, got 'gpu'"):
+        Validator(engine="gpu")
 
 
 def test_only_the_columns_the_suite_names_are_fetched(spark):
