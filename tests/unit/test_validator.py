@@ -146,6 +146,7 @@ def test_both_engines_give_the_hand_computed_failures_of_every_expectation_kind(
 
 
 def test_the_engine_test_covers_every_expectation_kind_the_suites_use(spark):
+    assert PROJECT_SUITES, "no suite found in expectations/: the coverage check below would pass on nothing"
     Validator()  # a GX context for the suites to be built in
     used = {expectation.expectation_type for module in PROJECT_SUITES for expectation in module.build_suite().expectations}
     covered = {expectation.expectation_type for expectation in every_kind_of_suite().expectations}
