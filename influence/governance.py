@@ -20,6 +20,7 @@ import json
 import os
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,7 @@ from transforms.privacy import subject_hash
 GOVERNANCE_FOLDER = "governance"
 KEY_ENVIRONMENT = "INFLUENCE_PRIVACY_KEY"
 STATE_OF_ACTION = {"opt_out": "opted_out", "erase": "erased", "minor": "minor"}
+ERASED = STATE_OF_ACTION["erase"]
 OPTED_IN = "opted_in"  # a consent row of its own: it suppresses nothing, it allows publishing under opt_in
 
 
@@ -322,6 +324,25 @@ def consent_table(spark: SparkSession, config: Config) -> DataFrame:
         if storage.exists(spark, CONSENT, config.lake_path)
         else (spark.createDataFrame([], CONSENT.schema))
     )
+
+
+@dataclass(frozen=True)
+class ConsentSnapshot:
+    """The consent table as a night found it once its privacy requests were applied: read once and held in
+    memory for the night's stages, with the states it holds known in the driver, so that a stage acting on
+    some states reads nothing when none is held (the lease keeps any other writer out meanwhile)."""
+
+    frame: DataFrame
+    states: frozenset[str]
+
+    def holds_any(self, states: Iterable[str]) -> bool:
+        return not self.states.isdisjoint(states)
+
+
+def read_consent(spark: SparkSession, config: Config) -> ConsentSnapshot:
+    frame = consent_table(spark, config).localCheckpoint()
+    states = frozenset(row.state for row in frame.select("state").distinct().collect())  # a handful of states
+    return ConsentSnapshot(frame, states)
 
 
 def record(spark: SparkSession, config: Config, request: Request, identity: Identity, outcome: str) -> None:

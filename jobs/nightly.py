@@ -58,19 +58,21 @@ def run_nightly(
     `requests`: the governance requests landed with the night (influence.governance), applied first."""
     lake = Lake(spark, config.lake_path)
     validator = validator if validator is not None else validate.run_validator(config, record.run_id)
-    record.run("governance", governance.apply_requests, spark, config, requests)
+    consent = record.run("governance", governance.apply_requests, spark, config, requests).consent
     landed_lines = record.run("bronze", bronze.ingest, lake, landed, record.run_id, run_date, validator)
     record.run("retention", retention.expire_raw_lines, lake, config, run_date)
-    conformed = record.run("silver", silver.build, lake, config, run_date, record.run_id, landed_lines.night_lines, validator)
+    conformed = record.run(
+        "silver", silver.build, lake, config, consent, run_date, record.run_id, landed_lines.night_lines, validator
+    )
     record.reconciliation = list(conformed.reconciliation)
 
-    inputs = record.run("consent", score.read_consented, lake, config)
+    inputs = record.run("consent", score.read_consented, lake, config, consent)
     scored = score.score_night(
         spark, config, run_date, inputs.interactions, inputs.links, inputs.posts, inputs.history, run=record.run
     )
     record.run("scores", score.stage_scores, lake, scored)
-    checked = record.run("validate", validate.validate_staged, lake, config, run_date, validator)
-    published = record.run("publish", publish.publish, lake, config, run_date)
+    checked = record.run("validate", validate.validate_staged, lake, config, consent, run_date, validator)
+    published = record.run("publish", publish.publish, lake, config, consent, run_date)
     record.run("housekeeping", housekeeping.tidy_if_due, lake, config)
 
     message = published.message

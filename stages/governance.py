@@ -49,7 +49,7 @@ from influence.tables import (
     Table,
 )
 from stages.report import reports_dir, write_report
-from stages.result import Counts, StageResult
+from stages.result import StageResult
 from transforms.connectors.identity_links import SOURCE as LINKS_SOURCE
 from transforms.connectors.registry import ConnectorOptions, line_network
 from transforms.erasure import REDACTED, PersonNames, python_pattern, redacted_json, redacted_json_text
@@ -360,12 +360,17 @@ def apply_request(spark: SparkSession, config: Config, request: Request) -> Requ
     return RequestResult(outcome=outcome, extra=counts)
 
 
-def apply_requests(spark: SparkSession, config: Config, requests: Sequence[Request]) -> StageResult:
+@dataclass(frozen=True, kw_only=True)
+class GovernanceResult(StageResult):
+    consent: governance.ConsentSnapshot  # the consent table once the requests are applied, for the night's stages
+
+
+def apply_requests(spark: SparkSession, config: Config, requests: Sequence[Request]) -> GovernanceResult:
     """The requests landed with a night, in order, before anything of the night is read."""
     totals: Counter[str] = Counter()
     for request in requests:
         totals.update(apply_request(spark, config, request).extra)
-    return Counts(extra=dict(totals))
+    return GovernanceResult(consent=governance.read_consent(spark, config), extra=dict(totals))
 
 
 def record_erasure(spark: SparkSession, config: Config, request_id: str, identity: Identity) -> None:

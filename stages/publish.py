@@ -10,9 +10,8 @@ from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, functions as F
 
-from influence import governance
 from influence.config import Config
-from influence.governance import OPTED_IN, privacy_key
+from influence.governance import OPTED_IN, ConsentSnapshot, privacy_key
 from influence.storage import Lake
 from influence.tables import COMMUNITIES, INFLUENCE_SCORES, PROFILES, STAGED_SCORES, SUPPRESSING_STATES
 from stages.bronze import date_predicate
@@ -37,24 +36,23 @@ class PublishResult(StageResult):
     message: str
 
 
-def publishable(lake: Lake, config: Config, staged: DataFrame) -> DataFrame:
+def publishable(config: Config, consent: ConsentSnapshot, staged: DataFrame) -> DataFrame:
     """What of the staged scores may be published: all of them under `[privacy] publish = "opt_out"` (the
     suppressed were never scored); under "opt_in", the rows of persons holding an opt-in, naming nobody else."""
     if config.privacy.publish != "opt_in":
         return staged
-    opted_in = to_persons_in_states(staged, governance.consent_table(lake.spark, config), (OPTED_IN,), privacy_key(config))
+    opted_in = to_persons_in_states(staged, consent.frame, (OPTED_IN,), privacy_key(config))
     return to_published_only(staged, opted_in).localCheckpoint()
 
 
-def remove_suppressed_history(lake: Lake, config: Config) -> int:
+def remove_suppressed_history(lake: Lake, config: Config, consent: ConsentSnapshot) -> int:
     """The score history of persons suppressed since they were scored (opted out, a minor) leaves the
     published history: what they asked to keep out of view is not readable in gold/influence_scores either.
     Nothing is read when nobody is suppressed."""
-    suppressing = governance.consent_table(lake.spark, config).filter(F.col("state").isin(list(SUPPRESSING_STATES)))
-    if suppressing.isEmpty():
+    if not consent.holds_any(SUPPRESSING_STATES):
         return 0
     history = lake.read(INFLUENCE_SCORES).select("person_id", "accounts").distinct()
-    suppressed = to_persons_in_states(history, suppressing, SUPPRESSING_STATES, privacy_key(config)).localCheckpoint()
+    suppressed = to_persons_in_states(history, consent.frame, SUPPRESSING_STATES, privacy_key(config)).localCheckpoint()
     if suppressed.isEmpty():
         return 0
     lake.table(INFLUENCE_SCORES).alias("h").merge(
@@ -63,11 +61,11 @@ def remove_suppressed_history(lake: Lake, config: Config) -> int:
     return lake.last_commit_metrics(INFLUENCE_SCORES).get("numTargetRowsDeleted", 0)
 
 
-def publish(lake: Lake, config: Config, run_date: dt.date) -> PublishResult:
+def publish(lake: Lake, config: Config, consent: ConsentSnapshot, run_date: dt.date) -> PublishResult:
     """Score history for the date, then the profiles table in one MERGE (inserts, changes, removals)."""
-    staged = publishable(lake, config, lake.read(STAGED_SCORES).filter(F.col("run_date") == F.lit(run_date)))
+    staged = publishable(config, consent, lake.read(STAGED_SCORES).filter(F.col("run_date") == F.lit(run_date)))
     lake.replace_where(staged, INFLUENCE_SCORES, date_predicate(run_date))
-    history_suppressed = remove_suppressed_history(lake, config)
+    history_suppressed = remove_suppressed_history(lake, config, consent)
 
     profiles = lake.table(PROFILES)
     published_date = lake.read(PROFILES).agg(F.max("as_of_date")).first()[0]  # one row

@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession, functions as F
 
-from influence import governance
 from influence.communities import detect_communities
 from influence.config import Config
 from influence.errors import ValidationFailed
-from influence.governance import privacy_key
+from influence.governance import ConsentSnapshot, privacy_key
 from influence.model import config_hash, load_reference, load_taxonomy
 from influence.pagerank import Engine, EngineChoice, PageRankResult, TrustResult, trust_votes, weighted_pagerank
 from influence.storage import Lake
@@ -92,16 +91,15 @@ class SilverInputs(StageResult):
     history: DataFrame | None
 
 
-def read_consented(lake: Lake, config: Config) -> SilverInputs:
+def read_consented(lake: Lake, config: Config, consent: ConsentSnapshot) -> SilverInputs:
     """Silver as the model may see it: a suppressed person is not a vertex, not an engager, not an
     author of moments or topics."""
     interactions, posts, links = lake.read(INTERACTIONS), lake.read(POSTS), lake.read(IDENTITY_LINKS)
     history = lake.read_if_exists(INFLUENCE_SCORES)
-    consent = governance.consent_table(lake.spark, config)
     suppressed_count = 0
-    if not consent.isEmpty():
+    if consent.holds_any(SUPPRESSING_STATES):
         account_keys = to_account_keys(lake.read(ACCOUNTS), links, privacy_key(config))
-        suppressed = to_suppressed_accounts(account_keys, consent, SUPPRESSING_STATES).localCheckpoint()
+        suppressed = to_suppressed_accounts(account_keys, consent.frame, SUPPRESSING_STATES).localCheckpoint()
         suppressed_count = suppressed.count()
         interactions = without_suppressed_interactions(interactions, suppressed)
         posts = without_suppressed_posts(posts, suppressed)

@@ -21,9 +21,8 @@ from expectations import (
     silver_interactions as interactions_suite,
 )
 from expectations.runner import Validator
-from influence import governance
 from influence.config import Config
-from influence.governance import privacy_key
+from influence.governance import ERASED, ConsentSnapshot, privacy_key
 from influence.storage import Lake, vacuum_now
 from influence.tables import ACCOUNTS, IDENTITY_LINKS, INTERACTIONS, POSTS, QUARANTINE, RAW_LINES
 from stages.bronze import date_predicate
@@ -218,14 +217,20 @@ def reconciliation_entries(files: list) -> tuple[dict, ...]:
 
 
 def build(
-    lake: Lake, config: Config, run_date: dt.date, run_id: str, bronze_lines: DataFrame, validator: Validator
+    lake: Lake,
+    config: Config,
+    consent: ConsentSnapshot,
+    run_date: dt.date,
+    run_id: str,
+    bronze_lines: DataFrame,
+    validator: Validator,
 ) -> SilverResult:
     spark = lake.spark
     # Local checkpoints, not persist(): they cut the (large) connector plans out of every later query,
     # and a cached plan that reads a table is not recomputed each time that table is written.
     connected = classify_lines(bronze_lines, config)
-    erased = governance.consent_table(spark, config).filter(F.col("state") == "erased")
-    if not erased.isEmpty():  # later dumps naming an erased person are suppressed at ingest
+    if consent.holds_any([ERASED]):  # later dumps naming an erased person are suppressed at ingest
+        erased = consent.frame.filter(F.col("state") == ERASED)
         options = ConnectorOptions(snap_network=config.snap.network)
         connected = with_erased_lines_skipped(connected, erased, privacy_key(config), line_network(options))
     connected = connected.localCheckpoint()

@@ -17,9 +17,8 @@ from expectations import (
     run_over_run as run_over_run_suite,
 )
 from expectations.runner import SuiteResult, Validator
-from influence import governance
 from influence.config import Config
-from influence.governance import privacy_key
+from influence.governance import ConsentSnapshot, privacy_key
 from influence.model import config_hash
 from influence.storage import Lake
 from influence.tables import PROFILES, STAGED_SCORES
@@ -46,7 +45,7 @@ def run_validator(config: Config, run_id: str) -> Validator:
 
 
 def compare_with_published(
-    lake: Lake, config: Config, run_date: dt.date, staged: DataFrame, validator: Validator
+    lake: Lake, config: Config, consent: ConsentSnapshot, run_date: dt.date, staged: DataFrame, validator: Validator
 ) -> tuple[list[SuiteResult], str | None]:
     """The run-over-run suite on the staged scores against gold/profiles, or no suite and the reason it was skipped."""
     published = lake.read_if_exists(PROFILES)
@@ -67,15 +66,13 @@ def compare_with_published(
         "max_quantile_shift": settings.max_quantile_shift,
     }
     # People suppressed since the last publish (opt-out, erasure, minor) leave on purpose: compare without them.
-    expected = profiles_suite.with_suppression_flag(
-        published, governance.consent_table(lake.spark, config), privacy_key(config)
-    ).filter(~F.col("suppressed"))
+    expected = profiles_suite.with_suppression_flag(published, consent.frame, privacy_key(config)).filter(~F.col("suppressed"))
     comparison = to_run_over_run(staged, expected)
     return [validator.validate(comparison, run_over_run_suite.build_suite(), parameters)], None
 
 
 def gold_suites(
-    lake: Lake, config: Config, run_date: dt.date, staged: DataFrame, published: DataFrame, validator: Validator
+    config: Config, consent: ConsentSnapshot, run_date: dt.date, staged: DataFrame, published: DataFrame, validator: Validator
 ) -> list[SuiteResult]:
     """The staged scores' own suite, the suite of the profiles they would publish (`published`: the staged
     rows that may be published) and, with communities on, the suite of the communities they would publish."""
@@ -94,7 +91,7 @@ def gold_suites(
             },
         ),
         validator.validate(
-            profiles_suite.with_suppression_flag(to_profiles(published, key), governance.consent_table(lake.spark, config), key),
+            profiles_suite.with_suppression_flag(to_profiles(published, key), consent.frame, key),
             profiles_suite.build_suite(),
             {"as_of_dates": [run_date.isoformat()], "min_rows": min_rows},
         ),
@@ -118,16 +115,18 @@ def community_suites(
     ]
 
 
-def validate_staged(lake: Lake, config: Config, run_date: dt.date, validator: Validator) -> ValidateResult:
+def validate_staged(
+    lake: Lake, config: Config, consent: ConsentSnapshot, run_date: dt.date, validator: Validator
+) -> ValidateResult:
     # The staged rows are read once and kept in memory: every suite computes many metrics over them.
     staged = lake.read(STAGED_SCORES).cache()
-    published = publishable(lake, config, staged)
+    published = publishable(config, consent, staged)
     try:
         # run over run first: when every suite passes, the run's Data Docs page is the gold suite's (the last)
-        compared, skipped = compare_with_published(lake, config, run_date, published, validator)
+        compared, skipped = compare_with_published(lake, config, consent, run_date, published, validator)
         if skipped:
             log.info("validate: run-over-run checks skipped: %s", skipped)
-        passed = require_passed([*compared, *gold_suites(lake, config, run_date, staged, published, validator)], "gold")
+        passed = require_passed([*compared, *gold_suites(config, consent, run_date, staged, published, validator)], "gold")
     finally:
         staged.unpersist()
     return ValidateResult(suites_passed=len(passed), run_over_run_skipped=bool(skipped), skipped_because=skipped)

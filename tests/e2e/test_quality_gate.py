@@ -18,6 +18,7 @@ from expectations.runner import Validator
 from influence import storage
 from influence.config import load_config
 from influence.errors import UsageError
+from influence.governance import read_consent
 from influence.storage import Lake
 from influence.tables import PROFILES, STAGED_SCORES
 from stages import validate
@@ -136,6 +137,7 @@ def test_corrupted_nights_are_caught_and_readers_keep_the_published_version(spar
     # The staged candidates of that night, with the corruption undone, are the night's true candidates.
     config = load_config(lake=str(lake), environ={})
     staged_lake = Lake(spark, lake)
+    consent = read_consent(spark, config)
     true_staged = staged_lake.read(STAGED_SCORES).withColumn("score", F.col("score") - 100).cache()
     assert true_staged.count() == 18
     assert true_staged.filter((F.col("score") < 1) | (F.col("score") > 100)).isEmpty()
@@ -145,9 +147,9 @@ def test_corrupted_nights_are_caught_and_readers_keep_the_published_version(spar
         failures_by_engine = {}
         for engine in ("spark", "pandas"):  # GX's two engines reach the same failures
             validator = Validator(engine=engine)
-            compared, skipped = validate.compare_with_published(staged_lake, config, run_date, candidates, validator)
+            compared, skipped = validate.compare_with_published(staged_lake, config, consent, run_date, candidates, validator)
             assert skipped is None
-            results = [*compared, *validate.gold_suites(staged_lake, config, run_date, candidates, candidates, validator)]
+            results = [*compared, *validate.gold_suites(config, consent, run_date, candidates, candidates, validator)]
             assert {result.engine for result in results} == {engine}
             failures_by_engine[engine] = sorted(f"{result.suite}: {failure}" for result in results for failure in result.failed)
         failures = failures_by_engine["pandas"]
@@ -155,10 +157,10 @@ def test_corrupted_nights_are_caught_and_readers_keep_the_published_version(spar
         for text in named:
             assert any(text in failure for failure in failures), (corrupt.__name__, text, failures)
     uncorrupted = Validator()
-    compared, _ = validate.compare_with_published(staged_lake, config, run_date, true_staged, uncorrupted)
+    compared, _ = validate.compare_with_published(staged_lake, config, consent, run_date, true_staged, uncorrupted)
     assert all(
         result.success
-        for result in [*compared, *validate.gold_suites(staged_lake, config, run_date, true_staged, true_staged, uncorrupted)]
+        for result in [*compared, *validate.gold_suites(config, consent, run_date, true_staged, true_staged, uncorrupted)]
     )
     assert storage.current_version(spark, PROFILES, lake) == published_version
 
