@@ -10,7 +10,12 @@ Scenarios (all from the bundled sample: the first 50,000 lines of the SNAP Higgs
             one process: the first night pays the JVM's warm-up, the later ones show what a night costs a
             driver that is already running.
 
-    .venv/bin/python bench/overhead.py [--scenarios small,sample,erase,warm] [--json] [--work DIR]
+- `profile`: the `warm` backfill again, with Spark's event log and a JDK Flight Recorder recording: per
+            stage of the last night, the seconds during which a Spark job was running against the stage's
+            seconds, and the JVM's CPU samples by what they were doing (the rest of a stage is driver work
+            between jobs: query planning, Delta's log, Python and py4j).
+
+    .venv/bin/python bench/overhead.py [--scenarios small,sample,erase,warm,profile] [--json] [--work DIR]
 
 Job time is the run log's stage seconds summed (JVM start and jar loading excluded, as in `influence runs`);
 `wall_s` is the whole command. Spark jobs are counted per stage through its job group; Delta commits are
@@ -36,9 +41,11 @@ RUN_DATE = "2012-07-03"
 ERASED_ACCOUNT = "74354"  # a SNAP account of the sample with both given and received interactions
 
 
-def influence(*args: str) -> subprocess.CompletedProcess:
+def influence(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     command = [str(Path(sys.executable).with_name("influence")), *args]
-    return subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYARROW_IGNORE_TIMEZONE": "1"})
+    return subprocess.run(
+        command, capture_output=True, text=True, env={**os.environ, "PYARROW_IGNORE_TIMEZONE": "1", **(env or {})}
+    )
 
 
 def delta_commits(lake: Path) -> int:
@@ -114,9 +121,9 @@ def files_naming(lake: Path, needle: bytes) -> list[str]:
 WARM_DATES = ("2012-07-03", "2012-07-04", "2012-07-05")
 
 
-def warm_nights(work: Path, lines_per_night: int = 1000) -> dict:
-    """One backfill (one process) over WARM_DATES, each date a new slice of the sample; each night's figures
-    from the run log."""
+def warm_nights(work: Path, lines_per_night: int = 1000, lake_name: str = "lake-warm", env: dict[str, str] | None = None) -> dict:
+    """One backfill (one process, `env` added to its environment) over WARM_DATES, each date a new slice of
+    the sample; each night's figures from the run log."""
     root = work / "landing-warm"
     with gzip.open(SAMPLE, "rt") as source:
         for date in WARM_DATES:
@@ -125,14 +132,107 @@ def warm_nights(work: Path, lines_per_night: int = 1000) -> dict:
             with (folder / "slice.txt").open("w") as target:
                 for _ in range(lines_per_night):
                     target.write(next(source))
-    lake = work / "lake-warm"
+    lake = work / lake_name
     started = time.perf_counter()
-    done = influence("backfill", "--from", WARM_DATES[0], "--to", WARM_DATES[-1], "--input", str(root), "--lake", str(lake))
+    dates = ("--from", WARM_DATES[0], "--to", WARM_DATES[-1])
+    done = influence("backfill", *dates, "--input", str(root), "--lake", str(lake), env=env)
     wall = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"backfill exited {done.returncode}: {done.stderr[-3000:]}")
-    nights = [{"run_date": run["run_date"], **night_figures(run)} for run in last_runs(lake, len(WARM_DATES))]
+    nights = [
+        {"run_date": run["run_date"], "run_id": run["run_id"], **night_figures(run)} for run in last_runs(lake, len(WARM_DATES))
+    ]
     return {"backfill_wall_s": round(wall, 1), "nights": nights}
+
+
+# What a JVM CPU sample was doing: in a task thread, or else in the driver (py4j's threads serving Python,
+# the schedulers): the first activity any frame of its stack matches, in this order.
+TASK_ACTIVITIES = (
+    ("tasks: deserializing the task", ("java/io/ObjectInputStream",)),
+    ("tasks: Parquet and file I/O", ("org/apache/parquet/", "org/apache/hadoop/")),
+)
+DRIVER_ACTIVITIES = (
+    ("driver: serializing tasks", ("java/io/ObjectOutputStream",)),
+    ("driver: closure cleaning", ("org/apache/spark/util/ClosureCleaner",)),
+    ("driver: Delta log, snapshots, commits", ("org/apache/spark/sql/delta/", "io/delta/")),
+    ("driver: query planning (Catalyst)", ("org/apache/spark/sql/catalyst/", "org/apache/spark/sql/execution/")),
+    ("driver: class and resource lookup", ("java/util/zip/", "jdk/internal/loader/", "java/lang/ClassLoader")),
+)
+TASK_THREAD = "Executor task launch worker"
+
+
+def busy_seconds(intervals: list[tuple[int, int]]) -> float:
+    """Seconds covered by at least one of the (start, end) millisecond intervals."""
+    covered, reach = 0, None
+    for start, end in sorted(intervals):
+        if reach is None or start > reach:
+            covered, reach = covered + end - start, end
+        elif end > reach:
+            covered, reach = covered + end - reach, end
+    return covered / 1000
+
+
+def job_intervals_by_group(event_files: list[Path]) -> dict[str, list[tuple[int, int]]]:
+    started, groups = {}, {}
+    lines = (line for path in event_files for line in path.read_text().splitlines())
+    for line in lines:
+        event = json.loads(line)
+        if event["Event"] == "SparkListenerJobStart":
+            group = event.get("Properties", {}).get("spark.jobGroup.id") or "-"
+            started[event["Job ID"]] = (group, event["Submission Time"])
+        elif event["Event"] == "SparkListenerJobEnd" and event["Job ID"] in started:
+            group, start = started.pop(event["Job ID"])
+            groups.setdefault(group, []).append((start, event["Completion Time"]))
+    return groups
+
+
+def jvm_activities(recording: Path) -> dict[str, int]:
+    java_home = os.environ.get("JAVA_HOME") or str(Path(shutil.which("java")).resolve().parents[1])
+    printed = subprocess.run(
+        [str(Path(java_home) / "bin" / "jfr"), "print", "--json", "--events", "jdk.ExecutionSample", str(recording)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    counts: dict[str, int] = {}
+    for event in json.loads(printed.stdout)["recording"]["events"]:
+        values = event["values"]
+        frames = [frame["method"]["type"]["name"] for frame in (values.get("stackTrace") or {}).get("frames", [])]
+        in_task = (values["sampledThread"].get("javaName") or "").startswith(TASK_THREAD)
+        activities, rest = (TASK_ACTIVITIES, "tasks: computing rows") if in_task else (DRIVER_ACTIVITIES, "driver: other")
+        activity = next((name for name, prefixes in activities if any(frame.startswith(prefixes) for frame in frames)), rest)
+        counts[activity] = counts.get(activity, 0) + 1
+    return counts
+
+
+def profiled_nights(work: Path) -> dict:
+    """The warm backfill with an event log and a JFR recording; figures of its last night."""
+    events, recording = work / "events", work / "night.jfr"
+    shutil.rmtree(events, ignore_errors=True)
+    events.mkdir(parents=True)
+    event_log = (
+        f"--conf spark.eventLog.enabled=true --conf spark.eventLog.compress=false --conf spark.eventLog.dir={events.as_uri()}"
+    )
+    profiling = {
+        "PYSPARK_SUBMIT_ARGS": f"{event_log} pyspark-shell",
+        "JAVA_TOOL_OPTIONS": f"-XX:StartFlightRecording=filename={recording},settings=profile",
+    }
+    warm = warm_nights(work, lake_name="lake-profile", env=profiling)
+    # Spark rolls its event log into events_1_<app>, events_2_<app>, ...
+    rolled = [path for path in events.rglob("events_*") if path.is_file()]
+    intervals = job_intervals_by_group(sorted(rolled, key=lambda path: int(path.name.split("_")[1])))
+    last = warm["nights"][-1]
+    group_of = {group.rsplit("/", 1)[1]: group for group in intervals if group.startswith(last["run_id"] + "/")}
+    stages = [
+        {
+            "stage": stage["stage"],
+            "seconds": stage["seconds"],
+            "spark_jobs": stage["spark_jobs"],
+            "in_jobs_s": round(busy_seconds(intervals.get(group_of.get(stage["stage"], ""), [])), 2),
+        }
+        for stage in last["stages"]
+    ]
+    return {"run_date": last["run_date"], "job_s": last["job_s"], "stages": stages, "jvm_samples": jvm_activities(recording)}
 
 
 def erase(lake: Path) -> dict:
@@ -170,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
             results["erase"] = erase(sample_lake)
     if "warm" in wanted:
         results["warm"] = warm_nights(work)
+    if "profile" in wanted:
+        results["profile"] = profiled_nights(work)
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
@@ -212,6 +314,21 @@ def main(argv: list[str] | None = None) -> int:
         suites_s = [sum(suite["seconds"] or 0 for suite in night["suites"]) for night in nights]
         print(f"  {'GX suites':<12}" + "".join(f"{seconds:>8.1f}s{'':>5}" for seconds in suites_s))
         print(f"  last night / first night job time: {nights[-1]['job_s'] / nights[0]['job_s']:.2f}")
+    if "profile" in results:
+        profile = results["profile"]
+        print(f"\nprofile of the warm backfill's last night ({profile['run_date']}), job {profile['job_s']} s")
+        print(f"  {'stage':<12}{'seconds':>9}{'in jobs':>9}{'share':>7}{'jobs':>6}")
+        for stage in profile["stages"]:
+            share = stage["in_jobs_s"] / stage["seconds"] if stage["seconds"] else 0.0
+            print(
+                f"  {stage['stage']:<12}{stage['seconds']:>9.1f}{stage['in_jobs_s']:>9.1f}{share:>7.0%}{stage['spark_jobs']:>6}"
+            )
+        in_jobs = sum(stage["in_jobs_s"] for stage in profile["stages"])
+        print(f"  {'night':<12}{profile['job_s']:>9.1f}{in_jobs:>9.1f}{in_jobs / profile['job_s']:>7.0%}")
+        samples = profile["jvm_samples"]
+        print(f"  JVM CPU samples of the whole backfill ({sum(samples.values()):,}), by activity:")
+        for activity, count in sorted(samples.items(), key=lambda item: -item[1]):
+            print(f"    {activity:<36}{count:>7,}{count / sum(samples.values()):>7.0%}")
     return 0
 
 
