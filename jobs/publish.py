@@ -19,7 +19,7 @@ from expectations import influence_scores as scores_suite, run_over_run as run_o
 from influence import storage
 from influence.config import Config
 from influence.errors import UsageError
-from influence.governance import consent_table, privacy_key
+from influence.governance import consent_table, privacy_key, read_consent
 from influence.runlog import RunLog, RunRecord, new_run_id
 from influence.session import build_spark
 from influence.storage import Lake
@@ -97,7 +97,7 @@ def force_publish(config: Config, run_date: dt.date, reason: str) -> str:
     runlog = RunLog(spark, lake)
     record = RunRecord(new_run_id(run_date), "publish", run_date, None, config.spark.master)
     with runlog.recording(record):
-        outcome = record.run("publish", publish, Lake(spark, lake), config, run_date)
+        outcome = record.run("publish", publish, Lake(spark, lake), config, read_consent(spark, config), run_date)
         status = "published_forced" if outcome.profiles_published else "history_only_forced"
         message = f"{outcome.message}; forced past the failed validation of run {held['run_id']}; reason: {reason}"
         runlog.finish(record, status, 0, message)
