@@ -187,7 +187,9 @@ def job_intervals_by_group(event_files: list[Path]) -> dict[str, list[tuple[int,
 
 
 def jvm_activities(recording: Path) -> dict[str, int]:
-    java_home = os.environ.get("JAVA_HOME") or str(Path(shutil.which("java")).resolve().parents[1])
+    java_home = os.environ.get("JAVA_HOME")
+    if not java_home:
+        raise SystemExit("the profile reads its recording with the JDK's `jfr`: set JAVA_HOME (scripts/find-java.sh finds one)")
     printed = subprocess.run(
         [str(Path(java_home) / "bin" / "jfr"), "print", "--json", "--events", "jdk.ExecutionSample", str(recording)],
         capture_output=True,

@@ -31,11 +31,11 @@ from transforms.privacy import suppressed_subjects_named
 log = logging.getLogger(__name__)
 
 
-def refuse_suppressed(spark: SparkSession, config: Config, profiles: DataFrame, what: str) -> None:
+def refuse_suppressed(consent: DataFrame, config: Config, profiles: DataFrame, what: str) -> None:
     """A forced publish or a rollback never brings back someone suppressed since (opted out, erased, a minor):
     when `profiles` name one anywhere (a row, an account, a top engager, a moment's evidence) it is refused
     (exit 2), before anything is written. The message counts them and never names them."""
-    named = suppressed_subjects_named(profiles, consent_table(spark, config), SUPPRESSING_STATES, privacy_key(config)).count()
+    named = suppressed_subjects_named(profiles, consent, SUPPRESSING_STATES, privacy_key(config)).count()
     if named:
         raise UsageError(
             f"{what} names {named} subject(s) suppressed since (opted out, erased or minor): publishing it would "
@@ -91,13 +91,14 @@ def force_publish(config: Config, run_date: dt.date, reason: str) -> str:
     spark = build_spark(config, app_name=f"influence-publish-{run_date}")
     held = held_back_run(spark, config, run_date)
     staged = storage.read(spark, STAGED_SCORES, lake).filter(F.col("run_date") == F.lit(run_date))
+    consent = read_consent(spark, config)  # read once: the check below and the publish use the same rows
     refuse_suppressed(
-        spark, config, to_profiles(staged, privacy_key(config)), f"the night of {run_date} staged by run {held['run_id']}"
+        consent.frame, config, to_profiles(staged, privacy_key(config)), f"the night of {run_date} staged by run {held['run_id']}"
     )
     runlog = RunLog(spark, lake)
     record = RunRecord(new_run_id(run_date), "publish", run_date, None, config.spark.master)
     with runlog.recording(record):
-        outcome = record.run("publish", publish, Lake(spark, lake), config, read_consent(spark, config), run_date)
+        outcome = record.run("publish", publish, Lake(spark, lake), config, consent, run_date)
         status = "published_forced" if outcome.profiles_published else "history_only_forced"
         message = f"{outcome.message}; forced past the failed validation of run {held['run_id']}; reason: {reason}"
         runlog.finish(record, status, 0, message)
@@ -116,7 +117,10 @@ def rollback(config: Config, version: int) -> str:
         raise UsageError(f"{PROFILES.qualified_name} has no version {version}: its history holds versions {oldest} to {newest}")
     if version != newest:
         refuse_suppressed(
-            spark, config, storage.read(spark, PROFILES, lake, version=version), f"version {version} of {PROFILES.qualified_name}"
+            consent_table(spark, config),
+            config,
+            storage.read(spark, PROFILES, lake, version=version),
+            f"version {version} of {PROFILES.qualified_name}",
         )
     runlog = RunLog(spark, lake)
     record = RunRecord(new_run_id(None), "rollback", None, None, config.spark.master)
