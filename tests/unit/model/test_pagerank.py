@@ -192,7 +192,7 @@ def higgs_activity(spark, shared_data):
     run_date = dt.date(2012, 7, 7)
     interactions = with_model_weights(
         to_interactions(with_snap_fields(lines, "snap"), run_date), run_date, 90, 30.0, vars(KindWeights())
-    )
+    ).localCheckpoint()  # parsed once: vertices and edges would each parse the 563k lines again
     vertices, edges = to_vertices(interactions).localCheckpoint(), to_edges(interactions).localCheckpoint()
     yield expected, vertices, edges, fixed_point
 
