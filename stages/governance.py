@@ -119,14 +119,15 @@ def purge_table(spark: SparkSession, table: Table, lake: Path, names: PersonName
     in_scope = erasure_scope(table, names, options)
     owned = owned_rows(table, names, in_scope)
     affected = frame.filter(owned | _named_rows(table, frame, names, in_scope))
-    if affected.isEmpty():
-        return {"deleted": 0, "redacted": 0}
     matched_on = {f"{_KEY}{k}": F.col(k) for k in table.key}
     # Materialized (a few rows): inside Delta's MERGE plan the nested redaction expressions took the
-    # optimizer minutes and gigabytes of heap on a scores table; the rows themselves take a second.
+    # optimizer minutes and gigabytes of heap on a scores table; the rows themselves take a second. The table
+    # is scanned once, here: whether anything is affected is then asked of the checkpoint.
     replacement = names.with_redacted_columns(
         affected.withColumns({_ERASE: owned, "_in_scope": in_scope, **matched_on}), F.col("_in_scope"), keep=(_ERASE, *matched_on)
     ).localCheckpoint()
+    if replacement.isEmpty():
+        return {"deleted": 0, "redacted": 0}
     (
         storage.ensure_table(spark, table, lake)
         .alias("t")
