@@ -46,6 +46,7 @@ GOVERNANCE_FOLDER = "governance"
 KEY_ENVIRONMENT = "INFLUENCE_PRIVACY_KEY"
 STATE_OF_ACTION = {"opt_out": "opted_out", "erase": "erased", "minor": "minor"}
 ERASED = STATE_OF_ACTION["erase"]
+MINOR = STATE_OF_ACTION["minor"]
 OPTED_IN = "opted_in"  # a consent row of its own: it suppresses nothing, it allows publishing under opt_in
 
 
@@ -340,7 +341,9 @@ class ConsentSnapshot:
 
 
 def read_consent(spark: SparkSession, config: Config) -> ConsentSnapshot:
-    frame = consent_table(spark, config).localCheckpoint()
+    if not storage.exists(spark, CONSENT, config.lake_path):  # nobody asked anything yet: nothing to read
+        return ConsentSnapshot(spark.createDataFrame([], CONSENT.schema), frozenset())
+    frame = storage.read(spark, CONSENT, config.lake_path).localCheckpoint()
     states = frozenset(row.state for row in frame.select("state").distinct().collect())  # a handful of states
     return ConsentSnapshot(frame, states)
 

@@ -327,7 +327,7 @@ def build_document(spark: SparkSession, config: Config, subject: Subject, genera
     identity = governance.resolve(spark, config, subject)
     document = empty_document(subject, identity.person_id, generated_at)
     document["consent"] = consent_section(spark, config, identity)
-    if "erased" in document["consent"]["states"]:
+    if governance.ERASED in document["consent"]["states"]:
         for name in ("accounts", "window", "posts", "interactions", "score_history", "topics", "quarantine"):
             document[name] = None  # not read: an erasure left nothing of them in these tables
         document["status"] = "erased"

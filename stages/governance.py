@@ -353,7 +353,7 @@ def apply_request(spark: SparkSession, config: Config, request: Request) -> Requ
             governance.set_outcome(spark, config, request_id, "applied")
         return RequestResult(outcome="applied", extra=counts)
     states = governance.states_of(spark, config, identity)
-    if request.action == "opt_in" and ("erased" in states or "minor" in states):
+    if request.action == "opt_in" and {governance.ERASED, governance.MINOR} & set(states):  # an opt-in lifts neither
         outcome = "recorded; still suppressed (" + ", ".join(s for s in states if s != "opted_out") + ")"
     else:
         outcome = "applied"
