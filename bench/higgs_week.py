@@ -324,15 +324,25 @@ def traced_moves(lake: Path, scores) -> list[str]:
         "|---|---|---:|---:|---:|---:|",
         *quiet_rows,
         "",
-        "## Concentration of the top decile (by score): the biggest engager's share of a person's rank",
+        "## Concentration of the top decile: the biggest engager's share of a person's rank",
         "",
-        "| day | top-decile persons | max share | persons above 50% |",
-        "|---|---:|---:|---:|",
+        "The top decile is the first tenth of the day's persons ordered by score, then relative rank (most persons",
+        "share the floor score, so a score quantile would take them all). The share is `top_engager_share`, the",
+        "biggest engager's share of the person's rank as the explanation shows it; the score itself counts at",
+        "most half of its engagement from one engager (docs/model.md, section 4).",
+        "",
+        "| day | persons | top-decile persons | lowest score in it | max share | persons above 50% | of the top 100 |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for day, frame in by_day.items():
-        top = frame[frame.score >= frame.score.quantile(0.9)]
+        ordered = frame.sort_values(["score", "relative_rank"], ascending=False)
+        top = ordered.head(max(1, len(ordered) // 10))
         share = pd.to_numeric(top.top_engager_share, errors="coerce")
-        lines.append(f"| {day} | {len(top):,} | {share.max():.2f} | {int((share > 0.5).sum())} |")
+        above = share > 0.5
+        lines.append(
+            f"| {day} | {len(frame):,} | {len(top):,} | {int(top.score.min())} | {share.max():.2f} | {int(above.sum()):,} | "
+            f"{int(above.head(100).sum())} |"
+        )
     return lines
 
 
