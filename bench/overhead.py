@@ -101,8 +101,22 @@ def landing_of(work: Path, name: str, lines: int | None) -> Path:
     return folder.parent
 
 
+HEX = frozenset(b"0123456789abcdef")
+HASH_DIGITS = 32  # a keyed hash (profile_key, subject keys) is 64 hex digits; an id is not inside such a run
+
+
+def inside_hash(data: bytes, start: int, end: int) -> bool:
+    """Whether data[start:end] lies inside a run of at least HASH_DIGITS hex digits."""
+    while start > 0 and data[start - 1] in HEX:
+        start -= 1
+    while end < len(data) and data[end] in HEX:
+        end += 1
+    return end - start >= HASH_DIGITS
+
+
 def files_naming(lake: Path, needle: bytes) -> list[str]:
-    """Files under the lake whose raw bytes hold the id as a token (Parquet pages are plain-encoded here)."""
+    """Files under the lake whose raw bytes hold the id as a token (Parquet pages are plain-encoded here).
+    Digits inside a keyed hash are not the id: a 64-digit hex hash holds a given 5-digit run by chance."""
     hits = []
     for path in lake.rglob("*"):
         if path.is_file():
@@ -111,7 +125,7 @@ def files_naming(lake: Path, needle: bytes) -> list[str]:
             while at != -1:
                 before = data[at - 1 : at] if at else b""
                 after = data[at + len(needle) : at + len(needle) + 1]
-                if not before.isdigit() and not after.isdigit():
+                if not before.isdigit() and not after.isdigit() and not inside_hash(data, at, at + len(needle)):
                     hits.append(str(path.relative_to(lake)))
                     break
                 at = data.find(needle, at + 1)
