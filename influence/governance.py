@@ -45,8 +45,7 @@ from transforms.privacy import subject_hash
 GOVERNANCE_FOLDER = "governance"
 KEY_ENVIRONMENT = "INFLUENCE_PRIVACY_KEY"
 STATE_OF_ACTION = {"opt_out": "opted_out", "erase": "erased", "minor": "minor"}
-ERASED = STATE_OF_ACTION["erase"]
-MINOR = STATE_OF_ACTION["minor"]
+OPTED_OUT, ERASED, MINOR = STATE_OF_ACTION["opt_out"], STATE_OF_ACTION["erase"], STATE_OF_ACTION["minor"]
 OPTED_IN = "opted_in"  # a consent row of its own: it suppresses nothing, it allows publishing under opt_in
 
 
@@ -320,11 +319,16 @@ def resolve(spark: SparkSession, config: Config, subject: Subject) -> Identity:
 
 
 def consent_table(spark: SparkSession, config: Config) -> DataFrame:
-    return (
-        storage.read(spark, CONSENT, config.lake_path)
-        if storage.exists(spark, CONSENT, config.lake_path)
-        else (spark.createDataFrame([], CONSENT.schema))
-    )
+    """The consent rows, or none when nobody asked anything yet (the table does not exist)."""
+    return storage.read(spark, CONSENT, config.lake_path) if has_consent_table(spark, config) else no_consent(spark)
+
+
+def has_consent_table(spark: SparkSession, config: Config) -> bool:
+    return storage.exists(spark, CONSENT, config.lake_path)
+
+
+def no_consent(spark: SparkSession) -> DataFrame:
+    return spark.createDataFrame([], CONSENT.schema)
 
 
 @dataclass(frozen=True)
@@ -341,9 +345,9 @@ class ConsentSnapshot:
 
 
 def read_consent(spark: SparkSession, config: Config) -> ConsentSnapshot:
-    if not storage.exists(spark, CONSENT, config.lake_path):  # nobody asked anything yet: nothing to read
-        return ConsentSnapshot(spark.createDataFrame([], CONSENT.schema), frozenset())
-    frame = storage.read(spark, CONSENT, config.lake_path).localCheckpoint()
+    if not has_consent_table(spark, config):  # nobody asked anything yet: nothing to read
+        return ConsentSnapshot(no_consent(spark), frozenset())
+    frame = consent_table(spark, config).localCheckpoint()
     states = frozenset(row.state for row in frame.select("state").distinct().collect())  # a handful of states
     return ConsentSnapshot(frame, states)
 
@@ -377,7 +381,7 @@ def record(spark: SparkSession, config: Config, request: Request, identity: Iden
         {
             "subject_key": subject_hash(key, subject),
             "subject_kind": kind,
-            "state": STATE_OF_ACTION.get(request.action, "opted_out"),
+            "state": STATE_OF_ACTION.get(request.action, OPTED_OUT),
             "since": request.requested_at,
             "request_id": request.request_id,
         }

@@ -354,7 +354,7 @@ def apply_request(spark: SparkSession, config: Config, request: Request) -> Requ
         return RequestResult(outcome="applied", extra=counts)
     states = governance.states_of(spark, config, identity)
     if request.action == "opt_in" and {governance.ERASED, governance.MINOR} & set(states):  # an opt-in lifts neither
-        outcome = "recorded; still suppressed (" + ", ".join(s for s in states if s != "opted_out") + ")"
+        outcome = "recorded; still suppressed (" + ", ".join(s for s in states if s != governance.OPTED_OUT) + ")"
     else:
         outcome = "applied"
     governance.record(spark, config, request, identity, outcome)
