@@ -94,9 +94,10 @@ def build_suite() -> gx.ExpectationSuite:
     # Community columns are null only when communities are off (nulls are not checked by these two).
     expectations.append(gx.expectations.ExpectColumnValuesToBeBetween(column="community_size", min_value=1))
     expectations.append(gx.expectations.ExpectColumnValuesToBeBetween(column="community_share", min_value=0, max_value=1 + 1e-9))
-    # Concentration (null only in rows of an earlier release)
+    # Concentration (null only in rows of an earlier release): no engager supplies more than half of the
+    # rank the score counts
     expectations.append(gx.expectations.ExpectColumnValuesToBeBetween(column="effective_engagers", min_value=0))
     expectations.append(
-        gx.expectations.ExpectColumnValuesToBeBetween(column="top_engager_share", min_value=0, max_value=1 + 1e-9)
+        gx.expectations.ExpectColumnValuesToBeBetween(column="top_engager_share", min_value=0, max_value=0.5 + 1e-9)
     )
     return gx.ExpectationSuite(name=NAME, expectations=expectations)

@@ -149,7 +149,7 @@ class ModelConfig:
     """Every weight and threshold of the influence model (docs/model.md). Each score row records
     `version` and the hash of this section together with [pagerank] (`config_hash`)."""
 
-    version: str = "2"
+    version: str = "3"
     # Interactions older than this many days before the end of the run date are left out; 0 = unbounded.
     window_days: int = 90
     # Exponential decay of an interaction's weight with its age; 0 = no decay.

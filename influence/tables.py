@@ -313,10 +313,10 @@ _SCORE_FIELDS = [
     # null when communities are disabled ([model.communities] enabled = false).
     ("community_id", T.StringType(), True),  # the person's community (transforms.model.communities)
     ("community_size", T.LongType(), True),
-    ("community_share", T.DoubleType(), True),  # share of tonight's rank sent from inside the community
+    ("community_share", T.DoubleType(), True),  # share of the counted rank sent from inside the community
     # Added with concentration (docs/model.md#concentration), nullable for the same reason:
     ("effective_engagers", T.DoubleType(), True),  # (sum f)^2 / sum f^2 over the engagers' flows f
-    ("top_engager_share", T.DoubleType(), True),  # the biggest engager's share of tonight's rank
+    ("top_engager_share", T.DoubleType(), True),  # the biggest engager's share of the counted rank (<= 0.5)
     # Added with moments in time (docs/model.md#moments), nullable for the same reason:
     ("moment_days", MOMENT_DAYS, True),
 ]

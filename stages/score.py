@@ -43,6 +43,7 @@ from transforms.model.graph import edges_of, vertices_of, with_persons
 from transforms.model.moments import to_moment_days
 from transforms.model.scoring import (
     baseline_rank,
+    to_counted_flows,
     to_engagement_flows,
     to_influence_scores,
     to_previous_scores,
@@ -330,6 +331,7 @@ def enrich(
     persons, vertices = graph.persons, graph.vertex_frame
     baseline = baseline_rank(settings.damping, pagerank.redistributed_mass, pagerank.vertex_count)
     flows = to_engagement_flows(persons, pagerank.ranks, trust.votes, edges, settings.damping).localCheckpoint()
+    counted_flows = to_counted_flows(flows)  # the explanation's shares are of the rank the score counts
     ranked = (
         pagerank.ranks.join(vertices, on="id", how="inner")
         .transform(with_relative_rank, flows, baseline)
@@ -349,7 +351,7 @@ def enrich(
     )
     topic_names = taxonomy.select("topic_id", "name").distinct()
     if communities is not None:
-        membership = communities.join(to_community_shares(flows, communities, baseline), on="id", how="left").select(
+        membership = communities.join(to_community_shares(counted_flows, communities, baseline), on="id", how="left").select(
             "id", "community_id", "community_size", F.coalesce(F.col("community_share"), F.lit(0.0)).alias("community_share")
         )
     else:
@@ -365,7 +367,7 @@ def enrich(
         .transform(with_smoothed_score, previous, model.smoothing)
         .transform(with_percentile)
         .transform(with_primary_account)
-        .transform(with_explanation, flows, baseline, model.top_engagers)
+        .transform(with_explanation, counted_flows, baseline, model.top_engagers)
         .join(to_person_topics(post_engagement, post_topics, topic_names, model.top_topics), on="id", how="left")
         .join(to_moments(post_engagement, model.top_moments), on="id", how="left")
         .join(

@@ -117,7 +117,7 @@ def test_access_file_holds_every_section_with_the_persons_data(spark, lake, tmp_
 
     [stored] = storage.read(spark, INFLUENCE_SCORES, lake).filter(F.col("person_id") == PERSON).collect()
     [row] = document["score_history"]
-    assert row["run_date"] == JUNE_6 and row["model_version"] == "2"
+    assert row["run_date"] == JUNE_6 and row["model_version"] == "3"
     assert {k: row[k] for k in ("score", "raw_score", "percentile", "pagerank")} == {
         "score": stored.score,
         "raw_score": stored.raw_score,

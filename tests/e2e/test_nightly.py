@@ -28,7 +28,7 @@ def test_first_night_publishes_validated_profiles(spark, first_night):
         assert row.raw_score == pytest.approx(calibrated_score(relative_rank[key]), abs=0.01), key
         assert row.score == round(row.raw_score)  # first night: nothing to smooth with
         assert sum(dict(row.explanation.by_kind).values()) == pytest.approx(1.0, abs=1e-12)
-        assert (row.model_version, len(row.config_hash)) == ("2", 64)
+        assert (row.model_version, len(row.config_hash)) == ("3", 64)
     assert all(1 <= row.score <= 100 and 0 <= row.percentile <= 100 for row in published.values())
     # account 2 is engaged by 1, 3, 4, 5, 6, 11, 12, 14 -> 8 distinct engagers, 9 interactions (1 twice)
     assert (published[("snap", "2")].engagers, published[("snap", "2")].interactions_received) == (8, 9)

@@ -100,10 +100,23 @@ OUT_OF_RANGE_FAILURES = [
     "influence_scores: expect_column_values_to_be_between(score; min_value=1, max_value=100)",
     "run_over_run: expect_column_values_to_be_between(mean_score_shift",
 ]
+
+
+def one_engager_over_half(staged):
+    """One person's biggest engager supplying 60% of their counted rank: the concentration rule broken."""
+    return staged.withColumn(
+        "top_engager_share", F.when(F.col("account_id") == "2", F.lit(0.6)).otherwise(F.col("top_engager_share"))
+    )
+
+
 # corruption of the staged candidates -> failures the gate must name
 STAGED_CORRUPTIONS = [
     (half_missing, ["run_over_run: expect_column_values_to_be_between(row_ratio", "expect_column_sum_to_be_between(pagerank"]),
     (duplicate_keys, ["expect_compound_columns_to_be_unique(['run_date', 'network', 'account_id']"]),
+    (
+        one_engager_over_half,
+        ["influence_scores: expect_column_values_to_be_between(top_engager_share; min_value=0, max_value=0.5"],
+    ),
 ]
 
 

@@ -54,8 +54,8 @@ def to_communities(labels: DataFrame, key: bytes) -> DataFrame:
 
 def to_community_shares(flows: DataFrame, communities: DataFrame, baseline_rank: float) -> DataFrame:
     """id, community_share: the share of a person's rank that engagement from their own community sent
-    (flows: dst, src, flow as transforms.model.scoring.to_engagement_flows; the rank is the baseline plus
-    every flow in, as in the explanation). 0 for a person nobody in their community engages with."""
+    (flows: dst, src, flow as transforms.model.scoring.to_counted_flows; the rank is the baseline plus
+    every flow in, the counted rank, as in the explanation). 0 for a person nobody in their community engages with."""
     member = communities.select("id", "community_id")
     per_target = (
         flows.groupBy("dst", "src")

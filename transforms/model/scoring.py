@@ -66,22 +66,42 @@ def with_relative_rank(ranked: DataFrame, flows: DataFrame, baseline_rank: float
     it lifts nobody: a farm whose votes do not count adds persons and redistributed rank, and no one's
     relative_rank moves for it. The counted rank is the pagerank less what the biggest engager sends
     beyond all the other engagers together (concentration): one engager alone lifts nobody, and no
-    engager supplies more than half of the counted engagement. Also top_engager_share (the biggest
-    engager's share of tonight's rank, as the explanation counts it) and effective_engagers.
+    engager supplies more than half of the counted rank. Also top_engager_share (the biggest engager's
+    share of the counted rank, as the explanation counts it) and effective_engagers.
     flows: to_engagement_flows output."""
     excess = F.greatest(F.lit(0.0), F.lit(2.0) * F.col("top_flow") - F.col("engaged_rank"))
-    total = F.lit(baseline_rank) + F.col("engaged_rank")
+    counted_top = F.least(F.col("top_flow"), F.col("engaged_rank") - F.col("top_flow"))
+    counted_total = F.lit(baseline_rank) + F.col("engaged_rank") - excess
     return (
         ranked.join(to_concentration(flows), on="id", how="left")
         .fillna(0.0, subset=["engaged_rank", "top_flow", "effective_engagers"])
         .withColumns(
             {
                 "relative_rank": (F.col("pagerank") - excess) / F.lit(baseline_rank),
-                "top_engager_share": F.col("top_flow") / total,
+                "top_engager_share": counted_top / counted_total,
             }
         )
         .drop("engaged_rank", "top_flow")
     )
+
+
+def to_counted_flows(flows: DataFrame) -> DataFrame:
+    """The flows as the score counts them: each person's biggest engager's flows scaled down so that they
+    sum to no more than all the other engagers' flows together (with_relative_rank's concentration rule);
+    every other flow as it is. The explanation's shares are shares of this counted rank.
+    flows: to_engagement_flows output (dst, src, network, kind, flow)."""
+    per_engager = flows.groupBy("dst", "src").agg(F.sum("flow").alias("engager_flow"))
+    per_person = per_engager.groupBy("dst").agg(
+        F.sum("engager_flow").alias("engaged_rank"), F.max("engager_flow").alias("top_flow")
+    )
+    # two engagers tied at the top each send no more than the rest: only a lone top engager is cut
+    cut = (F.col("engager_flow") == F.col("top_flow")) & (F.col("top_flow") * 2 > F.col("engaged_rank"))
+    factors = per_engager.join(per_person, on="dst").select(
+        "dst",
+        "src",
+        F.when(cut, (F.col("engaged_rank") - F.col("top_flow")) / F.col("top_flow")).otherwise(F.lit(1.0)).alias("factor"),
+    )
+    return flows.join(factors, on=["dst", "src"]).withColumn("flow", F.col("flow") * F.col("factor")).drop("factor")
 
 
 def to_amplification(persons: DataFrame) -> DataFrame:
@@ -241,8 +261,9 @@ def _shares_map(flows: DataFrame, by: str) -> DataFrame:
 
 
 def with_explanation(scored: DataFrame, flows: DataFrame, baseline_rank: float, top_engagers: int) -> DataFrame:
-    """explanation: what tonight's rank is made of, as fractions of it.
+    """explanation: what the rank the score counts is made of, as fractions of it.
 
+    flows: to_counted_flows output, so a biggest engager's share is what the score counts of it.
     by_network and by_kind each sum to 1: the rank engagement sent from each network / of each kind,
     and `baseline`, the rank every person gets whoever engages (teleport and redistributed rank,
     baseline_rank per person). top_engagers: the persons whose engagement sent the most, with their

@@ -71,12 +71,19 @@ def test_explanation_shares_by_hand_from_networkx_ranks(spark):
     x = nx.pagerank(graph, alpha=0.85, weight="weight", tol=1e-12)
     baseline = (0.85 * x["t"] + 0.15) / 3  # t dangles: its rank is spread, with the teleport, over 3 persons
     from_a, from_b = 0.85 * x["a"], 0.85 * x["b"] * 1 / 4
-    total = baseline + from_a + from_b
+    # the shares are of the rank the score counts: a, the biggest engager, counts for no more than b
+    assert from_a > from_b
+    counted_a = from_b
+    total = baseline + counted_a + from_b
     t = scored["snap:t"].explanation
-    assert dict(t.by_kind) == pytest.approx({"baseline": baseline / total, "reshare": from_a / total, "mention": from_b / total})
-    assert dict(t.by_network) == pytest.approx({"baseline": baseline / total, "snap": (from_a + from_b) / total})
+    assert dict(t.by_kind) == pytest.approx(
+        {"baseline": baseline / total, "reshare": counted_a / total, "mention": from_b / total}
+    )
+    assert dict(t.by_network) == pytest.approx({"baseline": baseline / total, "snap": (counted_a + from_b) / total})
     assert [(e.person_id, e.account_id) for e in t.top_engagers] == [("snap:a", "a"), ("snap:b", "b")]
-    assert [e.share for e in t.top_engagers] == pytest.approx([from_a / total, from_b / total])
+    assert [e.share for e in t.top_engagers] == pytest.approx([counted_a / total, from_b / total])
+    assert scored["snap:t"].top_engager_share == pytest.approx(counted_a / total)
+    assert scored["snap:t"].relative_rank == pytest.approx(total / baseline, rel=1e-5)
     # b: nobody engages with b, so its rank is all baseline
     assert dict(scored["snap:b"].explanation.by_kind) == {"baseline": 1.0}
     assert scored["snap:t"].pagerank == pytest.approx(x["t"], abs=1e-6)

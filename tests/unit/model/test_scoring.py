@@ -12,6 +12,7 @@ from pyspark.testing import assertDataFrameEqual
 from influence.tables import PERSON_ACCOUNTS
 from transforms.model.scoring import (
     calibrated,
+    to_counted_flows,
     to_previous_scores,
     with_calibrated_scores,
     with_engagement,
@@ -226,9 +227,47 @@ def test_relative_rank_counts_the_biggest_engager_for_at_most_all_the_others_by_
     # v: a sends 0.03, 0.02 more than b's 0.01, so 0.05 - 0.02 = 0.03 counts: 3 baselines
     assert got["v"].relative_rank == pytest.approx(3.0)
     assert got["v"].effective_engagers == pytest.approx(0.04**2 / (0.03**2 + 0.01**2))  # 1.6
-    assert got["v"].top_engager_share == pytest.approx(0.03 / 0.05)
-    # w: one engager alone lifts nobody above the baseline
+    # a counts for 0.01 (b's flow) of v's counted 0.01 + 0.01 + 0.01: a third
+    assert got["v"].top_engager_share == pytest.approx(1 / 3)
+    # w: one engager alone lifts nobody above the baseline, and counts for nothing
     assert (got["w"].relative_rank, got["w"].effective_engagers) == pytest.approx((1.0, 1.0))
-    assert got["w"].top_engager_share == pytest.approx(0.05 / 0.06)
+    assert got["w"].top_engager_share == pytest.approx(0.0)
     # a: nobody engages a
     assert (got["a"].relative_rank, got["a"].effective_engagers, got["a"].top_engager_share) == pytest.approx((1.0, 0.0, 0.0))
+
+
+def test_counted_flows_cut_a_lone_biggest_engager_to_the_others_sum_by_hand(spark):
+    flows = spark.createDataFrame(
+        [
+            # v: a sends 0.02 + 0.01 over two kinds, b 0.01: a counts 0.01, each of its kinds by a third
+            ("v", "a", "reshare", 0.02),
+            ("v", "a", "reply", 0.01),
+            ("v", "b", "reshare", 0.01),
+            # w: a alone counts for nothing
+            ("w", "a", "reshare", 0.05),
+            # x: a and b tie at the top, c is smaller: nobody sends more than the others together
+            ("x", "a", "reshare", 0.02),
+            ("x", "b", "reshare", 0.02),
+            ("x", "c", "reshare", 0.01),
+            # y: the biggest engager sends less than the rest: nothing is cut
+            ("y", "a", "reshare", 0.02),
+            ("y", "b", "reshare", 0.015),
+            ("y", "c", "reshare", 0.015),
+        ],
+        "dst string, src string, kind string, flow double",
+    )
+    got = {(r.dst, r.src, r.kind): r.flow for r in to_counted_flows(flows).collect()}
+    assert got == pytest.approx(
+        {
+            ("v", "a", "reshare"): 0.02 / 3,
+            ("v", "a", "reply"): 0.01 / 3,
+            ("v", "b", "reshare"): 0.01,
+            ("w", "a", "reshare"): 0.0,
+            ("x", "a", "reshare"): 0.02,
+            ("x", "b", "reshare"): 0.02,
+            ("x", "c", "reshare"): 0.01,
+            ("y", "a", "reshare"): 0.02,
+            ("y", "b", "reshare"): 0.015,
+            ("y", "c", "reshare"): 0.015,
+        }
+    )
