@@ -274,6 +274,20 @@ def report(work: Path, lake: Path, stable: dict) -> None:
 MOVE = 20  # points: every day-over-day move above this is traced
 
 
+def top_engager_event(explanation, received) -> str:
+    """The person's biggest engager by counted share, and the interactions it received that day: rank that
+    reached the person second hand (an engager of theirs was engaged) explains a move that their own
+    interactions do not."""
+    engagers = list(explanation["top_engagers"])
+    if not engagers:
+        return "-"
+    top = engagers[0]
+    got = received.loc[top["person_id"]] if top["person_id"] in received.index else None
+    return f"{top['person_id']} {top['share']:.0%}: " + (
+        f"{got.interactions:,} ({got.engagers:,})" if got is not None else "none"
+    )
+
+
 def traced_moves(lake: Path, scores) -> list[str]:
     """Each move above MOVE points, with the interactions of its day that the person received and gave;
     the change of persons with no interaction that day; the top decile's concentration per day."""
@@ -288,8 +302,9 @@ def traced_moves(lake: Path, scores) -> list[str]:
     interactions["target"] = interactions["network"] + ":" + interactions["target"]  # no links: a person is its account
     lines = ["", f"## Every move above {MOVE} points, traced to its day's interactions", ""]
     lines += [
-        "| from | to | person | score | change | received (engagers) | kinds received | given | engagers | relative rank |",
-        "|---|---|---|---|---:|---|---|---:|---|---|",
+        "| from | to | person | score | change | received (engagers) | kinds received | given | engagers | relative rank "
+        "| top engager on the new day: share, and what it received that day (engagers) |",
+        "|---|---|---|---|---:|---|---|---:|---|---|---|",
     ]
     quiet_rows = []
     by_day = {day: frame.set_index("person_id") for day, frame in scores.groupby("run_date")}
@@ -314,7 +329,8 @@ def traced_moves(lake: Path, scores) -> list[str]:
                 f"| {before} | {after} | {person} | {a.at[person, 'score']} -> {b.at[person, 'score']} | {delta[person]:+d} | "
                 f"{f'{got.interactions:,} ({got.engagers:,})' if got is not None else 'none'} | {kinds_of} | "
                 f"{int(given.get(person, 0)):,} | {a.at[person, 'engagers']:,} -> {b.at[person, 'engagers']:,} | "
-                f"{a.at[person, 'relative_rank']:.2f} -> {b.at[person, 'relative_rank']:.2f} |"
+                f"{a.at[person, 'relative_rank']:.2f} -> {b.at[person, 'relative_rank']:.2f} | "
+                f"{top_engager_event(b.at[person, 'explanation'], received)} |"
             )
     lines += [
         "",
