@@ -32,11 +32,15 @@ from influence.errors import UsageError
 from influence.tables import (
     ACCOUNTS,
     CONSENT,
+    ERASED,
     ERASURES,
     GOVERNANCE_ACTIONS,
     GOVERNANCE_REQUESTS,
     IDENTITY_LINKS,
+    MINOR,
     NETWORKS,
+    OPTED_IN,
+    OPTED_OUT,
     SUPPRESSING_STATES,
 )
 from transforms.erasure import PersonNames
@@ -44,9 +48,7 @@ from transforms.privacy import subject_hash
 
 GOVERNANCE_FOLDER = "governance"
 KEY_ENVIRONMENT = "INFLUENCE_PRIVACY_KEY"
-STATE_OF_ACTION = {"opt_out": "opted_out", "erase": "erased", "minor": "minor"}
-OPTED_OUT, ERASED, MINOR = STATE_OF_ACTION["opt_out"], STATE_OF_ACTION["erase"], STATE_OF_ACTION["minor"]
-OPTED_IN = "opted_in"  # a consent row of its own: it suppresses nothing, it allows publishing under opt_in
+STATE_OF_ACTION = {"opt_out": OPTED_OUT, "erase": ERASED, "minor": MINOR}  # opt_in writes an OPTED_IN row
 
 
 FINGERPRINT_FILE = "_key_fingerprint"  # in <lake>/governance/: which key the lake's hashes were made with

@@ -453,7 +453,10 @@ RUNS = Table(
 # privacy key) of subjects 'account:<network>:<account_id>', 'handle:<network>:<handle>', 'person:<person_id>'.
 SUBJECT_KINDS = ("account", "handle", "person")
 GOVERNANCE_ACTIONS = ("opt_out", "opt_in", "erase", "minor")
-SUPPRESSING_STATES = ("opted_out", "erased", "minor")
+# Consent states (governance/consent `state`): the first three keep a person out of the model and the
+# published tables; opted_in only allows publishing under privacy.mode = "opt_in".
+OPTED_OUT, ERASED, MINOR, OPTED_IN = "opted_out", "erased", "minor", "opted_in"
+SUPPRESSING_STATES = (OPTED_OUT, ERASED, MINOR)
 
 GOVERNANCE_REQUESTS = Table(
     "governance",

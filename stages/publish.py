@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame, functions as F
 
 from influence.config import Config
-from influence.governance import OPTED_IN, ConsentSnapshot, privacy_key
+from influence.governance import ConsentSnapshot, privacy_key
 from influence.storage import Lake
-from influence.tables import COMMUNITIES, INFLUENCE_SCORES, PROFILES, STAGED_SCORES, SUPPRESSING_STATES
+from influence.tables import COMMUNITIES, INFLUENCE_SCORES, OPTED_IN, PROFILES, STAGED_SCORES, SUPPRESSING_STATES
 from stages.bronze import date_predicate
 from stages.result import StageResult
 from transforms.model.communities import to_community_table

@@ -22,9 +22,9 @@ from expectations import (
 )
 from expectations.runner import Validator
 from influence.config import Config
-from influence.governance import ERASED, ConsentSnapshot, privacy_key
+from influence.governance import ConsentSnapshot, privacy_key
 from influence.storage import Lake, vacuum_now
-from influence.tables import ACCOUNTS, IDENTITY_LINKS, INTERACTIONS, POSTS, QUARANTINE, RAW_LINES
+from influence.tables import ACCOUNTS, ERASED, IDENTITY_LINKS, INTERACTIONS, POSTS, QUARANTINE, RAW_LINES
 from stages.bronze import date_predicate
 from stages.checks import require_passed
 from stages.result import StageResult

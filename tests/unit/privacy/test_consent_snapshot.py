@@ -7,8 +7,8 @@ import datetime as dt
 
 from influence import storage
 from influence.config import load_config
-from influence.governance import ERASED, OPTED_IN, read_consent
-from influence.tables import CONSENT, SUPPRESSING_STATES
+from influence.governance import read_consent
+from influence.tables import CONSENT, ERASED, OPTED_IN, SUPPRESSING_STATES
 
 SINCE = dt.datetime(2022, 6, 6, tzinfo=dt.UTC)
 
