@@ -27,9 +27,9 @@ def expected_night(lines: list[str], run_end: int = JULY_1 + 86_400) -> tuple[di
     window holds anything that old); TrustRank teleporting to them; votes; burst discounts on new
     accounts' engagement; then PageRank on the equivalent graph where each vertex u sends
     vote(u) x discount(u, v) x w(u, v) / W(u) to v and spreads the rest (1 - kept(u)) over every vertex.
-    Returns the ranks and each person's relative_rank: the counted rank (the rank less what the biggest
-    engager sent beyond all the others together) over the baseline rank (d R + 1 - d) / N, R the rank
-    not sent along edges."""
+    Returns the ranks and each person's relative_rank: the counted rank (the baseline plus what the engagers
+    sent, less what the biggest engager sent beyond all the others together) over the baseline rank
+    (d R + 1 - d) / N, R the rank not sent along edges."""
     graph, first_seen, events = nx.DiGraph(), {}, []
     for line in lines:
         fields = line.split()
@@ -70,10 +70,10 @@ def expected_night(lines: list[str], run_end: int = JULY_1 + 86_400) -> tuple[di
     redistributed = sum(rank * (1.0 - kept_by_node.get(node, 0.0)) for node, rank in ranks.items())
     baseline = (0.85 * redistributed + 0.15) / len(nodes)
     relative = {}
-    for node, rank in ranks.items():
+    for node in ranks:
         received = [0.85 * ranks[source] * share for source, share in flows.get(node, [])]
         excess = max(0.0, 2 * max(received, default=0.0) - sum(received))
-        relative[node] = (rank - excess) / baseline
+        relative[node] = (baseline + sum(received) - excess) / baseline
     return ranks, relative
 
 

@@ -64,21 +64,26 @@ def with_relative_rank(ranked: DataFrame, flows: DataFrame, baseline_rank: float
 
     Rank that is not sent along edges (votes below 1, dangling persons) raises every baseline alike, so
     it lifts nobody: a farm whose votes do not count adds persons and redistributed rank, and no one's
-    relative_rank moves for it. The counted rank is the pagerank less what the biggest engager sends
-    beyond all the other engagers together (concentration): one engager alone lifts nobody, and no
-    engager supplies more than half of the counted rank. Also top_engager_share (the biggest engager's
-    share of the counted rank, as the explanation counts it) and effective_engagers.
+    relative_rank moves for it. The counted rank is the baseline plus what the engagers send, the biggest
+    engager counted for no more than all the others together (concentration): one engager alone lifts
+    nobody, and no engager supplies more than half of the counted rank. Also top_engager_share (the
+    biggest engager's share of the counted rank, as the explanation counts it) and effective_engagers.
+
+    The baseline and the flows both come from the final ranks, so the counted rank is PageRank's next
+    step, not the pagerank itself, which differs from it by the last iteration's residual (within the
+    stopping tolerance). So a person whose engagement counts for nothing is exactly at 1, tied with
+    everyone else at the floor, rather than above or below them by that residual.
     flows: to_engagement_flows output."""
-    excess = F.greatest(F.lit(0.0), F.lit(2.0) * F.col("top_flow") - F.col("engaged_rank"))
-    counted_top = F.least(F.col("top_flow"), F.col("engaged_rank") - F.col("top_flow"))
-    counted_total = F.lit(baseline_rank) + F.col("engaged_rank") - excess
+    others = F.col("engaged_rank") - F.col("top_flow")  # exactly 0 with one engager
+    counted_engaged = F.least(F.col("engaged_rank"), F.lit(2.0) * others)
+    counted_top = F.least(F.col("top_flow"), others)
     return (
         ranked.join(to_concentration(flows), on="id", how="left")
         .fillna(0.0, subset=["engaged_rank", "top_flow", "effective_engagers"])
         .withColumns(
             {
-                "relative_rank": (F.col("pagerank") - excess) / F.lit(baseline_rank),
-                "top_engager_share": counted_top / counted_total,
+                "relative_rank": F.lit(1.0) + counted_engaged / F.lit(baseline_rank),
+                "top_engager_share": counted_top / (F.lit(baseline_rank) + counted_engaged),
             }
         )
         .drop("engaged_rank", "top_flow")

@@ -222,7 +222,8 @@ def test_relative_rank_counts_the_biggest_engager_for_at_most_all_the_others_by_
         [("v", "a", "reshare", 0.02), ("v", "a", "reply", 0.01), ("v", "b", "reshare", 0.01), ("w", "a", "reshare", 0.05)],
         "dst string, src string, kind string, flow double",
     )
-    ranked = spark.createDataFrame([("v", 0.05), ("w", 0.06), ("a", 0.01)], "id string, pagerank double")
+    # z: nobody engages z, and its pagerank carries a residual of the last iteration (1e-7)
+    ranked = spark.createDataFrame([("v", 0.05), ("w", 0.06), ("a", 0.01), ("z", 0.0100001)], "id string, pagerank double")
     got = {r.id: r for r in with_relative_rank(ranked, flows, 0.01).collect()}
     # v: a sends 0.03, 0.02 more than b's 0.01, so 0.05 - 0.02 = 0.03 counts: 3 baselines
     assert got["v"].relative_rank == pytest.approx(3.0)
@@ -234,6 +235,8 @@ def test_relative_rank_counts_the_biggest_engager_for_at_most_all_the_others_by_
     assert got["w"].top_engager_share == pytest.approx(0.0)
     # a: nobody engages a
     assert (got["a"].relative_rank, got["a"].effective_engagers, got["a"].top_engager_share) == pytest.approx((1.0, 0.0, 0.0))
+    # z: counted from what reaches it (the baseline only), so exactly at the floor with a and w
+    assert got["z"].relative_rank == got["a"].relative_rank == got["w"].relative_rank == 1.0
 
 
 def test_counted_flows_cut_a_lone_biggest_engager_to_the_others_sum_by_hand(spark):
