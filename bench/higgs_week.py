@@ -213,6 +213,7 @@ def report(work: Path, lake: Path, stable: dict) -> None:
             "raw_score",
             "pagerank",
             "relative_rank",
+            "percentile",
             "reach_score",
             "amplification_score",
             "network_score",
@@ -342,22 +343,26 @@ def traced_moves(lake: Path, scores) -> list[str]:
         "",
         "## Concentration of the top decile: the biggest engager's share of a person's counted rank",
         "",
-        "The top decile is the first tenth of the day's persons ordered by score, then relative rank (most persons",
-        "share the floor score, so a score quantile would take them all). The share is `top_engager_share`, the",
-        "biggest engager's share of the counted rank, the rank the score is computed from and the explanation",
-        "divides (docs/model.md, sections 4 and 5; model version 3 and later).",
+        "The top decile is the persons at percentile 90 or above: the published percentile, the share of the day's",
+        "persons with a strictly lower relative rank, so persons tied at the floor (relative rank 1) are at 0 and",
+        "the decile may hold fewer than a tenth. The share is `top_engager_share`, the biggest engager's share of",
+        "the counted rank, the rank the score is computed from and the explanation divides (docs/model.md,",
+        "sections 4 and 5; model version 3 and later). `one engager`: persons with exactly one engager. The last",
+        "column takes the first tenth of the persons by score, then relative rank, ties included, instead.",
         "",
-        "| day | persons | top-decile persons | lowest score in it | max share | persons above 50% | of the top 100 |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| day | persons | top-decile persons | lowest score in it | max share | persons above 50% | one engager "
+        "| of the top 100 above 50% | first tenth: one engager |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for day, frame in by_day.items():
         ordered = frame.sort_values(["score", "relative_rank"], ascending=False)
-        top = ordered.head(max(1, len(ordered) // 10))
+        top = ordered[ordered.percentile >= 90]
+        first_tenth = ordered.head(max(1, len(ordered) // 10))
         share = pd.to_numeric(top.top_engager_share, errors="coerce")
         above = share > 0.5
         lines.append(
             f"| {day} | {len(frame):,} | {len(top):,} | {int(top.score.min())} | {share.max():.2f} | {int(above.sum()):,} | "
-            f"{int(above.head(100).sum())} |"
+            f"{int((top.engagers == 1).sum()):,} | {int(above.head(100).sum())} | {int((first_tenth.engagers == 1).sum()):,} |"
         )
     return lines
 
