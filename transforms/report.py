@@ -35,7 +35,7 @@ def _named(prefix: str) -> Column:
 def movers(tonight: DataFrame, before: DataFrame, limit: int) -> DataFrame:
     """The `limit` biggest rises and the `limit` biggest falls of score between the two nights, persons
     scored on both: direction ('up'/'down'), account (network:account_id), score, previous_score, change,
-    engagers, previous_engagers, top_engagers (the three biggest shares of tonight's rank, 'account 42%'),
+    engagers, previous_engagers, top_engagers (the three biggest shares of the counted rank, 'account 42%'),
     by_kind (the interaction kinds' shares, 'retweet 60%'). Ties are broken by account, so the list is stable."""
     shares = F.transform(
         F.slice(F.col("t.explanation.top_engagers"), 1, 3),
