@@ -349,7 +349,7 @@ class ConsentSnapshot:
 def read_consent(spark: SparkSession, config: Config) -> ConsentSnapshot:
     if not has_consent_table(spark, config):  # nobody asked anything yet: nothing to read
         return ConsentSnapshot(no_consent(spark), frozenset())
-    frame = consent_table(spark, config).localCheckpoint()
+    frame = storage.read(spark, CONSENT, config.lake_path).localCheckpoint()
     states = frozenset(row.state for row in frame.select("state").distinct().collect())  # a handful of states
     return ConsentSnapshot(frame, states)
 

@@ -32,6 +32,7 @@ from influence.session import build_spark
 from influence.tables import (
     ACCOUNTS,
     CONSENT,
+    ERASED,
     GOVERNANCE_REQUESTS,
     IDENTITY_LINKS,
     INFLUENCE_SCORES,
@@ -327,7 +328,7 @@ def build_document(spark: SparkSession, config: Config, subject: Subject, genera
     identity = governance.resolve(spark, config, subject)
     document = empty_document(subject, identity.person_id, generated_at)
     document["consent"] = consent_section(spark, config, identity)
-    if governance.ERASED in document["consent"]["states"]:
+    if ERASED in document["consent"]["states"]:
         for name in ("accounts", "window", "posts", "interactions", "score_history", "topics", "quarantine"):
             document[name] = None  # not read: an erasure left nothing of them in these tables
         document["status"] = "erased"

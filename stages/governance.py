@@ -36,11 +36,14 @@ from influence.storage import Lake
 from influence.tables import (
     ACCOUNTS,
     ALL_TABLES,
+    ERASED,
     ERASURES,
     GOVERNANCE_REQUESTS,
     IDENTITY_LINKS,
     INFLUENCE_SCORES,
     INTERACTIONS,
+    MINOR,
+    OPTED_OUT,
     POSTS,
     PROFILES,
     QUARANTINE,
@@ -353,8 +356,8 @@ def apply_request(spark: SparkSession, config: Config, request: Request) -> Requ
             governance.set_outcome(spark, config, request_id, "applied")
         return RequestResult(outcome="applied", extra=counts)
     states = governance.states_of(spark, config, identity)
-    if request.action == "opt_in" and {governance.ERASED, governance.MINOR} & set(states):  # an opt-in lifts neither
-        outcome = "recorded; still suppressed (" + ", ".join(s for s in states if s != governance.OPTED_OUT) + ")"
+    if request.action == "opt_in" and {ERASED, MINOR} & set(states):  # an opt-in lifts neither
+        outcome = "recorded; still suppressed (" + ", ".join(s for s in states if s != OPTED_OUT) + ")"
     else:
         outcome = "applied"
     governance.record(spark, config, request, identity, outcome)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pyspark.sql import Column, DataFrame, Window, functions as F
 
+from transforms.model.scoring import per_engager_flows
 from transforms.privacy import keyed_hash
 
 COMMUNITY_PREFIX = "community:"  # community_id = "c-" + HMAC(key, COMMUNITY_PREFIX + smallest person id)[:16]
@@ -58,8 +59,7 @@ def to_community_shares(flows: DataFrame, communities: DataFrame, baseline_rank:
     every flow in, the counted rank, as in the explanation). 0 for a person nobody in their community engages with."""
     member = communities.select("id", "community_id")
     per_target = (
-        flows.groupBy("dst", "src")
-        .agg(F.sum("flow").alias("flow"))
+        per_engager_flows(flows)
         .join(member.select(F.col("id").alias("dst"), F.col("community_id").alias("dst_community")), on="dst")
         .join(member.select(F.col("id").alias("src"), F.col("community_id").alias("src_community")), on="src", how="left")
         .groupBy(F.col("dst").alias("id"))

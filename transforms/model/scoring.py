@@ -37,13 +37,18 @@ def with_engagement(ranked: DataFrame, edges: DataFrame) -> DataFrame:
     return ranked.join(incoming, on="id", how="left").fillna(0, subset=["engagers", "interactions_received"])
 
 
+def per_engager_flows(flows: DataFrame) -> DataFrame:
+    """dst, src, flow: what each engager sent each person, over all networks and kinds."""
+    return flows.groupBy("dst", "src").agg(F.sum("flow").alias("flow"))
+
+
 def to_concentration(flows: DataFrame) -> DataFrame:
     """id, engaged_rank (the rank engagement sent to the person), top_flow (what their biggest engager
     sent) and effective_engagers, (sum f)^2 / sum f^2 over the flows f of their engagers: the number of
     equal engagers that would give the same concentration (1 when one engager sends it all)."""
-    per_engager = flows.groupBy("dst", "src").agg(F.sum("flow").alias("flow"))
     return (
-        per_engager.groupBy(F.col("dst").alias("id"))
+        per_engager_flows(flows)
+        .groupBy(F.col("dst").alias("id"))
         .agg(
             F.sum("flow").alias("engaged_rank"), F.max("flow").alias("top_flow"), F.sum(F.col("flow") ** 2).alias("flow_squares")
         )
@@ -95,10 +100,8 @@ def to_counted_flows(flows: DataFrame) -> DataFrame:
     sum to no more than all the other engagers' flows together (with_relative_rank's concentration rule);
     every other flow as it is. The explanation's shares are shares of this counted rank.
     flows: to_engagement_flows output (dst, src, network, kind, flow)."""
-    per_engager = flows.groupBy("dst", "src").agg(F.sum("flow").alias("engager_flow"))
-    per_person = per_engager.groupBy("dst").agg(
-        F.sum("engager_flow").alias("engaged_rank"), F.max("engager_flow").alias("top_flow")
-    )
+    per_engager = per_engager_flows(flows).withColumnRenamed("flow", "engager_flow")
+    per_person = to_concentration(flows).select(F.col("id").alias("dst"), "engaged_rank", "top_flow")
     # two engagers tied at the top each send no more than the rest: only a lone top engager is cut
     cut = (F.col("engager_flow") == F.col("top_flow")) & (F.col("top_flow") * 2 > F.col("engaged_rank"))
     factors = per_engager.join(per_person, on="dst").select(
@@ -275,7 +278,7 @@ def with_explanation(scored: DataFrame, flows: DataFrame, baseline_rank: float, 
     primary account and share. scored needs id and accounts.
     """
     incoming = flows.groupBy(F.col("dst").alias("id")).agg(F.sum("flow").alias("engaged_rank"))
-    per_engager = flows.groupBy("dst", "src").agg(F.sum("flow").alias("flow"))
+    per_engager = per_engager_flows(flows)
     order = Window.partitionBy("dst").orderBy(F.col("flow").desc(), F.col("src"))
     primaries = scored.select(F.col("id").alias("src"), F.col("accounts")[0].alias("primary"))
     top = (
