@@ -17,7 +17,8 @@ Two engines compute the same ranks (the formula of transforms.model.graph, the s
 - graphframes: GraphFrames' Pregel API. Each superstep sends rank * share along every edge and sums it
   at the destination; the vertex update adds the teleport and keeps the two global sums (the mass to
   redistribute and the L1 change) as window columns, and every vertex votes to halt together once the
-  L1 change is below the threshold. Local checkpoints keep the plan from growing.
+  L1 change is below the threshold. Local checkpoints keep the plan from growing. Vertices are
+  numbered (long ids) for the run, and compiled expressions and broadcast joins are on for it.
 - local: the edge frame goes to the driver through Arrow and SciPy runs the power iteration on a
   sparse matrix; a Spark job per iteration costs far more than the arithmetic of a small graph.
 `Engine("auto")` picks local up to `local_max_edges` edges.
@@ -26,14 +27,14 @@ Two engines compute the same ranks (the formula of transforms.model.graph, the s
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from graphframes import GraphFrame
 from graphframes.lib import Pregel
-from pyspark import StorageLevel
-from pyspark.sql import DataFrame, functions as F
+from pyspark.sql import DataFrame, SparkSession, functions as F
 from scipy import sparse
 
 from transforms.model.graph import initial_ranks, l1_change, next_rank, unsent_mass, with_transition_share
@@ -44,6 +45,8 @@ log = logging.getLogger(__name__)
 ENGINES = ("graphframes", "local")
 # Pregel checkpoints its vertex frame every this many supersteps (locally: the frame is persisted anyway).
 CHECKPOINT_INTERVAL = 2
+# Joins with a side up to this size broadcast it during the GraphFrames engine (graph_session_settings).
+GRAPH_BROADCAST_BYTES = 64 * 2**20
 
 
 @dataclass(frozen=True)
@@ -120,48 +123,94 @@ def weighted_pagerank(
         return local_pagerank(vertices, edges, damping, tolerance, max_iterations, teleport, votes, start, max_error)
     if engine != "graphframes":
         raise ValueError(f"unknown PageRank engine {engine!r}: expected one of {', '.join(ENGINES)}")
-    ids = vertices.select("id").distinct().persist(StorageLevel.MEMORY_AND_DISK)
-    vertex_count = ids.count()
+    spark = vertices.sparkSession
+    # Pregel joins the vertex state with the edges twice a superstep: long vertex numbers make those
+    # joins and shuffles cheaper than string ids. The numbers are materialised once (they are not
+    # deterministic) and mapped back at the end.
+    numbers = vertices.select("id").distinct().withColumn("vertex", F.monotonically_increasing_id()).localCheckpoint()
+    vertex_count = numbers.count()
     if vertex_count == 0:
-        ids.unpersist()
-        return PageRankResult(ids.select("id", F.lit(0.0).alias("pagerank")), 0, 0, True, 0.0, damping=damping)
+        return PageRankResult(numbers.select("id", F.lit(0.0).alias("pagerank")), 0, 0, True, 0.0, damping=damping)
 
-    known = ids.select(F.col("id").alias("src"))
-    kept_edges = edges.join(known, on="src", how="left_semi").join(
-        known.select(F.col("src").alias("dst")), on="dst", how="left_semi"
-    )
-    transitions = with_transition_share(kept_edges, votes).localCheckpoint()
-    state = initial_ranks(ids, transitions, vertex_count, teleport, start).localCheckpoint()
-    ids.unpersist()
+    with graph_session_settings(spark):
+        numbered_edges = numbered(numbered(edges, numbers, "src"), numbers, "dst")
+        transitions = with_transition_share(numbered_edges, numbered(votes, numbers)).localCheckpoint()
+        state = initial_ranks(
+            numbers.select(F.col("vertex").alias("id")),
+            transitions,
+            vertex_count,
+            numbered(teleport, numbers),
+            numbered(start, numbers),
+        ).localCheckpoint()
 
-    new_rank = next_rank(Pregel.msg(), F.col("redistributed_mass"), damping)
-    threshold = stop_threshold(vertex_count, damping, tolerance, max_error)
-    final = (
-        GraphFrame(state.withColumnRenamed("rank", "start_rank"), transitions)
-        .pregel.setMaxIter(max_iterations)
-        .setCheckpointInterval(CHECKPOINT_INTERVAL)
-        .setUseLocalCheckpoints(True)
-        .withVertexColumn("rank", F.col("start_rank"), new_rank)
-        .withVertexColumn("redistributed_mass", unsent_mass(F.col("start_rank")), unsent_mass(new_rank))
-        .withVertexColumn("l1_change", F.lit(float("inf")), l1_change(new_rank, F.col("rank")))
-        .withVertexColumn("iteration", F.lit(0), F.col("iteration") + 1)
-        # One global vote: every vertex stays active until the whole vector's L1 change is small enough.
-        .setInitialActiveVertexExpression(F.lit(True))
-        .setUpdateActiveVertexExpression(l1_change(new_rank, F.col("rank")) >= F.lit(threshold))
-        .setStopIfAllNonActiveVertices(True)
-        .required_src_columns("rank")
-        .sendMsgToDst(Pregel.src("rank") * Pregel.edge("share"))
-        .aggMsgs(F.sum(Pregel.msg()))
-        .run()
-    )
-    stats = final.select("iteration", "l1_change", "redistributed_mass", "_pregel_is_active").first()
+        new_rank = next_rank(Pregel.msg(), F.col("redistributed_mass"), damping)
+        threshold = stop_threshold(vertex_count, damping, tolerance, max_error)
+        final = (
+            GraphFrame(state.withColumnRenamed("rank", "start_rank"), transitions)
+            .pregel.setMaxIter(max_iterations)
+            .setCheckpointInterval(CHECKPOINT_INTERVAL)
+            .setUseLocalCheckpoints(True)
+            .withVertexColumn("rank", F.col("start_rank"), new_rank)
+            .withVertexColumn("redistributed_mass", unsent_mass(F.col("start_rank")), unsent_mass(new_rank))
+            .withVertexColumn("l1_change", F.lit(float("inf")), l1_change(new_rank, F.col("rank")))
+            .withVertexColumn("iteration", F.lit(0), F.col("iteration") + 1)
+            # One global vote: every vertex stays active until the whole vector's L1 change is small enough.
+            .setInitialActiveVertexExpression(F.lit(True))
+            .setUpdateActiveVertexExpression(l1_change(new_rank, F.col("rank")) >= F.lit(threshold))
+            .setStopIfAllNonActiveVertices(True)
+            .required_src_columns("rank")
+            .sendMsgToDst(Pregel.src("rank") * Pregel.edge("share"))
+            .aggMsgs(F.sum(Pregel.msg()))
+            .run()
+        )
+        stats = final.select("iteration", "l1_change", "redistributed_mass", "_pregel_is_active").first()
+        ranks = (
+            final.select(F.col("id").alias("vertex"), F.col("rank").alias("pagerank"))
+            .join(numbers, on="vertex")
+            .select("id", "pagerank")
+            .localCheckpoint()
+        )
+    final.unpersist()
     iterations, change = int(stats.iteration), float(stats.l1_change)
     converged = not stats._pregel_is_active
     if not converged:
         log.warning("pagerank stopped after %d iterations without converging (L1 change %.3e)", iterations, change)
-    ranks = final.select("id", F.col("rank").alias("pagerank")).localCheckpoint()
-    final.unpersist()
     return PageRankResult(ranks, vertex_count, iterations, converged, change, float(stats.redistributed_mass), damping)
+
+
+def numbered(frame: DataFrame | None, numbers: DataFrame, column: str = "id") -> DataFrame | None:
+    """frame with its `column` of string ids replaced by the vertex numbers (id, vertex); rows whose id
+    is not a vertex are dropped, as the engine ignores them."""
+    if frame is None:
+        return None
+    lookup = numbers.select(F.col("id").alias(column), F.col("vertex").alias("_vertex"))
+    others = [c for c in frame.columns if c != column]
+    return frame.join(lookup, on=column).select(F.col("_vertex").alias(column), *others)
+
+
+@contextmanager
+def graph_session_settings(spark: SparkSession):
+    """Settings for a graph too large for the local engine, restored afterwards:
+    - compiled expressions: each superstep runs the same few queries over every edge, where Spark's
+      code generation pays for itself (a night's many small queries run interpreted, influence.config);
+    - broadcast joins up to GRAPH_BROADCAST_BYTES: a vertex state that small is sent to every task
+      instead of shuffling the edges to it each superstep."""
+    settings = {
+        "spark.sql.codegen.wholeStage": "true",
+        "spark.sql.codegen.factoryMode": "FALLBACK",
+        "spark.sql.autoBroadcastJoinThreshold": str(GRAPH_BROADCAST_BYTES),
+    }
+    previous = {key: spark.conf.get(key, None) for key in settings}
+    for key, value in settings.items():
+        spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)
 
 
 def local_pagerank(
