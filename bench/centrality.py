@@ -22,6 +22,13 @@ Data: ../shared/data/higgs-twitter (SNAP Higgs Twitter, De Domenico et al., Sci.
 `--iterations-cap` bounds the Spark engines' iterations on graphs over `--cap-above` edges (default
 2,000,000): they then report seconds per iteration over the capped run, and the iterations to converge
 are SciPy's (the engines stop at the same iteration: tests/unit/model/test_pagerank.py).
+
+A converging run's seconds per iteration include its set-up, which dominates a short run. So the Spark
+engines (`graphframes`, `loop`) also run twice more with the stopping rule off, for `--fixed LOW,HIGH`
+iterations (default 2,12): the difference is the cost of an added iteration ("s/added"), and what is
+left of the LOW run is the set-up. The loop runs twice: in the product's session (interpreted
+expressions, influence.config) and under the GraphFrames engine's own settings (`loop-tuned`:
+influence.pagerank.graph_session_settings), so that the engines are compared on equal terms.
 """
 
 from __future__ import annotations
@@ -51,7 +58,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.reference_loop import loop_pagerank  # noqa: E402
 from influence.config import KindWeights, load_config  # noqa: E402
-from influence.pagerank import weighted_pagerank  # noqa: E402
+from influence.pagerank import graph_session_settings, weighted_pagerank  # noqa: E402
 from influence.session import build_spark  # noqa: E402
 from transforms.connectors.snap import with_snap_fields  # noqa: E402
 from transforms.model.graph import to_edges, to_vertices  # noqa: E402
@@ -67,7 +74,7 @@ HIGGS_FILES = {
 }
 GENERATED = {"gen1m": 1_000_000, "gen10m": 10_000_000}
 ACTIVITY_RUN_DATE = dt.date(2012, 7, 7)
-ENGINES = ("graphframes", "graphx", "loop", "local", "scipy", "networkx")
+ENGINES = ("graphframes", "graphx", "loop", "loop-tuned", "local", "scipy", "networkx")
 DAMPING, TOLERANCE = 0.85, 1e-6
 
 
@@ -84,6 +91,13 @@ class Row:
     ratio_to_scipy: float | None = None  # seconds per iteration / SciPy's
     l1_to_networkx: float | None = None
     peak_mb: float | None = None  # local engine: peak Python heap (tracemalloc), a second run
+    # Spark engines, from two runs of a fixed number of iterations (--fixed): the cost of one more
+    # iteration, the set-up left over, and the added iteration's cost over the loop's, the loop run in
+    # the product's session and under the GraphFrames engine's settings (loop-tuned).
+    seconds_per_added_iteration: float | None = None
+    setup_seconds: float | None = None
+    added_iteration_to_loop: float | None = None
+    added_iteration_to_tuned_loop: float | None = None
     note: str = ""
 
 
@@ -164,7 +178,7 @@ def timed(function):
     return value, time.perf_counter() - started
 
 
-def bench_graph(spark, name: str, engines: list[str], cap: int, cap_above: int) -> list[Row]:
+def bench_graph(spark, name: str, engines: list[str], cap: int, cap_above: int, fixed: tuple[int, int]) -> list[Row]:
     if name in GENERATED:
         vertices, edges = generated_graph(spark, GENERATED[name])
     else:
@@ -241,14 +255,45 @@ def bench_graph(spark, name: str, engines: list[str], cap: int, cap_above: int) 
         weighted_pagerank(vertices, edges, DAMPING, TOLERANCE, 1000, engine="local")
         rows[-1].peak_mb = round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
         tracemalloc.stop()
+
+    def spark_engine(engine: str, run) -> None:
+        """run(max_iterations, tolerance) -> PageRankResult; a converging run, then the fixed ones."""
+        result, seconds = timed(lambda: run(spark_iterations, TOLERANCE))
+        row(engine, result.iterations, result.converged, seconds, result.ranks, cap_note)
+        low, high = fixed
+        low_seconds = timed(lambda: run(low, 0.0).ranks.count())[1]
+        high_seconds = timed(lambda: run(high, 0.0).ranks.count())[1]
+        added = (high_seconds - low_seconds) / (high - low)
+        rows[-1].seconds_per_added_iteration = round(added, 4)
+        rows[-1].setup_seconds = round(low_seconds - low * added, 3)
+
     if "graphframes" in engines:
-        result, seconds = timed(
-            lambda: weighted_pagerank(vertices, edges, DAMPING, TOLERANCE, spark_iterations, engine="graphframes")
+        spark_engine(
+            "graphframes",
+            lambda iterations, tolerance: weighted_pagerank(
+                vertices, edges, DAMPING, tolerance, iterations, engine="graphframes"
+            ),
         )
-        row("graphframes", result.iterations, result.converged, seconds, result.ranks, cap_note)
     if "loop" in engines:
-        result, seconds = timed(lambda: loop_pagerank(vertices, edges, DAMPING, TOLERANCE, spark_iterations))
-        row("loop", result.iterations, result.converged, seconds, result.ranks, cap_note)
+        spark_engine("loop", lambda iterations, tolerance: loop_pagerank(vertices, edges, DAMPING, tolerance, iterations))
+    if "loop-tuned" in engines:
+
+        def tuned_loop(iterations, tolerance):
+            with graph_session_settings(spark):
+                result = loop_pagerank(vertices, edges, DAMPING, tolerance, iterations)
+                result.ranks.count()  # computed under the settings
+            return result
+
+        spark_engine("loop-tuned", tuned_loop)
+    by_engine = {r.engine: r for r in rows}
+    for loop_engine, field in (("loop", "added_iteration_to_loop"), ("loop-tuned", "added_iteration_to_tuned_loop")):
+        loop_row = by_engine.get(loop_engine)
+        if loop_row is None or not loop_row.seconds_per_added_iteration:
+            continue
+        for engine in ("graphframes", "loop", "loop-tuned"):
+            if engine in by_engine:
+                ratio = by_engine[engine].seconds_per_added_iteration / loop_row.seconds_per_added_iteration
+                setattr(by_engine[engine], field, round(ratio, 2))
     if "graphx" in engines:
         from graphframes import GraphFrame
 
@@ -276,6 +321,10 @@ def print_table(rows: list[Row]) -> None:
         "x scipy",
         "L1 to nx",
         "peak MB",
+        "set-up s",
+        "s/added",
+        "x loop",
+        "x loop-tuned",
         "note",
     )
     lines = [header]
@@ -293,6 +342,10 @@ def print_table(rows: list[Row]) -> None:
                 "" if r.ratio_to_scipy is None else f"{r.ratio_to_scipy:,.0f}",
                 "" if r.l1_to_networkx is None else f"{r.l1_to_networkx:.1e}",
                 "" if r.peak_mb is None else f"{r.peak_mb:,.0f}",
+                "" if r.setup_seconds is None else f"{r.setup_seconds:.2f}",
+                "" if r.seconds_per_added_iteration is None else f"{r.seconds_per_added_iteration:.3f}",
+                "" if r.added_iteration_to_loop is None else f"{r.added_iteration_to_loop:.2f}",
+                "" if r.added_iteration_to_tuned_loop is None else f"{r.added_iteration_to_tuned_loop:.2f}",
                 r.note,
             )
         )
@@ -300,7 +353,7 @@ def print_table(rows: list[Row]) -> None:
     for line in lines:
         print(
             "  ".join(
-                value.ljust(width) if i in (0, 1, 11) else value.rjust(width)
+                value.ljust(width) if i in (0, 1, len(header) - 1) else value.rjust(width)
                 for i, (value, width) in enumerate(zip(line, widths))
             )
         )
@@ -312,12 +365,19 @@ def main() -> None:
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--iterations-cap", type=int, default=5, help="Spark engines' iterations on large graphs")
     parser.add_argument("--cap-above", type=int, default=2_000_000, help="edges above which the cap applies")
+    parser.add_argument("--fixed", default="2,12", help="LOW,HIGH: fixed iterations for the Spark engines' added cost")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")
     args = parser.parse_args()
     engines = [e for e in args.engines.split(",") if e]
     unknown = sorted(set(engines) - set(ENGINES))
     if unknown:
         parser.error(f"unknown engine(s) {unknown}; choose from {', '.join(ENGINES)}")
+    try:
+        fixed = tuple(int(n) for n in args.fixed.split(","))
+    except ValueError:
+        fixed = ()
+    if len(fixed) != 2 or not 0 < fixed[0] < fixed[1]:
+        parser.error(f"--fixed takes LOW,HIGH with 0 < LOW < HIGH, not {args.fixed!r}")
     graphs = [g for g in args.graphs.split(",") if g]
     unknown = sorted(set(graphs) - set(HIGGS_FILES) - set(GENERATED))
     if unknown:
@@ -327,7 +387,7 @@ def main() -> None:
         spark = build_spark(config, app_name="bench-centrality")
         rows: list[Row] = []
         for graph in graphs:
-            rows.extend(bench_graph(spark, graph, engines, args.iterations_cap, args.cap_above))
+            rows.extend(bench_graph(spark, graph, engines, args.iterations_cap, args.cap_above, fixed))
             if not args.json:
                 print(f"# {graph} done", file=sys.stderr)
         spark.stop()
