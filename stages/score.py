@@ -19,7 +19,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession, functions as F
 
 from influence.communities import detect_communities
-from influence.config import Config
+from influence.config import Config, driver_memory_bytes
 from influence.errors import ValidationFailed
 from influence.governance import ConsentSnapshot, privacy_key
 from influence.model import config_hash, load_reference, load_taxonomy
@@ -132,7 +132,8 @@ def build_graph(interactions: DataFrame, links: DataFrame | None) -> GraphResult
 
 def pick_engine(config: Config, graph: GraphResult) -> EngineChoice:
     settings = config.pagerank
-    choice = Engine(settings.engine, settings.local_max_edges).pick(graph.edges)
+    memory = driver_memory_bytes(config.spark.driver_memory) or 0
+    choice = Engine(settings.engine, settings.local_max_edges, memory).pick(graph.edges)
     log.info("centrality engine %s (%s)", choice.engine, choice.reason)
     return choice
 

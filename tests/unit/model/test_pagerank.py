@@ -302,3 +302,15 @@ def test_auto_picks_the_local_engine_up_to_the_limit(name, edges, picked, auto):
     assert choice.engine == picked
     assert choice.auto == auto and choice.reason.startswith("auto") == auto
     assert (f"{edges:,} edges" in choice.reason) == auto
+
+
+def test_auto_keeps_the_local_engine_within_the_drivers_memory():
+    # 1 GiB at 400 bytes an edge holds 2**30 // 400 = 2,684,354 edges, below the configured 10,000,000
+    engine = Engine("auto", local_max_edges=10_000_000, driver_memory_bytes=2**30)
+    assert engine.pick(2_684_354).engine == "local"
+    above = engine.pick(2_684_355)
+    assert (above.engine, above.local_max_edges) == ("graphframes", 2_684_354)
+    assert "spark.driver_memory" in above.reason
+    # with room for more than the configured limit, the configured limit decides
+    roomy = Engine("auto", local_max_edges=10_000_000, driver_memory_bytes=8 * 2**30).pick(10_000_001)
+    assert roomy.engine == "graphframes" and "pagerank.local_max_edges 10,000,000" in roomy.reason
