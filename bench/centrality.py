@@ -28,7 +28,7 @@ engines (`graphframes`, `loop`) also run twice more with the stopping rule off, 
 iterations (default 2,12): the difference is the cost of an added iteration ("s/added"), and what is
 left of the LOW run is the set-up. The loop runs twice: in the product's session (interpreted
 expressions, influence.config) and under the GraphFrames engine's own settings (`loop-tuned`:
-influence.pagerank.graph_session_settings), so that the engines are compared on equal terms.
+influence.session.graph_session_settings), so that the engines are compared on equal terms.
 """
 
 from __future__ import annotations
@@ -58,8 +58,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.reference_loop import loop_pagerank  # noqa: E402
 from influence.config import KindWeights, load_config  # noqa: E402
-from influence.pagerank import graph_session_settings, weighted_pagerank  # noqa: E402
-from influence.session import build_spark  # noqa: E402
+from influence.pagerank import weighted_pagerank  # noqa: E402
+from influence.session import build_spark, graph_session_settings  # noqa: E402
 from transforms.connectors.snap import with_snap_fields  # noqa: E402
 from transforms.model.graph import to_edges, to_vertices  # noqa: E402
 from transforms.model.weights import with_model_weights  # noqa: E402

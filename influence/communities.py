@@ -32,6 +32,7 @@ from graphframes.lib import Pregel
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, functions as F
 
+from influence.session import graph_session_settings
 from transforms.model.communities import most_frequent, to_communities
 
 # Pregel checkpoints the labels every this many passes, so that the plan does not grow with the passes.
@@ -51,7 +52,8 @@ def detect_communities(
     if engine == "local":
         labels = local_label_propagation(vertices, edges, max_iterations)
     else:
-        labels = pregel_label_propagation(vertices, edges, max_iterations)
+        with graph_session_settings(vertices.sparkSession):
+            labels = pregel_label_propagation(vertices, edges, max_iterations)
     communities = to_communities(labels.select("id", "label"), key).persist(StorageLevel.MEMORY_AND_DISK)
     communities.count()
     labels.unpersist()

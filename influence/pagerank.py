@@ -27,16 +27,16 @@ Two engines compute the same ranks (the formula of transforms.model.graph, the s
 from __future__ import annotations
 
 import logging
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from graphframes import GraphFrame
 from graphframes.lib import Pregel
-from pyspark.sql import DataFrame, SparkSession, functions as F
+from pyspark.sql import DataFrame, functions as F
 from scipy import sparse
 
+from influence.session import graph_session_settings
 from transforms.model.graph import initial_ranks, l1_change, next_rank, unsent_mass, with_transition_share
 from transforms.model.trust import to_trust_votes
 
@@ -45,8 +45,6 @@ log = logging.getLogger(__name__)
 ENGINES = ("graphframes", "local")
 # Pregel checkpoints its vertex frame every this many supersteps (locally: the frame is persisted anyway).
 CHECKPOINT_INTERVAL = 2
-# Joins with a side up to this size broadcast it during the GraphFrames engine (graph_session_settings).
-GRAPH_BROADCAST_BYTES = 64 * 2**20
 
 
 @dataclass(frozen=True)
@@ -198,31 +196,6 @@ def numbered(frame: DataFrame | None, numbers: DataFrame, column: str = "id") ->
     lookup = numbers.select(F.col("id").alias(column), F.col("vertex").alias("_vertex"))
     others = [c for c in frame.columns if c != column]
     return frame.join(lookup, on=column).select(F.col("_vertex").alias(column), *others)
-
-
-@contextmanager
-def graph_session_settings(spark: SparkSession):
-    """Settings for a graph too large for the local engine, restored afterwards:
-    - compiled expressions: each superstep runs the same few queries over every edge, where Spark's
-      code generation pays for itself (a night's many small queries run interpreted, influence.config);
-    - broadcast joins up to GRAPH_BROADCAST_BYTES: a vertex state that small is sent to every task
-      instead of shuffling the edges to it each superstep."""
-    settings = {
-        "spark.sql.codegen.wholeStage": "true",
-        "spark.sql.codegen.factoryMode": "FALLBACK",
-        "spark.sql.autoBroadcastJoinThreshold": str(GRAPH_BROADCAST_BYTES),
-    }
-    previous = {key: spark.conf.get(key, None) for key in settings}
-    for key, value in settings.items():
-        spark.conf.set(key, value)
-    try:
-        yield
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                spark.conf.unset(key)
-            else:
-                spark.conf.set(key, value)
 
 
 def local_pagerank(

@@ -6,6 +6,8 @@ import logging
 import os
 import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pyspark.errors import PySparkRuntimeError
@@ -20,6 +22,8 @@ log = logging.getLogger(__name__)
 LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
 DELTA_LOGS_CACHED = 64
 PAGE_SIZE = "4m"
+# Joins with a side up to this size broadcast it while a GraphFrames algorithm runs (graph_session_settings).
+GRAPH_BROADCAST_BYTES = 64 * 2**20
 
 
 def require_reachable_master(master: str, timeout_seconds: float = 5.0) -> None:
@@ -138,3 +142,28 @@ def forget_tables(spark: SparkSession) -> None:
     For long-lived drivers that move from lake to lake (the test suite)."""
     spark.catalog.clearCache()
     spark._jvm.org.apache.spark.sql.delta.DeltaLog.clearCache()
+
+
+@contextmanager
+def graph_session_settings(spark: SparkSession) -> Iterator[None]:
+    """Settings for a GraphFrames algorithm on a graph too large for the local engines, restored afterwards:
+    - compiled expressions: each superstep runs the same few queries over every edge, where Spark's
+      code generation pays for itself (a night's many small queries run interpreted, influence.config);
+    - broadcast joins up to GRAPH_BROADCAST_BYTES: a vertex state that small is sent to every task
+      instead of shuffling the edges to it each superstep."""
+    settings = {
+        "spark.sql.codegen.wholeStage": "true",
+        "spark.sql.codegen.factoryMode": "FALLBACK",
+        "spark.sql.autoBroadcastJoinThreshold": str(GRAPH_BROADCAST_BYTES),
+    }
+    previous = {key: spark.conf.get(key, None) for key in settings}
+    for key, value in settings.items():
+        spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)

@@ -12,6 +12,7 @@ from scipy.stats import spearmanr
 
 from influence.config import load_config
 from influence.pagerank import Engine, weighted_pagerank
+from influence.session import graph_session_settings
 from transforms.connectors.snap import with_snap_fields
 from transforms.model.graph import to_edges, to_vertices
 from transforms.silver.conform import to_interactions
@@ -314,3 +315,14 @@ def test_auto_keeps_the_local_engine_within_the_drivers_memory():
     # with room for more than the configured limit, the configured limit decides
     roomy = Engine("auto", local_max_edges=10_000_000, driver_memory_bytes=8 * 2**30).pick(10_000_001)
     assert roomy.engine == "graphframes" and "pagerank.local_max_edges 10,000,000" in roomy.reason
+
+
+def test_the_graph_settings_hold_only_while_a_graph_algorithm_runs(spark):
+    keys = ("spark.sql.codegen.wholeStage", "spark.sql.autoBroadcastJoinThreshold")
+    before = {key: spark.conf.get(key, None) for key in keys}
+    with pytest.raises(RuntimeError, match="inside"):
+        with graph_session_settings(spark):
+            assert spark.conf.get("spark.sql.codegen.wholeStage") == "true"
+            assert spark.conf.get("spark.sql.autoBroadcastJoinThreshold") == str(64 * 2**20)
+            raise RuntimeError("inside")
+    assert {key: spark.conf.get(key, None) for key in keys} == before
