@@ -21,7 +21,7 @@ Two engines compute the same ranks (the formula of transforms.model.graph, the s
   numbered (long ids) for the run, and compiled expressions and broadcast joins are on for it.
 - local: the edge frame goes to the driver through Arrow and SciPy runs the power iteration on a
   sparse matrix; a Spark job per iteration costs far more than the arithmetic of a small graph.
-`Engine("auto")` picks local up to `local_max_edges` edges.
+`Engine("auto")` picks local up to `local_max_edges` edges, within what the driver's memory holds.
 """
 
 from __future__ import annotations
