@@ -7,6 +7,7 @@ Engines (the same weighted PageRank, networkx's semantics and stopping rule, exc
                  library's own reference point, not our formula, so no agreement is shown for it;
 - `loop`:        the DataFrame loop the project used before GraphFrames (bench/reference_loop.py),
                  kept here only to be measured against;
+- `loop-tuned`:  that loop under the GraphFrames engine's session settings (see below);
 - `local`:       influence.pagerank's local engine, Arrow transfer of the edge frame included;
 - `scipy`:       the same power iteration on arrays already in memory, one thread: the denominator;
 - `networkx`:    networkx.pagerank, the reference the ranks are checked against (small graphs only).
@@ -17,7 +18,8 @@ generated power-law graphs (`gen1m`, `gen10m`: 1M and 10M edges, fixed seed).
 Data: ../shared/data/higgs-twitter (SNAP Higgs Twitter, De Domenico et al., Sci. Rep. 3:2980, 2013).
 
     .venv/bin/python bench/centrality.py [--graphs retweet,reply,mention,activity,gen1m,gen10m]
-        [--engines graphframes,graphx,loop,local,scipy,networkx] [--iterations-cap N] [--json]
+        [--engines graphframes,graphx,loop,loop-tuned,local,scipy,networkx] [--iterations-cap N]
+        [--fixed LOW,HIGH] [--json]
 
 `--iterations-cap` bounds the Spark engines' iterations on graphs over `--cap-above` edges (default
 2,000,000): they then report seconds per iteration over the capped run, and the iterations to converge
