@@ -226,6 +226,17 @@ class LandingConfig:
 
 
 @dataclass(frozen=True)
+class SilverConfig:
+    """What silver keeps, so that a night reads what is new and its window, never all history
+    (docs/pipeline.md#incremental-nights)."""
+
+    # Interactions landed on run dates older than this many days, and posts last seen before then, are
+    # deleted and vacuumed nightly, and a night deduplicates and resolves replies against no older run date.
+    # 0 = the scoring window plus 30 days (the window unbounded: keep everything).
+    retention_days: int = 0
+
+
+@dataclass(frozen=True)
 class HousekeepingConfig:
     """What the lake keeps of its past (docs/operations.md#housekeeping). Housekeeping runs inside a night
     every_days days after the last one, or now with `influence housekeeping`; it holds the writer's lease."""
@@ -248,6 +259,7 @@ class Config:
     validation: ValidationConfig = field(default_factory=ValidationConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    silver: SilverConfig = field(default_factory=SilverConfig)
     housekeeping: HousekeepingConfig = field(default_factory=HousekeepingConfig)
 
     @property
@@ -272,6 +284,22 @@ class Config:
         if self.privacy.retention_days:
             return self.privacy.retention_days
         return self.model.window_days + 30 if self.model.window_days else 0
+
+    @property
+    def silver_retention_days(self) -> int:
+        """0 in the config: the scoring window plus 30 days (the window unbounded: keep everything, 0)."""
+        if self.silver.retention_days:
+            return self.silver.retention_days
+        return self.model.window_days + 30 if self.model.window_days else 0
+
+    @property
+    def window_landing_days(self) -> int:
+        """How many run dates back an interaction of the scoring window can have landed (0: unbounded). Silver
+        stores nothing that occurred later than the end of its run date plus validation.future_tolerance_hours,
+        so an interaction of the window's first instant landed at most that tolerance (in whole days) earlier."""
+        if not self.model.window_days:
+            return 0
+        return self.model.window_days + math.ceil(self.validation.future_tolerance_hours / 24)
 
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)
@@ -618,6 +646,25 @@ def _privacy_problems(config: Config) -> list[str]:
     return problems
 
 
+def _silver_problems(config: Config) -> list[str]:
+    retention, window = config.silver.retention_days, config.model.window_days
+    if not 0 <= retention <= MAX_DAYS:
+        return [f"silver.retention_days must be in [0, {MAX_DAYS}] (0 = window + 30 days), got {retention}"]
+    if retention and not window:
+        return [
+            f"silver.retention_days ({retention}) needs a bounded model.window_days: an unbounded window scores "
+            "every stored interaction, so silver must keep them all (set silver.retention_days = 0)"
+        ]
+    if config.silver_retention_days and config.silver_retention_days < config.window_landing_days:
+        return [
+            f"silver retention ({config.silver_retention_days} days) must cover the run dates the scoring window can "
+            f"have landed on ({config.window_landing_days}: model.window_days {window} plus "
+            f"validation.future_tolerance_hours {config.validation.future_tolerance_hours} in whole days); raise "
+            "silver.retention_days"
+        ]
+    return []
+
+
 def _range_problems(config: Config) -> list[str]:
     return [
         *_top_level_problems(config),
@@ -628,6 +675,7 @@ def _range_problems(config: Config) -> list[str]:
         *_trust_problems(config.model),
         *_communities_problems(config.model.communities),
         *_privacy_problems(config),
+        *_silver_problems(config),
     ]
 
 

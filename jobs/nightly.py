@@ -5,7 +5,7 @@ seconds, and the frames the next stage needs); `RunRecord.run` times it and keep
 
   governance  privacy requests landed in DIR/governance (opt-out, opt-in, erase, minor), applied first
   bronze      raw lines of every landed file, appended once per (date, file); a changed file replaces its lines
-  retention   bronze and quarantined raw lines older than the retention horizon deleted and vacuumed
+  retention   raw lines, quarantine, silver interactions and posts past their horizons deleted and vacuumed
   silver      lines classified by their connector: interactions, posts, accounts, quarantine with reasons
   consent     opted-out, erased and minor persons left out of what the model sees
   graph       the window's interactions, model-weighted (kind x decay) -> person edges (self-loops dropped)
@@ -60,13 +60,13 @@ def run_nightly(
     validator = validator if validator is not None else validate.run_validator(config, record.run_id)
     consent = record.run("governance", governance.apply_requests, spark, config, requests).consent
     landed_lines = record.run("bronze", bronze.ingest, lake, landed, record.run_id, run_date, validator)
-    record.run("retention", retention.expire_raw_lines, lake, config, run_date)
+    record.run("retention", retention.expire, lake, config, run_date)
     conformed = record.run(
         "silver", silver.build, lake, config, consent, run_date, record.run_id, landed_lines.night_lines, validator
     )
     record.reconciliation = list(conformed.reconciliation)
 
-    inputs = record.run("consent", score.read_consented, lake, config, consent)
+    inputs = record.run("consent", score.read_consented, lake, config, consent, run_date)
     scored = score.score_night(
         spark, config, run_date, inputs.interactions, inputs.links, inputs.posts, inputs.history, run=record.run
     )

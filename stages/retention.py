@@ -1,38 +1,73 @@
-"""Retention: raw lines (bronze, quarantine) of run dates before the horizon are deleted and vacuumed now."""
+"""Retention: what the lake keeps of past run dates, deleted and vacuumed before the night reads anything.
+
+- bronze raw lines and quarantined lines of run dates older than the privacy horizon
+  (`[privacy] retention_days`): personal data is kept no longer than needed to rebuild the window;
+- silver interactions landed before the silver horizon (`[silver] retention_days`), and posts last seen
+  before it: a night reads its window and what is new, so silver need not grow with the lake's age.
+
+Interactions are partitioned by run date, so their expiry removes whole files without rewriting any.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from pyspark.sql import functions as F
+from pyspark.sql import Column, DataFrame, functions as F
 
 from influence.config import Config
 from influence.storage import Lake, vacuum_now
-from influence.tables import QUARANTINE, RAW_LINES
+from influence.tables import INTERACTIONS, POSTS, QUARANTINE, RAW_LINES, Table
 from stages.result import StageResult
 
 
 @dataclass(frozen=True, kw_only=True)
 class RetentionResult(StageResult):
-    horizon_days: int
+    horizon_days: int  # bronze and quarantine (0: kept)
+    silver_horizon_days: int  # silver interactions and posts (0: kept)
 
 
-def expire_raw_lines(lake: Lake, config: Config, run_date: dt.date) -> RetentionResult:
-    days = config.bronze_retention_days
-    if not days:
-        return RetentionResult(horizon_days=0)
-    oldest_kept = run_date - dt.timedelta(days=days)
+def horizon(days: int, run_date: dt.date) -> dt.date | None:
+    """The oldest run date kept when `days` are kept (None: everything is kept)."""
+    return run_date - dt.timedelta(days=days) if days else None
+
+
+def silver_horizon(config: Config, run_date: dt.date) -> dt.date | None:
+    """The oldest run date of silver a night keeps and reads for deduplication and pending replies."""
+    return horizon(config.silver_retention_days, run_date)
+
+
+def landed_since(frame: DataFrame, oldest_kept: dt.date | None) -> DataFrame:
+    """The rows of run dates from oldest_kept on (a partition filter on run_date: older files are not read)."""
+    return frame if oldest_kept is None else frame.filter(F.col("run_date") >= F.lit(oldest_kept))
+
+
+def landed_since_condition(alias: str, oldest_kept: dt.date | None) -> str:
+    """The same bound as a MERGE condition on the target, so that the MERGE skips older partitions too."""
+    return "" if oldest_kept is None else f" AND {alias}.run_date >= DATE'{oldest_kept.isoformat()}'"
+
+
+def _expired(table: Table, oldest_kept: dt.date) -> Column:
+    # posts are kept by key, not by date: a post seen again since is still current
+    column = "last_run_date" if table is POSTS else "run_date"
+    return F.col(column) < F.lit(oldest_kept)
+
+
+def expire(lake: Lake, config: Config, run_date: dt.date) -> RetentionResult:
+    """Delete each table's rows past its horizon, count them (`<table>_expired`), and vacuum what changed."""
+    bronze_kept, silver_kept = horizon(config.bronze_retention_days, run_date), silver_horizon(config, run_date)
+    horizons = ((RAW_LINES, bronze_kept), (QUARANTINE, bronze_kept), (INTERACTIONS, silver_kept), (POSTS, silver_kept))
     expired_counts, changed = {}, []
-    for table in (RAW_LINES, QUARANTINE):
-        if not lake.exists(table):
+    for table, oldest_kept in horizons:
+        if oldest_kept is None or not lake.exists(table):
             continue
-        expired = lake.read(table).filter(F.col("run_date") < F.lit(oldest_kept))
-        if expired.isEmpty():
-            expired_counts[f"{table.name}_expired"] = 0
-            continue
-        lake.table(table).delete(F.col("run_date") < F.lit(oldest_kept))
-        expired_counts[f"{table.name}_expired"] = lake.last_commit_metrics(table).get("numDeletedRows", 0)
-        changed.append(lake.path(table))
+        expired = _expired(table, oldest_kept)
+        # counted before, not from the commit: a delete of whole partitions reads no row and counts none
+        expired_counts[f"{table.name}_expired"] = count = lake.read(table).filter(expired).count()
+        if count:
+            lake.table(table).delete(expired)
+            changed.append(lake.path(table))
     vacuum_now(lake.spark, *changed)
-    return RetentionResult(horizon_days=days, extra=expired_counts)
+    return RetentionResult(
+        horizon_days=config.bronze_retention_days, silver_horizon_days=config.silver_retention_days, extra=expired_counts
+    )

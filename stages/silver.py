@@ -28,6 +28,7 @@ from influence.tables import ACCOUNTS, ERASED, IDENTITY_LINKS, INTERACTIONS, POS
 from stages.bronze import date_predicate
 from stages.checks import require_passed
 from stages.result import StageResult
+from stages.retention import landed_since, landed_since_condition, silver_horizon
 from transforms.connectors.lines import CONFORMED, reconcile, summarize_classification, with_duplicates_skipped
 from transforms.connectors.records import with_long_lines_quarantined
 from transforms.connectors.registry import CONNECTORS, ConnectorOptions, line_network
@@ -148,20 +149,20 @@ def merge_identity_links(lake: Lake, links: DataFrame) -> None:
     )
 
 
-def remove_deleted_interactions(lake: Lake, deleted: DataFrame) -> int:
+def remove_deleted_interactions(lake: Lake, deleted: DataFrame, oldest_kept: dt.date | None) -> int:
     """Remove stored interactions a delete event named (by id, or carried by a deleted post)."""
     if deleted.isEmpty():
         return 0
     lake.table(INTERACTIONS).alias("i").merge(
-        deleted.alias("d"), "i.interaction_id = d.interaction_id"
+        deleted.alias("d"), "i.interaction_id = d.interaction_id" + landed_since_condition("i", oldest_kept)
     ).whenMatchedDelete().execute()
     return lake.last_commit_metrics(INTERACTIONS).get("numTargetRowsDeleted", 0)
 
 
-def resolve_pending_targets(lake: Lake, handles: DataFrame) -> int:
-    """Stored interactions whose target was unknown (a reply to an unseen post) or known only by its
-    handle get it now if the lake has learnt it since; returns how many were resolved."""
-    stored = lake.read(INTERACTIONS)
+def resolve_pending_targets(lake: Lake, handles: DataFrame, oldest_kept: dt.date | None) -> int:
+    """Stored interactions (of run dates from oldest_kept on) whose target was unknown (a reply to an unseen
+    post) or known only by its handle get it now if the lake has learnt it since; returns how many were resolved."""
+    stored = landed_since(lake.read(INTERACTIONS), oldest_kept)
     pending = stored.filter(F.col("target").isNull() | F.col("target").startswith("@") | F.col("actor").startswith("@"))
     resolved = (
         with_resolved_targets(pending, lake.read(POSTS), handles)
@@ -178,7 +179,7 @@ def resolve_pending_targets(lake: Lake, handles: DataFrame) -> int:
     (
         lake.table(INTERACTIONS)
         .alias("i")
-        .merge(resolved.alias("r"), "i.interaction_id = r.interaction_id")
+        .merge(resolved.alias("r"), "i.interaction_id = r.interaction_id" + landed_since_condition("i", oldest_kept))
         .whenMatchedUpdate(set={"actor": "r.actor", "target": "r.target"})
         .execute()
     )
@@ -235,7 +236,9 @@ def build(
         connected = with_erased_lines_skipped(connected, erased, privacy_key(config), line_network(options))
     connected = connected.localCheckpoint()
 
-    stored_interactions = lake.read(INTERACTIONS)
+    # deduplication, deletes and pending replies look back to the silver horizon only: older rows are expired
+    oldest_kept = silver_horizon(config, run_date)
+    stored_interactions = landed_since(lake.read(INTERACTIONS), oldest_kept)
     stored_posts = lake.read(POSTS)
     night_interactions = to_interactions(connected, run_date)
     night_posts = to_posts(connected, run_date)
@@ -316,7 +319,7 @@ def build(
         "silver",
     )
     lake.replace_where(new_interactions, INTERACTIONS, date_predicate(run_date))
-    interactions_deleted = remove_deleted_interactions(lake, deleted_interactions)
+    interactions_deleted = remove_deleted_interactions(lake, deleted_interactions, oldest_kept)
     merge_posts(lake, night_posts, deleted_posts)
     merge_accounts(lake, accounts_update)
     links = to_identity_links(classified, run_date)
@@ -330,7 +333,7 @@ def build(
         new_interactions=new_count,
         already_stored=night_count - new_count,
         pending_targets=pending_count,
-        pending_resolved=resolve_pending_targets(lake, handles),
+        pending_resolved=resolve_pending_targets(lake, handles, oldest_kept),
         interactions_deleted=interactions_deleted,
         erased_lines_removed=erased_lines_removed,
         reconciliation=reconciliation_entries(files),

@@ -249,6 +249,9 @@ def test_single_underscore_variables_are_not_config_keys():
         ("privacy.retention_days", "-1", "privacy.retention_days must be in [0, 36525]"),
         ("privacy.retention_days", "30", "privacy.retention_days (30) must cover model.window_days (90)"),
         ("privacy.publish", '"opt-in"', "privacy.publish must be one of opt_out, opt_in, got 'opt-in'"),
+        ("silver.retention_days", "-1", "silver.retention_days must be in [0, 36525]"),
+        # the default window (90 days) and future tolerance (24 h): interactions of the window landed from 91 days back
+        ("silver.retention_days", "90", "(91: model.window_days 90 plus validation.future_tolerance_hours 24"),
     ],
 )
 def test_out_of_range_values_are_refused_naming_the_key(tmp_path, key, literal, message):
@@ -274,6 +277,7 @@ def test_out_of_range_values_are_refused_naming_the_key(tmp_path, key, literal, 
         ("model.window_days", "0"),
         ("privacy.retention_days", "90"),
         ("privacy.publish", '"opt_in"'),
+        ("silver.retention_days", "91"),
     ],
 )
 def test_values_at_the_edge_of_their_range_are_accepted(tmp_path, key, literal):
