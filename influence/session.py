@@ -6,8 +6,8 @@ import logging
 import os
 import socket
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from pyspark.errors import PySparkRuntimeError
@@ -145,17 +145,8 @@ def forget_tables(spark: SparkSession) -> None:
 
 
 @contextmanager
-def graph_session_settings(spark: SparkSession) -> Iterator[None]:
-    """Settings for a GraphFrames algorithm on a graph too large for the local engines, restored afterwards:
-    - compiled expressions: each superstep runs the same few queries over every edge, where Spark's
-      code generation pays for itself (a night's many small queries run interpreted, influence.config);
-    - broadcast joins up to GRAPH_BROADCAST_BYTES: a vertex state that small is sent to every task
-      instead of shuffling the edges to it each superstep."""
-    settings = {
-        "spark.sql.codegen.wholeStage": "true",
-        "spark.sql.codegen.factoryMode": "FALLBACK",
-        "spark.sql.autoBroadcastJoinThreshold": str(GRAPH_BROADCAST_BYTES),
-    }
+def session_settings(spark: SparkSession, settings: Mapping[str, str]) -> Iterator[None]:
+    """Spark SQL settings for the block, restored afterwards (after an exception too)."""
     previous = {key: spark.conf.get(key, None) for key in settings}
     for key, value in settings.items():
         spark.conf.set(key, value)
@@ -167,3 +158,26 @@ def graph_session_settings(spark: SparkSession) -> Iterator[None]:
                 spark.conf.unset(key)
             else:
                 spark.conf.set(key, value)
+
+
+def graph_session_settings(spark: SparkSession) -> AbstractContextManager[None]:
+    """Settings for a GraphFrames algorithm on a graph too large for the local engines, restored afterwards:
+    - compiled expressions: each superstep runs the same few queries over every edge, where Spark's
+      code generation pays for itself (a night's many small queries run interpreted, influence.config);
+    - broadcast joins up to GRAPH_BROADCAST_BYTES: a vertex state that small is sent to every task
+      instead of shuffling the edges to it each superstep."""
+    return session_settings(
+        spark,
+        {
+            "spark.sql.codegen.wholeStage": "true",
+            "spark.sql.codegen.factoryMode": "FALLBACK",
+            "spark.sql.autoBroadcastJoinThreshold": str(GRAPH_BROADCAST_BYTES),
+        },
+    )
+
+
+def partition_values_only(spark: SparkSession) -> AbstractContextManager[None]:
+    """For a query of partition columns only (a latest date): answered from the table's file list (the Delta
+    log) instead of opening every data file. Spark leaves it off because a partition whose files hold no rows
+    still counts; for a latest date, that gives a date with no rows, which a reader treats like no date."""
+    return session_settings(spark, {"spark.sql.optimizer.metadataOnly": "true"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -10,6 +11,7 @@ from delta.tables import DeltaTable
 from py4j.protocol import Py4JError
 from pyspark.sql import DataFrame, SparkSession, functions as F, types as T
 
+from influence.session import partition_values_only
 from influence.tables import Table
 
 
@@ -250,6 +252,17 @@ class Lake:
     def overwrite(self, df: DataFrame, table: Table) -> None:
         self.table(table)
         overwrite(df, table, self.root)
+
+    def latest_run_date_before(self, table: Table, run_date: dt.date) -> dt.date | None:
+        """The latest run_date partition of a table partitioned by run_date before run_date (None: none, or no
+        table), from the Delta log's file list: no data file is opened, however long the table's history."""
+        if "run_date" not in table.partition_by:
+            raise ValueError(f"{table.qualified_name} is not partitioned by run_date")
+        if not self.exists(table):
+            return None
+        earlier = self.read(table).filter(F.col("run_date") < F.lit(run_date))
+        with partition_values_only(self.spark):
+            return earlier.agg(F.max("run_date")).first()[0]  # one row
 
     def last_commit_metrics(self, table: Table) -> dict[str, int]:
         """Row counts Delta recorded for the table's latest commit (one-row metadata)."""

@@ -87,9 +87,7 @@ def gather(lake: Lake, run_date: dt.date) -> NightlyReport:
             "published": "published",
             "history_only": "added to the score history; a newer date is published",
         }.get(run["status"], f"the score history; this run ended {run['status']}")
-    previous_date = (
-        history.filter(F.col("run_date") < F.lit(run_date)).agg(F.max("run_date")).first()[0] if history is not None else None
-    )
+    previous_date = lake.latest_run_date_before(INFLUENCE_SCORES, run_date)
     if tonight is None:
         return NightlyReport(run_date, run, scores_from, previous_date, [], [], [], [])
     before = history.filter(F.col("run_date") == F.lit(previous_date)) if previous_date is not None else tonight.limit(0)

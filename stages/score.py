@@ -38,6 +38,7 @@ from influence.tables import (
     TOPICS,
 )
 from stages.result import StageResult
+from stages.retention import landed_since
 from transforms.model.communities import to_community_shares
 from transforms.model.graph import edges_of, vertices_of, with_persons
 from transforms.model.moments import to_moment_days
@@ -92,11 +93,20 @@ class SilverInputs(StageResult):
     history: DataFrame | None
 
 
-def read_consented(lake: Lake, config: Config, consent: ConsentSnapshot) -> SilverInputs:
+def previous_night(lake: Lake, run_date: dt.date) -> DataFrame | None:
+    """The score history of the latest date before run_date, the only night smoothing and the warm start
+    read (None when there is none): one partition, whatever the history's length."""
+    previous_date = lake.latest_run_date_before(INFLUENCE_SCORES, run_date)
+    return lake.read(INFLUENCE_SCORES).filter(F.col("run_date") == F.lit(previous_date)) if previous_date else None
+
+
+def read_consented(lake: Lake, config: Config, consent: ConsentSnapshot, run_date: dt.date) -> SilverInputs:
     """Silver as the model may see it: a suppressed person is not a vertex, not an engager, not an
-    author of moments or topics."""
-    interactions, posts, links = lake.read(INTERACTIONS), lake.read(POSTS), lake.read(IDENTITY_LINKS)
-    history = lake.read_if_exists(INFLUENCE_SCORES)
+    author of moments or topics. Interactions are read from the run dates the window can have landed on."""
+    oldest_landing = run_date - dt.timedelta(days=config.window_landing_days) if config.window_landing_days else None
+    interactions = landed_since(lake.read(INTERACTIONS), oldest_landing)
+    posts, links = lake.read(POSTS), lake.read(IDENTITY_LINKS)
+    history = previous_night(lake, run_date)
     suppressed_count = 0
     if consent.holds_any(SUPPRESSING_STATES):
         account_keys = to_account_keys(lake.read(ACCOUNTS), links, privacy_key(config))

@@ -155,7 +155,7 @@ def test_second_night_is_incremental_and_backfill_keeps_the_newer_profiles(spark
     # within the tolerance); the night's steps up to PageRank are those of stages/score.py
     defaults = load_config(lake=str(lake), environ={})
     cold_config = defaults.replace(pagerank=dataclasses.replace(defaults.pagerank, warm_start=False))
-    inputs = score.read_consented(Lake(spark, lake), cold_config, read_consent(spark, cold_config))
+    inputs = score.read_consented(Lake(spark, lake), cold_config, read_consent(spark, cold_config), dt.date(2012, 7, 2))
     cold = score.score_night(
         spark, cold_config, dt.date(2012, 7, 2), inputs.interactions, inputs.links, inputs.posts, inputs.history
     )
