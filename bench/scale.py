@@ -9,10 +9,11 @@ event log), and the centrality stage against single-thread SciPy power iteration
 (read from the lake with delta-rs) for the same number of iterations. Then the fitted exponent of job time
 against interactions (least squares over the sizes, and between each pair). With `--nights N`, N days of
 `--night-size` interactions each are generated and run one nightly per date on one lake: the cost of each
-night and the ratio of the last to the first.
+night, silver's seconds and what retention expired, and the ratio of the last night to the first, and to the
+first night whose scoring window (`--window-days`) is as long as the last's.
 
     .venv/bin/python bench/scale.py [--sizes 100000,1000000,10000000] [--nights 30 --night-size 1000000]
-                                    [--skip-sizes] [--json] [--work DIR]
+                                    [--window-days 7] [--skip-sizes] [--json] [--work DIR]
 
 Never a timed test: the figures go to docs/scale.md with the machine they were measured on.
 """
@@ -156,9 +157,10 @@ def scipy_seconds(lake: Path, iterations: int, damping: float = 0.85) -> dict:
     return {"seconds": time.perf_counter() - started, "persons": n, "edges": len(edges)}
 
 
-def one_night(landing: Path, lake: Path, date: str, work: Path) -> dict:
+def one_night(landing: Path, lake: Path, date: str, work: Path, settings: tuple[str, ...] = ()) -> dict:
     event_logs = Path(tempfile.mkdtemp(prefix="events-", dir=work))
-    done, wall, peak_rss = measured(["nightly", "--date", date, "--input", str(landing), "--lake", str(lake)], event_logs)
+    command = ["nightly", "--date", date, "--input", str(landing), "--lake", str(lake)]
+    done, wall, peak_rss = measured([*command, *(arg for setting in settings for arg in ("--set", setting))], event_logs)
     if done.returncode != 0:
         raise SystemExit(f"nightly {date} exited {done.returncode}: {done.stderr[-3000:]}")
     run = last_run(lake)
@@ -224,26 +226,44 @@ def exponents(sizes: list[dict]) -> dict:
     return {"least_squares": round(float(np.polyfit(x, y, 1)[0]), 2), "pairs": pairs}
 
 
-def nights_run(nights: int, night_size: int, work: Path, seed: int) -> dict:
+def nights_run(nights: int, night_size: int, work: Path, seed: int, window_days: int) -> dict:
+    """One lake, one night per generated day. With window_days, the nights score that window (and silver
+    keeps its default horizon, the window plus 30 days): from night window_days on, each night's window
+    holds as many days as the last night's, so their costs compare like for like."""
     folder = work / f"nights-{nights}x{night_size}"
     shutil.rmtree(folder, ignore_errors=True)
     spec = GeneratorSpec(persons=max(1000, night_size // 10), interactions=night_size * nights, days=nights, seed=seed)
+    settings = (f"model.window_days={window_days}",) if window_days else ()
     started = time.perf_counter()
     manifest = generate(spec, folder / "landing")
     generated_s = time.perf_counter() - started
     runs = []
     for date in sorted(manifest["days"]):
-        runs.append(one_night(folder / "landing" / date, folder / "lake", date, work))
+        runs.append(one_night(folder / "landing" / date, folder / "lake", date, work, settings))
         print(f"  night {len(runs)}/{nights} {date}: job {runs[-1]['job_s']} s", file=sys.stderr)
     shutil.rmtree(folder, ignore_errors=True)
+    full = min(window_days, nights) if window_days else 1  # the first night whose window is as long as the last's
     return {
         "nights": nights,
         "night_size": night_size,
+        "window_days": window_days or None,
         "generate_s": round(generated_s, 1),
         "job_s": [run["job_s"] for run in runs],
+        "silver_s": [stage_seconds(run, "silver") for run in runs],
+        "silver_interactions_expired": [stage_counts(run, "retention").get("interactions_expired", 0) for run in runs],
         "last_over_first": round(runs[-1]["job_s"] / runs[0]["job_s"], 2),
+        "first_full_window_night": full,
+        "last_over_first_full_window": round(runs[-1]["job_s"] / runs[full - 1]["job_s"], 2),
         "runs": runs,
     }
+
+
+def stage_seconds(run: dict, name: str) -> float | None:
+    return next((stage["seconds"] for stage in run["stages"] if stage["stage"] == name), None)
+
+
+def stage_counts(run: dict, name: str) -> dict:
+    return next((stage["counts"] for stage in run["stages"] if stage["stage"] == name), {})
 
 
 def machine() -> dict:
@@ -280,7 +300,12 @@ def print_tables(report: dict) -> None:
     if report.get("nights"):
         n = report["nights"]
         print(f"\n{n['nights']} nights of {n['night_size']:,} interactions: job seconds {n['job_s']}")
+        print(f"  silver seconds {n['silver_s']}")
+        print(f"  silver interactions expired {n['silver_interactions_expired']}")
         print(f"  night {n['nights']} / night 1: {n['last_over_first']}x")
+        if n["window_days"]:
+            full, ratio = n["first_full_window_night"], n["last_over_first_full_window"]
+            print(f"  night {n['nights']} / night {full} (the first with a {n['window_days']}-day window): {ratio}x")
 
 
 def main() -> None:
@@ -289,6 +314,9 @@ def main() -> None:
     parser.add_argument("--skip-sizes", action="store_true", help="only the sequence of nights")
     parser.add_argument("--nights", type=int, default=0, help="a sequence of this many nights on one lake (0: none)")
     parser.add_argument("--night-size", type=int, default=1_000_000, help="interactions per night of the sequence")
+    parser.add_argument(
+        "--window-days", type=int, default=0, help="the sequence's scoring window (model.window_days; 0: the default, 90)"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--work", help="scratch folder (default: a temporary one)")
@@ -302,7 +330,7 @@ def main() -> None:
             report["sizes"].append(size_run(size, work, args.seed))
         report["exponent"] = exponents(report["sizes"])
     if args.nights:
-        report["nights"] = nights_run(args.nights, args.night_size, work, args.seed)
+        report["nights"] = nights_run(args.nights, args.night_size, work, args.seed, args.window_days)
     print(json.dumps(report, indent=2) if args.json else "", end="\n" if args.json else "")
     if not args.json:
         print_tables(report)
