@@ -13,7 +13,7 @@ night, silver's seconds and what retention expired, and the ratio of the last ni
 first night whose scoring window (`--window-days`) is as long as the last's.
 
     .venv/bin/python bench/scale.py [--sizes 100000,1000000,10000000] [--nights 30 --night-size 1000000]
-                                    [--window-days 7] [--skip-sizes] [--json] [--work DIR]
+                                    [--window-days 7] [--set KEY=VALUE ...] [--skip-sizes] [--json] [--work DIR]
 
 Never a timed test: the figures go to docs/scale.md with the machine they were measured on.
 """
@@ -226,14 +226,14 @@ def exponents(sizes: list[dict]) -> dict:
     return {"least_squares": round(float(np.polyfit(x, y, 1)[0]), 2), "pairs": pairs}
 
 
-def nights_run(nights: int, night_size: int, work: Path, seed: int, window_days: int) -> dict:
+def nights_run(nights: int, night_size: int, work: Path, seed: int, window_days: int, extra: tuple[str, ...]) -> dict:
     """One lake, one night per generated day. With window_days, the nights score that window (and silver
     keeps its default horizon, the window plus 30 days): from night window_days on, each night's window
     holds as many days as the last night's, so their costs compare like for like."""
     folder = work / f"nights-{nights}x{night_size}"
     shutil.rmtree(folder, ignore_errors=True)
     spec = GeneratorSpec(persons=max(1000, night_size // 10), interactions=night_size * nights, days=nights, seed=seed)
-    settings = (f"model.window_days={window_days}",) if window_days else ()
+    settings = ((f"model.window_days={window_days}",) if window_days else ()) + extra
     started = time.perf_counter()
     manifest = generate(spec, folder / "landing")
     generated_s = time.perf_counter() - started
@@ -247,6 +247,7 @@ def nights_run(nights: int, night_size: int, work: Path, seed: int, window_days:
         "nights": nights,
         "night_size": night_size,
         "window_days": window_days or None,
+        "settings": list(settings),
         "generate_s": round(generated_s, 1),
         "job_s": [run["job_s"] for run in runs],
         "silver_s": [stage_seconds(run, "silver") for run in runs],
@@ -317,6 +318,9 @@ def main() -> None:
     parser.add_argument(
         "--window-days", type=int, default=0, help="the sequence's scoring window (model.window_days; 0: the default, 90)"
     )
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="a config setting for the sequence's nights"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--work", help="scratch folder (default: a temporary one)")
@@ -330,7 +334,7 @@ def main() -> None:
             report["sizes"].append(size_run(size, work, args.seed))
         report["exponent"] = exponents(report["sizes"])
     if args.nights:
-        report["nights"] = nights_run(args.nights, args.night_size, work, args.seed, args.window_days)
+        report["nights"] = nights_run(args.nights, args.night_size, work, args.seed, args.window_days, tuple(args.set))
     print(json.dumps(report, indent=2) if args.json else "", end="\n" if args.json else "")
     if not args.json:
         print_tables(report)
