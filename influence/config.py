@@ -231,7 +231,8 @@ class SilverConfig:
     (docs/pipeline.md#incremental-nights)."""
 
     # Interactions landed on run dates older than this many days, and posts last seen before then, are
-    # deleted and vacuumed nightly, and a night deduplicates and resolves replies against no older run date.
+    # deleted nightly (their files go at housekeeping's next VACUUM), and a night deduplicates and resolves
+    # replies against no older run date.
     # 0 = the scoring window plus 30 days (the window unbounded: keep everything).
     retention_days: int = 0
 

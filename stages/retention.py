@@ -5,6 +5,9 @@
 - silver interactions landed before the silver horizon (`[silver] retention_days`), and posts last seen
   before it: a night reads its window and what is new, so silver need not grow with the lake's age.
 
+Bronze and quarantine are vacuumed at once: the raw lines must leave the disk, not only the table. Silver's
+expired files are no longer read by any version a night uses; housekeeping's VACUUM removes them with its
+horizon (`[housekeeping]`), so readers keep time travel and a night does not pay for two more vacuums.
 Interactions are partitioned by run date, so their expiry removes whole files without rewriting any.
 """
 
@@ -54,10 +57,10 @@ def _expired(table: Table, oldest_kept: dt.date) -> Column:
 
 
 def expire(lake: Lake, config: Config, run_date: dt.date) -> RetentionResult:
-    """Delete each table's rows past its horizon, count them (`<table>_expired`), and vacuum what changed."""
+    """Delete each table's rows past its horizon, count them (`<table>_expired`), and vacuum the raw lines."""
     bronze_kept, silver_kept = horizon(config.bronze_retention_days, run_date), silver_horizon(config, run_date)
     horizons = ((RAW_LINES, bronze_kept), (QUARANTINE, bronze_kept), (INTERACTIONS, silver_kept), (POSTS, silver_kept))
-    expired_counts, changed = {}, []
+    expired_counts, raw_tables_changed = {}, []
     for table, oldest_kept in horizons:
         if oldest_kept is None or not lake.exists(table):
             continue
@@ -66,8 +69,9 @@ def expire(lake: Lake, config: Config, run_date: dt.date) -> RetentionResult:
         expired_counts[f"{table.name}_expired"] = count = lake.read(table).filter(expired).count()
         if count:
             lake.table(table).delete(expired)
-            changed.append(lake.path(table))
-    vacuum_now(lake.spark, *changed)
+            if table in (RAW_LINES, QUARANTINE):
+                raw_tables_changed.append(lake.path(table))
+    vacuum_now(lake.spark, *raw_tables_changed)
     return RetentionResult(
         horizon_days=config.bronze_retention_days, silver_horizon_days=config.silver_retention_days, extra=expired_counts
     )
