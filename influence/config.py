@@ -231,7 +231,7 @@ class SilverConfig:
     (docs/pipeline.md#incremental-nights)."""
 
     # Interactions landed on run dates older than this many days, and posts last seen before then, are
-    # deleted nightly (their files go at housekeeping's next VACUUM), and a night deduplicates and resolves
+    # deleted nightly (their files leave at a housekeeping VACUUM), and a night deduplicates and resolves
     # replies against no older run date.
     # 0 = the scoring window plus 30 days (the window unbounded: keep everything).
     retention_days: int = 0
@@ -288,10 +288,11 @@ class Config:
 
     @property
     def silver_retention_days(self) -> int:
-        """0 in the config: the scoring window plus 30 days (the window unbounded: keep everything, 0)."""
+        """0 in the config: the scoring window plus 30 days, and never less than the run dates the window can
+        have landed on (the window unbounded: keep everything, 0)."""
         if self.silver.retention_days:
             return self.silver.retention_days
-        return self.model.window_days + 30 if self.model.window_days else 0
+        return max(self.model.window_days + 30, self.window_landing_days) if self.model.window_days else 0
 
     @property
     def window_landing_days(self) -> int:

@@ -6,8 +6,9 @@
   before it: a night reads its window and what is new, so silver need not grow with the lake's age.
 
 Bronze and quarantine are vacuumed at once: the raw lines must leave the disk, not only the table. Silver's
-expired files are no longer read by any version a night uses; housekeeping's VACUUM removes them with its
-horizon (`[housekeeping]`), so readers keep time travel and a night does not pay for two more vacuums.
+expired files are no longer read by any version a night uses; housekeeping's VACUUM removes them once they
+are older than its horizon (`[housekeeping] keep_versions_hours`), so readers keep time travel and a night
+does not pay for two more vacuums.
 Interactions are partitioned by run date, so their expiry removes whole files without rewriting any.
 """
 

@@ -68,6 +68,8 @@ def lake(spark, tmp_path) -> Lake:
         INTERACTIONS,
         *({"interaction_id": f"i{n}", "run_date": day(n)} for n in (1, 4, 5, 10)),
         {"interaction_id": "i4b", "run_date": day(4)},
+        # landed on the 7th, occurred 2.5 days before the 10th's end: inside a 3-day window
+        {"interaction_id": "i7", "run_date": day(7), "occurred_at": dt.datetime(2012, 7, 8, 12)},
     )
     add_rows(
         lake,
@@ -96,7 +98,7 @@ def test_each_table_expires_past_its_own_horizon_counted_and_vacuumed(spark, lak
         "quarantine_expired": 1,
     }
     ids = {row.interaction_id for row in lake.read(INTERACTIONS).collect()}
-    assert ids == {"i5", "i10"}
+    assert ids == {"i5", "i7", "i10"}
     assert {row.post_id for row in lake.read(POSTS).collect()} == {"p2", "p3"}
     assert {row.line_number for row in lake.read(RAW_LINES).collect()} == {6, 10}
     assert lake.read(QUARANTINE).count() == 0
@@ -123,10 +125,14 @@ def test_default_horizons_are_the_window_plus_30_days_and_an_unbounded_window_ke
     assert (defaults.silver_retention_days, defaults.bronze_retention_days) == (33, 33)
     assert retention.expire(lake, defaults, RUN_DATE).counts()["interactions_expired"] == 0  # nothing older than 33 days
 
+    # a future tolerance of 40 days: the window's interactions can have landed 43 days back, so that is kept
+    tolerant = config_for(lake.root, "model.window_days=3", "validation.future_tolerance_hours=960")
+    assert (tolerant.window_landing_days, tolerant.silver_retention_days) == (43, 43)
+
     unbounded = config_for(lake.root, "model.window_days=0")
     result = retention.expire(lake, unbounded, day(30) + dt.timedelta(days=400))
     assert result.counts() == {"horizon_days": 0, "silver_horizon_days": 0}
-    assert lake.read(INTERACTIONS).count() == 5
+    assert lake.read(INTERACTIONS).count() == 6
 
 
 def test_a_night_never_opens_silver_files_older_than_its_window_can_have_landed(spark, lake):
@@ -137,7 +143,7 @@ def test_a_night_never_opens_silver_files_older_than_its_window_can_have_landed(
         for file in data_files(lake, INTERACTIONS, old):
             file.unlink()
     inputs = score.read_consented(lake, config, read_consent(spark, config), RUN_DATE)
-    assert [row.interaction_id for row in inputs.interactions.collect()] == ["i10"]
+    assert sorted(row.interaction_id for row in inputs.interactions.collect()) == ["i10", "i7"]
 
     # without the bound the same read opens them, and fails: the check above can fail
     with pytest.raises(Exception, match="(?i)file.*(not exist|not found)"):
