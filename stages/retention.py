@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from pyspark.sql import Column, DataFrame, functions as F
+from pyspark.sql import Column, functions as F
 
 from influence.config import Config
 from influence.storage import Lake, vacuum_now
@@ -39,11 +39,6 @@ def horizon(days: int, run_date: dt.date) -> dt.date | None:
 def silver_horizon(config: Config, run_date: dt.date) -> dt.date | None:
     """The oldest run date of silver a night keeps and reads for deduplication and pending replies."""
     return horizon(config.silver_retention_days, run_date)
-
-
-def landed_since(frame: DataFrame, oldest_kept: dt.date | None) -> DataFrame:
-    """The rows of run dates from oldest_kept on (a partition filter on run_date: older files are not read)."""
-    return frame if oldest_kept is None else frame.filter(F.col("run_date") >= F.lit(oldest_kept))
 
 
 def landed_since_condition(alias: str, oldest_kept: dt.date | None) -> str:

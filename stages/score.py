@@ -38,7 +38,6 @@ from influence.tables import (
     TOPICS,
 )
 from stages.result import StageResult
-from stages.retention import landed_since
 from transforms.model.communities import to_community_shares
 from transforms.model.graph import edges_of, vertices_of, with_persons
 from transforms.model.moments import to_moment_days
@@ -71,6 +70,7 @@ from transforms.model.trust import (
 )
 from transforms.model.weights import with_model_weights, with_post_decay
 from transforms.privacy import to_account_keys, to_suppressed_accounts, without_suppressed_interactions, without_suppressed_posts
+from transforms.silver.conform import landed_since
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from influence.tables import ACCOUNTS, ERASED, IDENTITY_LINKS, INTERACTIONS, POS
 from stages.bronze import date_predicate
 from stages.checks import require_passed
 from stages.result import StageResult
-from stages.retention import landed_since, landed_since_condition, silver_horizon
+from stages.retention import landed_since_condition, silver_horizon
 from transforms.connectors.lines import CONFORMED, reconcile, summarize_classification, with_duplicates_skipped
 from transforms.connectors.records import with_long_lines_quarantined
 from transforms.connectors.registry import CONNECTORS, ConnectorOptions, line_network
@@ -37,6 +37,7 @@ from transforms.privacy import SKIP_ERASED, with_erased_lines_skipped
 from transforms.silver.conform import (
     filter_new_interactions,
     handle_directory,
+    landed_since,
     to_account_profiles,
     to_accounts,
     to_deletes,

@@ -241,3 +241,9 @@ def to_quarantine(parsed: DataFrame, run_id: str, run_date: dt.date) -> DataFram
         F.lit(run_id).alias("run_id"),
         F.lit(run_date).alias("run_date"),
     )
+
+
+def landed_since(frame: DataFrame, oldest_kept: dt.date | None) -> DataFrame:
+    """The rows of run dates from oldest_kept on (None: all). On a table partitioned by run_date, a partition
+    filter: older files are not read."""
+    return frame if oldest_kept is None else frame.filter(F.col("run_date") >= F.lit(oldest_kept))
