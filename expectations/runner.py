@@ -27,6 +27,7 @@ from great_expectations.data_context.types.base import ProgressBarsConfig  # noq
 from pyspark.sql import DataFrame, functions as F, types as T  # noqa: E402
 
 from expectations.site_index import write_site_index  # noqa: E402
+from influence.location import LakeLike, LakeLocation, ops_folder
 
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 log = logging.getLogger(__name__)
@@ -42,20 +43,20 @@ ENGINES = ("auto", "spark", "pandas")
 DEFAULT_DRIVER_MAX_ROWS = 500_000
 
 
-def gx_dir(lake: Path) -> Path:
-    return Path(lake) / "ops" / "gx"
+def gx_dir(lake: LakeLike) -> Path:
+    return ops_folder(lake) / "ops" / "gx"
 
 
-def data_docs_dir(lake: Path) -> Path:
-    return Path(lake) / "ops" / "data_docs"
+def data_docs_dir(lake: LakeLike) -> Path:
+    return ops_folder(lake) / "ops" / "data_docs"
 
 
-def validation_results_dir(lake: Path) -> Path:
+def validation_results_dir(lake: LakeLike) -> Path:
     """Where the context stores each validation result (JSON), mirrored by the Data Docs pages."""
     return gx_dir(lake) / "uncommitted" / "validations"
 
 
-def write_offline_index(lake: Path) -> Path:
+def write_offline_index(lake: LakeLike) -> Path:
     """The Data Docs index of our own, which needs no network (expectations/site_index.py)."""
     return write_site_index(data_docs_dir(lake), validation_results_dir(lake))
 
@@ -189,7 +190,7 @@ class Validator:
 
     def __init__(
         self,
-        lake: Path | None = None,
+        lake: LakeLike | None = None,
         run_name: str | None = None,
         engine: str = "auto",
         driver_max_rows: int = DEFAULT_DRIVER_MAX_ROWS,
@@ -203,7 +204,7 @@ class Validator:
         self.results: list[SuiteResult] = []
         self._keys: list = []  # validation results not yet rendered into Data Docs
         self._result_keys: list = []  # the stored result of each entry of self.results
-        self.lake = Path(lake) if lake is not None else None
+        self.lake = LakeLocation.of(lake) if lake is not None else None
         if lake is None:
             self.context = gx.get_context(mode="ephemeral")
             self.sites: list[str] = []

@@ -16,6 +16,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 
 from influence.errors import UsageError
+from influence.location import LakeLike
 from influence.tables import ALL_TABLES, Table
 
 DATABASE = "influence"
@@ -32,7 +33,7 @@ def catalog_name(table: Table) -> str:
     return f"{DATABASE}.{name}"
 
 
-def register_tables(spark: SparkSession, lake: Path) -> list[str]:
+def register_tables(spark: SparkSession, lake: LakeLike) -> list[str]:
     """Register (or re-point) every analyst table the lake holds; returns their names. Metadata only:
     the tables are external, so dropping a registration never touches the data."""
     spark.sql(f"CREATE DATABASE IF NOT EXISTS {DATABASE} COMMENT 'influence-lakehouse tables (docs/analysts.md)'")
@@ -40,7 +41,7 @@ def register_tables(spark: SparkSession, lake: Path) -> list[str]:
     for table in CATALOG_TABLES:
         name, path = catalog_name(table), table.path(lake)
         if spark.catalog.tableExists(name):
-            if _location(spark, name) == Path(path).resolve().as_uri().rstrip("/"):
+            if _location(spark, name) == _as_uri(path):
                 registered.append(name)
                 continue
             spark.sql(f"DROP TABLE {name}")
@@ -48,6 +49,11 @@ def register_tables(spark: SparkSession, lake: Path) -> list[str]:
             spark.catalog.createTable(name, path=path, source="delta", description=table.description)
             registered.append(name)
     return registered
+
+
+def _as_uri(path: str) -> str:
+    """A table's location as the catalog shows it: a URI (a local path as file:/...)."""
+    return (path if "://" in path else Path(path).resolve().as_uri()).rstrip("/")
 
 
 def _location(spark: SparkSession, name: str) -> str:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from influence.errors import UsageError
+from influence.location import LakeLocation
 from influence.tables import NETWORKS
 
 # Environment variables of the form INFLUENCE__<SECTION>__<KEY> set any key (levels split by "__").
@@ -238,6 +239,23 @@ class SilverConfig:
 
 
 @dataclass(frozen=True)
+class StorageConfig:
+    """Where an object-store lake keeps its operational files, and how Spark reaches the store
+    (docs/operations.md#object-store-lakes). Credentials never go here: S3A reads AWS_ACCESS_KEY_ID and
+    AWS_SECRET_ACCESS_KEY (or an instance profile) from the environment."""
+
+    # Local folder of the lease, run progress, reports and validation results of an s3a:// lake (a local lake
+    # keeps them in its own folder). Empty = <cache>/lakes/<scheme>/<bucket>/<prefix>. Share it between the
+    # machines that write the lake.
+    ops_dir: str = ""
+    # An S3-compatible endpoint (MinIO, Ceph, a test server), e.g. "http://127.0.0.1:9000"; empty = AWS.
+    s3a_endpoint: str = ""
+    s3a_region: str = ""
+    # Bucket in the path (http://host/bucket/key) instead of the host name: what most S3-compatible servers need.
+    s3a_path_style_access: bool = False
+
+
+@dataclass(frozen=True)
 class HousekeepingConfig:
     """What the lake keeps of its past (docs/operations.md#housekeeping). Housekeeping runs inside a night
     every_days days after the last one, or now with `influence housekeeping`; it holds the writer's lease."""
@@ -261,23 +279,25 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     silver: SilverConfig = field(default_factory=SilverConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
     housekeeping: HousekeepingConfig = field(default_factory=HousekeepingConfig)
 
     @property
-    def lake_path(self) -> Path:
-        return Path(self.lake).expanduser().resolve()
+    def lake_location(self) -> LakeLocation:
+        """The lake's tables (a local path or a URI) and its local ops folder (influence/location.py)."""
+        return LakeLocation.parse(self.lake, self.storage.ops_dir)
 
     @property
     def checkpoint_path(self) -> Path:
         if self.spark.checkpoint_dir:
             return Path(self.spark.checkpoint_dir).expanduser().resolve()
-        return self.lake_path / "_checkpoints"
+        return self.lake_location.ops / "_checkpoints"
 
     @property
     def privacy_key_path(self) -> Path:
         if self.privacy.key_file:
             return Path(self.privacy.key_file).expanduser().resolve()
-        return self.lake_path / "governance" / "_key"
+        return self.lake_location.ops / "governance" / "_key"
 
     @property
     def bronze_retention_days(self) -> int:
@@ -506,7 +526,14 @@ def driver_memory_bytes(text: str) -> int | None:
 
 
 def _top_level_problems(config: Config) -> list[str]:
-    problems = [] if config.lake.strip() else ["lake must not be empty"]
+    problems = []
+    try:
+        LakeLocation.parse(config.lake, config.storage.ops_dir)
+    except UsageError as error:
+        problems.append(str(error))
+    endpoint = config.storage.s3a_endpoint
+    if endpoint and not re.fullmatch(r"https?://[^/\s]+/?", endpoint):
+        problems.append(f"storage.s3a_endpoint must be http(s)://HOST[:PORT], got {endpoint!r}")
     for name in ("every_days", "keep_validations_days"):
         if not 0 <= getattr(config.housekeeping, name) <= MAX_DAYS:
             problems.append(f"housekeeping.{name} must be in [0, {MAX_DAYS}], got {getattr(config.housekeeping, name)}")

@@ -29,6 +29,7 @@ from pyspark.sql import DataFrame, SparkSession, functions as F
 from influence import storage
 from influence.config import Config
 from influence.errors import UsageError
+from influence.location import LakeLike, ops_folder
 from influence.tables import (
     ACCOUNTS,
     CONSENT,
@@ -60,8 +61,8 @@ def key_fingerprint(key: bytes) -> str:
     return hmac.new(key, _FINGERPRINT_MESSAGE, hashlib.sha256).hexdigest()
 
 
-def fingerprint_path(lake: Path) -> Path:
-    return Path(lake) / GOVERNANCE_FOLDER / FINGERPRINT_FILE
+def fingerprint_path(lake: LakeLike) -> Path:
+    return ops_folder(lake) / GOVERNANCE_FOLDER / FINGERPRINT_FILE
 
 
 def privacy_key(config: Config) -> bytes:
@@ -73,7 +74,7 @@ def privacy_key(config: Config) -> bytes:
     another key no consent record matches, and everyone who opted out or was erased would be published
     again. A key is created (atomically, mode 0600) only for a lake that holds nothing yet.
     """
-    lake = config.lake_path
+    lake = config.lake_location
     path = config.privacy_key_path
     recorded = _recorded_fingerprint(lake)
     from_environment = os.environ.get(KEY_ENVIRONMENT, "").strip()
@@ -82,12 +83,19 @@ def privacy_key(config: Config) -> bytes:
     elif path.is_file():
         _require_private(path)
         key, where = _decoded_key(path.read_text(encoding="ascii").strip(), str(path)), f"the key file {path}"
-    elif recorded is not None or _holds_data(lake):
+    elif recorded is not None or (lake.is_local and _holds_data(lake.local_root)):
         keyed = f"was keyed with the key of fingerprint {recorded[:16]}" if recorded else "holds data keyed with an earlier key"
         raise UsageError(
             f"no privacy key: lake {lake} {keyed}, and there is no key in {KEY_ENVIRONMENT} or in {path} "
             "(privacy.key_file). Restore that key file or set the variable; a new key would publish everyone who "
             "opted out or was erased. Nothing was written."
+        )
+    elif not lake.is_local:
+        # Nothing here can tell whether a bucket already holds data keyed with another key: never guess.
+        raise UsageError(
+            f"no privacy key: lake {lake} is in an object store, and its key is never created for it. Write one "
+            f"(python -c 'import secrets; print(secrets.token_hex(32))' > {path}; chmod 600 {path}), keep it "
+            f"outside the lake, and name it in privacy.key_file or {KEY_ENVIRONMENT}. Nothing was written."
         )
     else:
         key, where = _created_key(path), f"the key file {path}"
@@ -104,7 +112,7 @@ def privacy_key(config: Config) -> bytes:
     return key
 
 
-def _recorded_fingerprint(lake: Path) -> str | None:
+def _recorded_fingerprint(lake: LakeLike) -> str | None:
     try:
         return json.loads(fingerprint_path(lake).read_text(encoding="utf-8"))["fingerprint"]
     except FileNotFoundError:
@@ -150,7 +158,7 @@ def _created_key(path: Path) -> bytes:
     return _decoded_key(path.read_text(encoding="ascii").strip(), str(path))
 
 
-def _record_fingerprint(lake: Path, fingerprint: str) -> None:
+def _record_fingerprint(lake: LakeLike, fingerprint: str) -> None:
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     record = json.dumps({"fingerprint": fingerprint, "recorded_at": created}) + "\n"
     if not _written_once(fingerprint_path(lake), record, 0o644) and _recorded_fingerprint(lake) != fingerprint:
@@ -276,7 +284,7 @@ class Identity:
 
 def resolve(spark: SparkSession, config: Config, subject: Subject) -> Identity:
     """The person behind `subject`, their linked accounts and known handles (a few rows)."""
-    lake = config.lake_path
+    lake = config.lake_location
     links = storage.read(spark, IDENTITY_LINKS, lake) if storage.exists(spark, IDENTITY_LINKS, lake) else None
 
     def person_of(network: str, account_id: str) -> str:
@@ -322,11 +330,11 @@ def resolve(spark: SparkSession, config: Config, subject: Subject) -> Identity:
 
 def consent_table(spark: SparkSession, config: Config) -> DataFrame:
     """The consent rows, or none when nobody asked anything yet (the table does not exist)."""
-    return storage.read(spark, CONSENT, config.lake_path) if has_consent_table(spark, config) else no_consent(spark)
+    return storage.read(spark, CONSENT, config.lake_location) if has_consent_table(spark, config) else no_consent(spark)
 
 
 def has_consent_table(spark: SparkSession, config: Config) -> bool:
-    return storage.exists(spark, CONSENT, config.lake_path)
+    return storage.exists(spark, CONSENT, config.lake_location)
 
 
 def no_consent(spark: SparkSession) -> DataFrame:
@@ -349,7 +357,7 @@ class ConsentSnapshot:
 def read_consent(spark: SparkSession, config: Config) -> ConsentSnapshot:
     if not has_consent_table(spark, config):  # nobody asked anything yet: nothing to read
         return ConsentSnapshot(no_consent(spark), frozenset())
-    frame = storage.read(spark, CONSENT, config.lake_path).localCheckpoint()
+    frame = storage.read(spark, CONSENT, config.lake_location).localCheckpoint()
     states = frozenset(row.state for row in frame.select("state").distinct().collect())  # a handful of states
     return ConsentSnapshot(frame, states)
 
@@ -357,7 +365,7 @@ def read_consent(spark: SparkSession, config: Config) -> ConsentSnapshot:
 def record(spark: SparkSession, config: Config, request: Request, identity: Identity, outcome: str) -> None:
     """The audit row of `request` (once per request_id) and the consent rows it sets or lifts."""
     key = privacy_key(config)
-    lake = config.lake_path
+    lake = config.lake_location
     now = dt.datetime.now(dt.UTC)
     audit = spark.createDataFrame(
         [
@@ -403,7 +411,7 @@ def record(spark: SparkSession, config: Config, request: Request, identity: Iden
 
 
 def is_recorded(spark: SparkSession, config: Config, request_id: str) -> bool:
-    lake = config.lake_path
+    lake = config.lake_location
     if not storage.exists(spark, GOVERNANCE_REQUESTS, lake):
         return False
     return not storage.read(spark, GOVERNANCE_REQUESTS, lake).filter(F.col("request_id") == request_id).isEmpty()
@@ -411,7 +419,7 @@ def is_recorded(spark: SparkSession, config: Config, request_id: str) -> bool:
 
 def is_erasure_complete(spark: SparkSession, config: Config, request_id: str) -> bool:
     """The erasure's purge ran to the end (its row in governance/erasures is written last)."""
-    lake = config.lake_path
+    lake = config.lake_location
     if not storage.exists(spark, ERASURES, lake):
         return False
     return not storage.read(spark, ERASURES, lake).filter(F.col("request_id") == request_id).isEmpty()
@@ -419,10 +427,10 @@ def is_erasure_complete(spark: SparkSession, config: Config, request_id: str) ->
 
 def set_outcome(spark: SparkSession, config: Config, request_id: str, outcome: str, only_if: str | None = None) -> None:
     """The audit row's outcome, set (only when it is `only_if`, when given: no commit otherwise)."""
-    rows = storage.read(spark, GOVERNANCE_REQUESTS, config.lake_path).filter(F.col("request_id") == request_id)
+    rows = storage.read(spark, GOVERNANCE_REQUESTS, config.lake_location).filter(F.col("request_id") == request_id)
     if only_if is not None and rows.filter(F.col("outcome") == only_if).isEmpty():
         return
-    storage.ensure_table(spark, GOVERNANCE_REQUESTS, config.lake_path).update(
+    storage.ensure_table(spark, GOVERNANCE_REQUESTS, config.lake_location).update(
         condition=F.col("request_id") == request_id, set={"outcome": F.lit(outcome)}
     )
 
@@ -431,7 +439,7 @@ def pending_erasures(spark: SparkSession, config: Config, identity: Identity, pe
     """Request ids of erasures of this person (any of their keys) still marked `pending` (a purge that failed)."""
     key = privacy_key(config)
     keys = [subject_hash(key, subject) for _, subject in identity.subjects()]
-    rows = storage.read(spark, GOVERNANCE_REQUESTS, config.lake_path).filter(
+    rows = storage.read(spark, GOVERNANCE_REQUESTS, config.lake_location).filter(
         (F.col("action") == "erase") & (F.col("outcome") == pending) & F.col("subject_key").isin(keys)
     )
     return [row.request_id for row in rows.select("request_id").collect()]  # a few

@@ -57,7 +57,10 @@ class Artifact:
         return self.jar_stems or (self.name,)
 
     def present_in(self, jars: list[Path]) -> bool:
-        return all(any(jar.name.startswith(f"{stem}-") for jar in jars) for stem in self.stems)
+        """Whether a folder holds the artifact's jars, named as Maven names them (delta-spark_4.1_2.13-4.4.0.jar) or
+        as Ivy's cache, and so `influence jars --out`, does (io.delta_delta-spark_4.1_2.13-4.4.0.jar)."""
+        names = [jar.name.removeprefix(f"{self.group}_") for jar in jars]
+        return all(any(name.startswith(f"{stem}-") for name in names) for stem in self.stems)
 
 
 SPARK_MINOR = ".".join(pyspark.__version__.split(".")[:2])
@@ -73,6 +76,17 @@ GRAPHFRAMES = Artifact(
     jar_stems=("graphframes-spark4_2.13", "graphframes-graphx-spark4_2.13"),
 )
 ARTIFACTS = (DELTA, GRAPHFRAMES)
+# An s3a:// lake needs Hadoop's S3A file system, of the Hadoop release pyspark bundles (it brings the AWS SDK).
+HADOOP_VERSION = next(
+    (
+        jar.name.removeprefix("hadoop-client-api-").removesuffix(".jar")
+        for jar in (Path(pyspark.__file__).parent / "jars").glob("hadoop-client-api-*.jar")
+    ),
+    "3.4.2",
+)
+HADOOP_AWS = Artifact("org.apache.hadoop", "hadoop-aws", (HADOOP_VERSION,), "Hadoop S3A file system", required=True)
+# The jars a lake's URI scheme needs beyond Delta and GraphFrames.
+SCHEME_ARTIFACTS = {"s3a": (HADOOP_AWS,)}
 
 
 def cache_dir() -> Path:
@@ -268,12 +282,12 @@ def jars_from_dir(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.jar"))
 
 
-def session_jars(jars_dir: str = "") -> list[Path]:
-    """Every jar the Spark session starts with: each artifact from the jars folder when it holds it,
-    else from the cache or Maven Central (resolve)."""
+def session_jars(jars_dir: str = "", extra: tuple[Artifact, ...] = ()) -> list[Path]:
+    """Every jar the Spark session starts with: each artifact (ARTIFACTS, then `extra`) from the jars folder when
+    it holds it, else from the cache or Maven Central (resolve)."""
     folder_jars = jars_from_dir(Path(jars_dir).expanduser().resolve()) if jars_dir else []
     jars: list[Path] = list(folder_jars)
-    for artifact in ARTIFACTS:
+    for artifact in (*ARTIFACTS, *extra):
         if folder_jars and artifact.present_in(folder_jars):
             continue
         if folder_jars and not artifact.required:
@@ -285,11 +299,12 @@ def session_jars(jars_dir: str = "") -> list[Path]:
     return list(dict.fromkeys(jars))
 
 
-def export_jars(out: Path) -> list[Path]:
-    """Copy the resolved jars into `out`, for use as INFLUENCE_JARS_DIR on an air-gapped machine."""
+def export_jars(out: Path, extra: tuple[Artifact, ...] = ()) -> list[Path]:
+    """Copy the resolved jars (and those of `extra`, e.g. HADOOP_AWS) into `out`, for use as INFLUENCE_JARS_DIR on
+    an air-gapped machine."""
     out.mkdir(parents=True, exist_ok=True)
     copied = []
-    for jar in session_jars():
+    for jar in session_jars(extra=extra):
         target = out / jar.name
         shutil.copy2(jar, target)
         copied.append(target)

@@ -36,6 +36,7 @@ from pathlib import Path
 from types import TracebackType
 
 from influence.errors import LakeBusy, UsageError
+from influence.location import LakeLike, LakeLocation, ops_folder
 
 log = logging.getLogger(__name__)
 
@@ -50,16 +51,16 @@ HEARTBEATS_PER_TIMEOUT = 8  # a holder may miss several beats (a long GC pause, 
 LOCK_WAIT_SECONDS = 10.0  # the lock is held for milliseconds: waiting longer means a stuck filesystem
 
 
-def holder_path(lake: Path) -> Path:
-    return Path(lake) / LEASE_DIR / HOLDER_FILE
+def holder_path(lake: LakeLike) -> Path:
+    return ops_folder(lake) / LEASE_DIR / HOLDER_FILE
 
 
-def progress_path(lake: Path) -> Path:
+def progress_path(lake: LakeLike) -> Path:
     """The stage the lease holder's run last started (influence.runlog): what a crashed run had reached."""
-    return Path(lake) / LEASE_DIR / PROGRESS_FILE
+    return ops_folder(lake) / LEASE_DIR / PROGRESS_FILE
 
 
-def record_progress(lake: Path, run_id: str, stage: str) -> None:
+def record_progress(lake: LakeLike, run_id: str, stage: str) -> None:
     """Written whole under a temporary name, then renamed: a reader never sees half of it."""
     path = progress_path(lake)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -68,7 +69,7 @@ def record_progress(lake: Path, run_id: str, stage: str) -> None:
     partial.replace(path)
 
 
-def last_progress(lake: Path) -> dict | None:
+def last_progress(lake: LakeLike) -> dict | None:
     try:
         return json.loads(progress_path(lake).read_text(encoding="utf-8"))
     except (FileNotFoundError, ValueError):
@@ -171,7 +172,7 @@ def describe(holder: dict) -> str:
     return f"{what} on host {holder.get('host', '?')}, pid {holder.get('pid', '?')}, since {holder.get('since', '?')}"
 
 
-def current_holder(lake: Path) -> dict | None:
+def current_holder(lake: LakeLike) -> dict | None:
     """Who holds the lake's writer lease, for `influence status` and operators; None when the lake is free.
 
     The lease file's fields (command, run_date, run_id, host, pid, since, timeout_seconds, heartbeat_seconds),
@@ -224,7 +225,7 @@ class LakeLease:
 
     def __init__(
         self,
-        lake: Path | str,
+        lake: LakeLike,
         command: str,
         *,
         run_date: dt.date | str | None = None,
@@ -232,7 +233,7 @@ class LakeLease:
         timeout_seconds: float | None = None,
         heartbeat_seconds: float | None = None,
     ):
-        self.lake = Path(lake)
+        self.lake = LakeLocation.of(lake)
         self.path = holder_path(self.lake)
         self.command = command
         self.run_date = run_date.isoformat() if isinstance(run_date, dt.date) else run_date

@@ -20,13 +20,15 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from influence.location import LakeLike, LakeLocation, ops_folder
+
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 
 
-def notebooks_dir(lake: Path) -> Path:
+def notebooks_dir(lake: LakeLike) -> Path:
     """Where make notebooks writes the executed copies: in the lake, since their outputs name persons, so
     an erasure redacts them with the Data Docs."""
-    return Path(lake) / "ops" / "notebooks"
+    return ops_folder(lake) / "ops" / "notebooks"
 
 
 CELL_TIMEOUT_SECONDS = 600
@@ -40,6 +42,7 @@ if _Session.getActiveSession() is not None:
             _Session.getActiveSession().catalog.dropTempView(_view.viewName)
     _Session.getActiveSession().catalog.clearCache()
 import matplotlib.pyplot as _plt
+from influence.location import LakeLike, LakeLocation, ops_folder
 _plt.close("all")
 %reset -f
 """.strip()
@@ -77,8 +80,8 @@ def image_outputs(executed) -> int:
 class NotebookKernel:
     """One kernel for several notebooks (see the module docstring); use it in a `with`."""
 
-    def __init__(self, lake: Path, extra_env: dict[str, str] | None = None) -> None:
-        self.env = {**os.environ, "INFLUENCE_LAKE": str(Path(lake).resolve()), **(extra_env or {})}
+    def __init__(self, lake: LakeLike, extra_env: dict[str, str] | None = None) -> None:
+        self.env = {**os.environ, "INFLUENCE_LAKE": LakeLocation.of(lake).uri, **(extra_env or {})}
         self.manager = None
 
     def __enter__(self) -> NotebookKernel:
@@ -119,8 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help="folder for the executed copies (default: <lake>/ops/notebooks)")
     parser.add_argument("names", nargs="*", metavar="NAME.ipynb", help="only these notebooks (default: all)")
     args = parser.parse_args(argv)
-    lake = Path(args.lake).resolve()
-    if not lake.is_dir():
+    lake = LakeLocation.parse(args.lake)
+    if lake.is_local and not lake.local_root.is_dir():
         print(f"no lake at {lake}: run `make run` first (or pass --lake)", file=sys.stderr)
         return 2
     import nbformat

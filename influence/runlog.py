@@ -12,13 +12,13 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TypeVar
 
 from pyspark.sql import SparkSession, functions as F
 
 from influence import storage
 from influence.lease import last_progress, record_progress
+from influence.location import LakeLike
 from influence.tables import RUNS
 
 log = logging.getLogger("influence.progress")
@@ -51,7 +51,7 @@ class RunRecord:
     reconciliation: list[dict] = field(default_factory=list)
     validation: list[dict] = field(default_factory=list)
     data_docs: str | None = None  # the run's Data Docs page, once validation has run
-    lake: Path | None = None  # set by RunLog.start: each stage started is noted in the lake (influence.lease)
+    lake: LakeLike | None = None  # set by RunLog.start: each stage started is noted in the lake (influence.lease)
 
     def run(self, name: str, stage: Callable[..., R], *args, **kwargs) -> R:
         """Run one stage: its result (a StageResult) is timed, its Spark jobs counted, and it is logged
@@ -131,7 +131,7 @@ def failure_message(error: BaseException) -> str:
 
 
 class RunLog:
-    def __init__(self, spark: SparkSession, lake: Path):
+    def __init__(self, spark: SparkSession, lake: LakeLike):
         self.spark, self.lake = spark, lake
         self.table = storage.ensure_table(spark, RUNS, lake)
 

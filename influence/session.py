@@ -16,7 +16,7 @@ from pyspark.sql import SparkSession
 from influence.catalog import register_tables
 from influence.config import Config
 from influence.errors import EnvironmentProblem, UsageError
-from influence.jars import require_supported_java, session_jars
+from influence.jars import SCHEME_ARTIFACTS, Artifact, require_supported_java, session_jars
 
 log = logging.getLogger(__name__)
 LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
@@ -53,20 +53,43 @@ def require_environment(config: Config) -> None:
     nothing written (not even the lease folder). A running session (tests, notebooks) has them already."""
     if SparkSession.getActiveSession() is None:
         require_supported_java()
-        session_jars(config.spark.jars_dir)
+        session_jars(config.spark.jars_dir, scheme_artifacts(config))
 
 
-def build_spark(config: Config, app_name: str = "influence-lakehouse") -> SparkSession:
+def storage_settings(config: Config) -> dict[str, str]:
+    """The session's Hadoop settings for the lake's store (`[storage]`): none for a local lake. Credentials
+    come from S3A's own chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a profile, an instance role)."""
+    if config.lake_location.scheme != "s3a":
+        return {}
+    storage = config.storage
+    settings = {"spark.hadoop.fs.s3a.path.style.access": str(storage.s3a_path_style_access).lower()}
+    if storage.s3a_endpoint:
+        settings["spark.hadoop.fs.s3a.endpoint"] = storage.s3a_endpoint.rstrip("/")
+        settings["spark.hadoop.fs.s3a.connection.ssl.enabled"] = str(storage.s3a_endpoint.startswith("https")).lower()
+    if storage.s3a_region:
+        settings["spark.hadoop.fs.s3a.endpoint.region"] = storage.s3a_region
+    return settings
+
+
+def scheme_artifacts(config: Config, also_schemes: tuple[str, ...] = ()) -> tuple[Artifact, ...]:
+    """The jars the lake's store needs (hadoop-aws for s3a://), and those of `also_schemes`."""
+    schemes = dict.fromkeys((config.lake_location.scheme, *also_schemes))
+    return tuple(artifact for scheme in schemes for artifact in SCHEME_ARTIFACTS.get(scheme, ()))
+
+
+def build_spark(config: Config, app_name: str = "influence-lakehouse", also_schemes: tuple[str, ...] = ()) -> SparkSession:
     """A session with Delta Lake, the cached jars, a checkpoint dir and laptop-friendly defaults.
 
     `config.spark.master` is `local[*]` unless `--master` or SPARK_MASTER names a cluster.
-    Returns the running session when there is one (tests, notebooks), re-pointing its checkpoint dir. A new
-    session registers the lake's tables in the `influence` database (influence/catalog.py).
+    Returns the running session when there is one (tests, notebooks), re-pointing its checkpoint dir and
+    pointing its Hadoop settings at the lake's store. A new session registers the lake's tables in the
+    `influence` database (influence/catalog.py). `also_schemes`: object stores a long-lived session (tests, a
+    notebook) must reach besides the lake's, so that it starts with their jars.
     """
     active = SparkSession.getActiveSession()
     if active is None:
         require_supported_java()
-        jars = session_jars(config.spark.jars_dir)
+        jars = session_jars(config.spark.jars_dir, scheme_artifacts(config, also_schemes))
         if config.spark.master.startswith("local"):
             # Avoid binding the driver to a LAN address the laptop may not keep.
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -119,6 +142,8 @@ def build_spark(config: Config, app_name: str = "influence-lakehouse") -> SparkS
             # a broadcast relation keeps its page in the driver while its plan lives. Bigger data takes more pages.
             .config("spark.buffer.pageSize", PAGE_SIZE)
         )
+        for key, value in storage_settings(config).items():
+            builder = builder.config(key, value)
         try:
             active = builder.getOrCreate()
         except PySparkRuntimeError as error:
@@ -128,9 +153,14 @@ def build_spark(config: Config, app_name: str = "influence-lakehouse") -> SparkS
                 f"for spark.driver_memory={config.spark.driver_memory}."
             ) from None
         active.sparkContext.setLogLevel(config.spark.log_level)
-        if config.lake_path.is_dir():
+        lake = config.lake_location
+        if not lake.is_local or lake.local_root.is_dir():
             # A new session (a job, a notebook, the pyspark shell) knows the tables by name: influence.profiles.
-            register_tables(active, config.lake_path)
+            register_tables(active, lake)
+    else:
+        hadoop = active.sparkContext._jsc.hadoopConfiguration()
+        for key, value in storage_settings(config).items():
+            hadoop.set(key.removeprefix("spark.hadoop."), value)
     checkpoints = config.checkpoint_path
     checkpoints.mkdir(parents=True, exist_ok=True)
     active.sparkContext.setCheckpointDir(str(checkpoints))

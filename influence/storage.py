@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -11,11 +12,12 @@ from delta.tables import DeltaTable
 from py4j.protocol import Py4JError
 from pyspark.sql import DataFrame, SparkSession, functions as F, types as T
 
+from influence.location import LakeLike, LakeLocation
 from influence.session import partition_values_only
 from influence.tables import Table
 
 
-def ensure_table(spark: SparkSession, table: Table, lake: Path) -> DeltaTable:
+def ensure_table(spark: SparkSession, table: Table, lake: LakeLike) -> DeltaTable:
     """The table at its path, created empty with its registered schema the first time.
 
     A table created by an older release gets the registered columns it lacks, when they are nullable
@@ -69,7 +71,7 @@ def _sql_path(path: str) -> str:
     return "delta.`" + path.replace("`", "``") + "`"
 
 
-def _set_missing_properties(spark: SparkSession, table: Table, lake: Path) -> None:
+def _set_missing_properties(spark: SparkSession, table: Table, lake: LakeLike) -> None:
     """A table created by an older release gets the properties it lacks (one metadata commit, once)."""
     current = table_properties(spark, table, lake)
     missing = {key: value for key, value in table.all_properties.items() if current.get(key) != value}
@@ -123,7 +125,7 @@ def _silence_console(spark: SparkSession) -> None:
         pass
 
 
-def removed_files_since_vacuum(spark: SparkSession, table: Table, lake: Path) -> bool:
+def removed_files_since_vacuum(spark: SparkSession, table: Table, lake: LakeLike) -> bool:
     """Whether a commit since the table's last VACUUM removed files, which then stay on disk until a vacuum
     (the commit history is driver-side metadata)."""
     commits = DeltaTable.forPath(spark, table.path(lake)).history().select("operation", "operationMetrics").collect()
@@ -136,11 +138,70 @@ def removed_files_since_vacuum(spark: SparkSession, table: Table, lake: Path) ->
     return False
 
 
-def exists(spark: SparkSession, table: Table, lake: Path) -> bool:
+class CommitLogFiles:
+    """The commit files (`_delta_log/*.json`) of a table, read and rewritten in place: erasure redacts the
+    parameters they record (stages/governance.py). A local table's files are rewritten under a temporary name
+    and renamed over, keeping their modification time (a commit's time for `TIMESTAMP AS OF`); an object
+    store's through Hadoop, in one PUT each, which gives them the time of the rewrite."""
+
+    def __init__(self, table_path: str, spark: SparkSession | None = None) -> None:
+        # A URI (s3a://, file://) goes through Hadoop's file systems, with the session's settings.
+        self.table_path, self.spark, self.local = table_path, spark, "://" not in table_path
+        if not self.local and spark is None:
+            raise ValueError(f"{table_path}: a table behind a URI is reached through a Spark session")
+
+    def names(self) -> list[str]:
+        if self.local:
+            return sorted(str(path) for path in Path(self.table_path, "_delta_log").glob("*.json"))
+        filesystem, folder = self._hadoop(f"{self.table_path}/_delta_log")
+        if not filesystem.exists(folder):
+            return []
+        statuses = filesystem.listStatus(folder)
+        return sorted(str(status.getPath()) for status in statuses if status.getPath().getName().endswith(".json"))
+
+    def read(self, name: str) -> str:
+        if self.local:
+            return Path(name).read_text(encoding="utf-8")
+        filesystem, path = self._hadoop(name)
+        stream = filesystem.open(path)
+        try:
+            return self.spark.sparkContext._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+        finally:
+            stream.close()
+
+    def replace(self, name: str, text: str) -> None:
+        if self.local:
+            replace_local_text(Path(name), text)
+            # the local file system's checksum of the old bytes would fail every later read of the commit
+            Path(name).with_name(f".{Path(name).name}.crc").unlink(missing_ok=True)
+            return
+        filesystem, path = self._hadoop(name)
+        stream = filesystem.create(path, True)
+        try:
+            stream.write(bytearray(text.encode("utf-8")))
+        finally:
+            stream.close()
+
+    def _hadoop(self, uri: str):
+        jvm = self.spark.sparkContext._jvm
+        path = jvm.org.apache.hadoop.fs.Path(uri)
+        return path.getFileSystem(self.spark.sparkContext._jsc.hadoopConfiguration()), path
+
+
+def replace_local_text(path: Path, text: str) -> None:
+    """`path` holds `text`, whole: written beside it and renamed over it, with its modification time kept."""
+    before = path.stat()
+    partial = path.with_name(f".{path.name}.erase.tmp")
+    partial.write_text(text, encoding="utf-8")
+    os.utime(partial, ns=(before.st_atime_ns, before.st_mtime_ns))
+    os.replace(partial, path)
+
+
+def exists(spark: SparkSession, table: Table, lake: LakeLike) -> bool:
     return DeltaTable.isDeltaTable(spark, table.path(lake))
 
 
-def read(spark: SparkSession, table: Table, lake: Path, version: int | None = None) -> DataFrame:
+def read(spark: SparkSession, table: Table, lake: LakeLike, version: int | None = None) -> DataFrame:
     reader = spark.read.format("delta")
     if version is not None:
         reader = reader.option("versionAsOf", version)
@@ -155,25 +216,25 @@ def conform(df: DataFrame, table: Table) -> DataFrame:
     return df.select(*[df[f.name].cast(f.dataType).alias(f.name) for f in table.schema.fields])
 
 
-def append(df: DataFrame, table: Table, lake: Path) -> None:
+def append(df: DataFrame, table: Table, lake: LakeLike) -> None:
     conform(df, table).write.format("delta").mode("append").save(table.path(lake))
 
 
-def replace_where(df: DataFrame, table: Table, lake: Path, condition: str) -> None:
+def replace_where(df: DataFrame, table: Table, lake: LakeLike, condition: str) -> None:
     """Atomically replace the rows matching `condition` (a SQL predicate) with `df`: one Delta commit."""
     (conform(df, table).write.format("delta").mode("overwrite").option("replaceWhere", condition).save(table.path(lake)))
 
 
-def overwrite(df: DataFrame, table: Table, lake: Path) -> None:
+def overwrite(df: DataFrame, table: Table, lake: LakeLike) -> None:
     conform(df, table).write.format("delta").mode("overwrite").save(table.path(lake))
 
 
-def last_commit_metrics(spark: SparkSession, table: Table, lake: Path) -> dict[str, int]:
+def last_commit_metrics(spark: SparkSession, table: Table, lake: LakeLike) -> dict[str, int]:
     """Row counts Delta recorded for the latest commit (one-row metadata)."""
     return _commit_metrics(DeltaTable.forPath(spark, table.path(lake)))
 
 
-def current_version(spark: SparkSession, table: Table, lake: Path) -> int:
+def current_version(spark: SparkSession, table: Table, lake: LakeLike) -> int:
     return _version(DeltaTable.forPath(spark, table.path(lake)))
 
 
@@ -187,18 +248,18 @@ def _version(delta_table: DeltaTable) -> int:
     return delta_table.history(1).select("version").first().version
 
 
-def version_range(spark: SparkSession, table: Table, lake: Path) -> tuple[int, int]:
+def version_range(spark: SparkSession, table: Table, lake: LakeLike) -> tuple[int, int]:
     """The oldest and newest versions the table's history still holds (one-row aggregate)."""
     bounds = DeltaTable.forPath(spark, table.path(lake)).history().agg(F.min("version"), F.max("version")).first()
     return int(bounds[0]), int(bounds[1])
 
 
-def restore(spark: SparkSession, table: Table, lake: Path, version: int) -> None:
+def restore(spark: SparkSession, table: Table, lake: LakeLike, version: int) -> None:
     """Bring the table back to `version` in one Delta commit (RESTORE); none when it is already there."""
     DeltaTable.forPath(spark, table.path(lake)).restoreToVersion(version)
 
 
-def read_changes(spark: SparkSession, table: Table, lake: Path, starting_version: int, ending_version: int) -> DataFrame:
+def read_changes(spark: SparkSession, table: Table, lake: LakeLike, starting_version: int, ending_version: int) -> DataFrame:
     """Change Data Feed rows of commits starting_version..ending_version (the table must have CDF on)."""
     return (
         spark.read.format("delta")
@@ -209,7 +270,7 @@ def read_changes(spark: SparkSession, table: Table, lake: Path, starting_version
     )
 
 
-def table_properties(spark: SparkSession, table: Table, lake: Path) -> dict[str, str]:
+def table_properties(spark: SparkSession, table: Table, lake: LakeLike) -> dict[str, str]:
     """The table's Delta properties, from its snapshot's metadata (SHOW TBLPROPERTIES runs no Spark job,
     unlike DESCRIBE DETAIL, which sizes every file)."""
     rows = spark.sql(f"SHOW TBLPROPERTIES {_sql_path(table.path(lake))}").collect()  # a few rows
@@ -220,8 +281,8 @@ class Lake:
     """One command's handle on the lake: each table is opened (and created when missing) once per run,
     so a night pays for Delta's createIfNotExists, property and schema checks once per table."""
 
-    def __init__(self, spark: SparkSession, root: Path) -> None:
-        self.spark, self.root = spark, Path(root)
+    def __init__(self, spark: SparkSession, root: LakeLike) -> None:
+        self.spark, self.root = spark, LakeLocation.of(root)
         self._opened: dict[str, DeltaTable] = {}
 
     def table(self, table: Table) -> DeltaTable:

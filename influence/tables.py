@@ -16,6 +16,8 @@ from pathlib import Path
 
 from pyspark.sql import types as T
 
+from influence.location import LakeLocation
+
 NETWORKS = ("snap", "twitter", "reddit", "bluesky", "mastodon")
 # SNAP activity: RT -> reshare, MT -> mention, RE -> reply; plain edge lists carry no kind ("edge").
 INTERACTION_KINDS = ("follow", "mention", "reply", "reshare", "quote", "like", "edge")
@@ -42,8 +44,9 @@ class Table:
     def qualified_name(self) -> str:
         return f"{self.layer}.{self.name}"
 
-    def path(self, lake: Path) -> str:
-        return str(Path(lake) / self.layer / self.name)
+    def path(self, lake: LakeLocation | Path | str) -> str:
+        """The table's folder under the lake: a local path or a URI, as Spark takes it."""
+        return LakeLocation.of(lake).join(self.layer, self.name)
 
     @property
     def columns(self) -> list[str]:

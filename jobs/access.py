@@ -209,7 +209,7 @@ def empty_document(subject: Subject, person_id: str, generated_at: dt.datetime) 
 def consent_section(spark: SparkSession, config: Config, identity: Identity) -> dict:
     """Suppressing states of any key of the person, and the audit rows of requests naming one of those keys
     (or having set one of their consent rows: an erasure requested by person, found again by account)."""
-    lake = config.lake_path
+    lake = config.lake_location
     if not (storage.exists(spark, CONSENT, lake) or storage.exists(spark, GOVERNANCE_REQUESTS, lake)):
         return {"states": [], "requests": []}  # no request was ever recorded (and no key is created)
     states = governance.states_of(spark, config, identity)
@@ -228,7 +228,7 @@ def consent_section(spark: SparkSession, config: Config, identity: Identity) -> 
 
 def window_end(spark: SparkSession, config: Config) -> tuple[dt.date | None, str | None]:
     """The latest published as_of_date, else the latest run date in silver/interactions (one-row aggregates)."""
-    lake = config.lake_path
+    lake = config.lake_location
     for table, column in ((PROFILES, "as_of_date"), (INTERACTIONS, "run_date")):
         if storage.exists(spark, table, lake):
             latest = storage.read(spark, table, lake).agg(F.max(column).alias("latest")).first().latest
@@ -238,7 +238,7 @@ def window_end(spark: SparkSession, config: Config) -> tuple[dt.date | None, str
 
 
 def read_if_exists(spark: SparkSession, config: Config, table: Table) -> DataFrame | None:
-    return storage.read(spark, table, config.lake_path) if storage.exists(spark, table, config.lake_path) else None
+    return storage.read(spark, table, config.lake_location) if storage.exists(spark, table, config.lake_location) else None
 
 
 def person_data(spark: SparkSession, config: Config, identity: Identity) -> dict:
@@ -373,7 +373,7 @@ def write_atomically(out: Path, document: dict) -> None:
 def run_access(config: Config, subject: Subject, out: Path) -> str:
     """The CLI's access: one logged run; the run log and the returned line hold counts, never the identifier."""
     spark = build_spark(config, app_name="influence-access")
-    runlog = RunLog(spark, config.lake_path)
+    runlog = RunLog(spark, config.lake_location)
     record = RunRecord(new_run_id(None), "access", None, None, config.spark.master)
     with runlog.recording(record), record.stage("access") as counts:
         document = build_document(spark, config, subject, dt.datetime.now(dt.UTC))

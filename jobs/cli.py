@@ -27,6 +27,7 @@ from influence.errors import InfluenceError, UsageError, ValidationFailed
 from influence.generator import SOURCES as GENERATED_SOURCES
 from influence.governance import privacy_key
 from influence.lease import LakeLease
+from influence.location import LakeLocation
 from influence.logs import LOG_FORMATS, configure as configure_logging
 from influence.session import require_environment, require_reachable_master
 
@@ -75,7 +76,7 @@ def lake_lease(config: Config, args: argparse.Namespace, run_id: str | None = No
     argument checks, before Spark starts, to the end of the command. A second writer gets LakeBusy (exit 4).
     Then the privacy key: one the lake was not keyed with, or none, stops the command (exit 2) before it
     writes anything; a new lake's key is made here, by the lease holder."""
-    with LakeLease(config.lake_path, args.command, run_date=getattr(args, "date", None), run_id=run_id) as lease:
+    with LakeLease(config.lake_location, args.command, run_date=getattr(args, "date", None), run_id=run_id) as lease:
         privacy_key(config)
         yield lease
 
@@ -220,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     jars = commands.add_parser("jars", help="download the JVM jars into a folder, for INFLUENCE_JARS_DIR")
     jars.add_argument("--out", required=True, help="folder to copy the jars into")
+    jars.add_argument("--s3a", action="store_true", help="also the S3A jars an s3a:// lake needs (hadoop-aws, AWS SDK)")
     jars.set_defaults(handler=run_jars_command)
 
     generate = commands.add_parser(
@@ -250,7 +252,7 @@ def run_nightly_command(args: argparse.Namespace) -> int:
     config = config_from_args(args, master=args.master)
     input_dir = Path(args.input).expanduser().resolve() if args.input else bundled_sample()
     night = checked_night(config, args.date, input_dir)
-    _require_lake(config.lake_path, new_is_fine=True)
+    _require_lake(config.lake_location, new_is_fine=True)
     require_reachable_master(config.spark.master)
     require_environment(config)
 
@@ -288,7 +290,7 @@ def logged_night(spark, config: Config, night: CheckedNight, run_id: str) -> int
     from jobs.nightly import run_nightly
     from stages.validate import run_validator
 
-    lake = config.lake_path
+    lake = config.lake_location
     log.info("nightly %s: %d file(s) from %s -> lake %s", night.run_date, len(night.landed), night.input_dir, lake)
     runlog = RunLog(spark, lake)
     record = RunRecord(run_id, "nightly", night.run_date, str(night.input_dir), config.spark.master)
@@ -317,7 +319,7 @@ def logged_night(spark, config: Config, night: CheckedNight, run_id: str) -> int
     return 0
 
 
-def written_report(spark, lake: Path, run_date: dt.date) -> None:
+def written_report(spark, lake: LakeLocation, run_date: dt.date) -> None:
     """The night's report page (stages/report.py), written once its run log row is final. The night's outcome
     stands if it cannot be written: the page is a view of the lake, and `influence report --date` rebuilds it."""
     from influence.storage import Lake
@@ -350,7 +352,7 @@ def run_backfill_command(args: argparse.Namespace) -> int:
             f"backfill input {root} has no landing folder for {', '.join(missing)}: expected DIR/YYYY-MM-DD/<source>/<files>"
         )
     nights = [checked_night(config, date, root / date.isoformat()) for date in dates]
-    _require_lake(config.lake_path, new_is_fine=True)
+    _require_lake(config.lake_location, new_is_fine=True)
     require_reachable_master(config.spark.master)
     require_environment(config)
 
@@ -367,7 +369,7 @@ def run_backfill_command(args: argparse.Namespace) -> int:
                     "backfill stopped at %s (exit %d); %d later date(s) not run", night.run_date, code, len(nights) - number
                 )
                 return code
-    print(f"backfill {args.first} to {args.last}: {len(nights)} nights run; lake {config.lake_path}")
+    print(f"backfill {args.first} to {args.last}: {len(nights)} nights run; lake {config.lake_location}")
     return 0
 
 
@@ -383,7 +385,7 @@ def run_status_command(args: argparse.Namespace) -> int:
 
 def run_housekeeping_command(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    _require_lake(config.lake_path)
+    _require_lake(config.lake_location)
     with lake_lease(config, args):  # never beside another writer: VACUUM deletes files a writer may still need
         from jobs.housekeeping import run_housekeeping
 
@@ -409,7 +411,7 @@ def run_sql_command(args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise UsageError(f"--limit must be >= 1, got {args.limit}")
     config = config_from_args(args)
-    _require_lake(config.lake_path)
+    _require_lake(config.lake_location)
     result = run_query(config, args.query, args.limit)
     print(formatted(result, args.output))
     if result.truncated:
@@ -419,23 +421,27 @@ def run_sql_command(args: argparse.Namespace) -> int:
 
 def run_report_command(args: argparse.Namespace) -> int:
     config = config_from_args(args).with_spark(ui_enabled=False)
-    _require_lake(config.lake_path)
+    _require_lake(config.lake_location)
     with lake_lease(config, args):  # the page is written into the lake, and reads a history no erasure is changing
         from influence.session import build_spark
         from influence.storage import Lake
         from stages.report import write_report
 
         spark = build_spark(config, app_name=f"influence-report-{args.date}")
-        print(f"wrote {write_report(Lake(spark, config.lake_path), args.date)}")
+        print(f"wrote {write_report(Lake(spark, config.lake_location), args.date)}")
     return 0
 
 
-def _require_lake(lake: Path, new_is_fine: bool = False) -> None:
-    """The lake must be a folder; a night (new_is_fine) may create it, other commands need it to exist."""
-    if new_is_fine and not lake.exists():
+def _require_lake(lake: LakeLocation, new_is_fine: bool = False) -> None:
+    """A local lake must be a folder; a night (new_is_fine) may create it, other commands need it to exist. An
+    object store is not asked before Spark starts: the command finds its tables, or says which is missing."""
+    if not lake.is_local:
         return
-    if not lake.is_dir():
-        raise UsageError(f"lake {lake} {'exists and is not a folder' if lake.exists() else 'does not exist'}")
+    folder = lake.local_root
+    if new_is_fine and not folder.exists():
+        return
+    if not folder.is_dir():
+        raise UsageError(f"lake {lake} {'exists and is not a folder' if folder.exists() else 'does not exist'}")
 
 
 def run_publish_command(args: argparse.Namespace) -> int:
@@ -447,7 +453,7 @@ def run_publish_command(args: argparse.Namespace) -> int:
     if not (args.reason or "").strip():
         raise UsageError("--reason must say why the night is published despite its failed validation (it goes into the run log)")
     config = config_from_args(args)
-    _require_lake(config.lake_path)
+    _require_lake(config.lake_location)
     with lake_lease(config, args):
         from jobs.publish import force_publish  # imports Great Expectations: seconds a refusal need not wait
 
@@ -457,7 +463,7 @@ def run_publish_command(args: argparse.Namespace) -> int:
 
 def run_rollback_command(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    _require_lake(config.lake_path)
+    _require_lake(config.lake_location)
     with lake_lease(config, args):
         from jobs.publish import rollback
 
@@ -472,7 +478,7 @@ def run_export_command(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     request = ExportRequest(args.date, Path(args.out).expanduser().resolve(), args.format, args.since_version)
-    check_request(request, config.lake_path)
+    check_request(request, config.lake_location)
     with lake_lease(config, args):
         print(export(config, request))
     return 0
@@ -480,7 +486,7 @@ def run_export_command(args: argparse.Namespace) -> int:
 
 def run_calibrate_command(args: argparse.Namespace) -> int:
     config = config_from_args(args).with_spark(ui_enabled=False)
-    _require_lake(config.lake_path)
+    _require_lake(config.lake_location)
     with lake_lease(config, args):  # reads the scores while no night or erasure changes them
         return _calibrate(args, config)
 
@@ -494,12 +500,12 @@ def _calibrate(args: argparse.Namespace, config: Config) -> int:
     from influence.tables import INFLUENCE_SCORES
 
     spark = build_spark(config, app_name="influence-calibrate")
-    if not storage.exists(spark, INFLUENCE_SCORES, config.lake_path):
-        raise UsageError(f"no {INFLUENCE_SCORES.qualified_name} in lake {config.lake_path}: run nightly first")
-    scores = storage.read(spark, INFLUENCE_SCORES, config.lake_path).filter(F.col("run_date") == F.lit(args.date))
+    if not storage.exists(spark, INFLUENCE_SCORES, config.lake_location):
+        raise UsageError(f"no {INFLUENCE_SCORES.qualified_name} in lake {config.lake_location}: run nightly first")
+    scores = storage.read(spark, INFLUENCE_SCORES, config.lake_location).filter(F.col("run_date") == F.lit(args.date))
     if not scores.take(1):
         raise UsageError(f"gold/influence_scores holds no scores for {args.date}")
-    description = args.description or f"influence_scores of {args.date} in {config.lake_path}"
+    description = args.description or f"influence_scores of {args.date} in {config.lake_location}"
     reference = build_reference(scores, args.version, description)
     Path(args.out).expanduser().write_text(json.dumps(reference, indent=2) + "\n", encoding="utf-8")
     print(f"wrote reference {args.version} from {reference['persons']} persons to {args.out}")
@@ -511,7 +517,7 @@ def run_governance_command(args: argparse.Namespace) -> int:
 
     subject = parse_account(args.account) if args.account else parse_person(args.person)
     config = config_from_args(args).with_spark(ui_enabled=False)
-    _require_lake(config.lake_path)
+    _require_lake(config.lake_location)
     with lake_lease(config, args):  # the holder names the command only, never the subject
         from jobs.privacy import run_request  # imports Great Expectations: seconds a refusal need not wait
 
@@ -525,7 +531,7 @@ def run_access_command(args: argparse.Namespace) -> int:
 
     subject = parse_account(args.account) if args.account else parse_person(args.person)
     config = config_from_args(args).with_spark(ui_enabled=False)
-    _require_lake(config.lake_path)
+    _require_lake(config.lake_location)
     from jobs.access import check_out, run_access
 
     out = check_out(args.out)
@@ -580,9 +586,9 @@ def run_generate_command(args: argparse.Namespace) -> int:
 
 
 def run_jars_command(args: argparse.Namespace) -> int:
-    from influence.jars import export_jars
+    from influence.jars import HADOOP_AWS, export_jars
 
-    copied = export_jars(Path(args.out).expanduser().resolve())
+    copied = export_jars(Path(args.out).expanduser().resolve(), (HADOOP_AWS,) if args.s3a else ())
     print(f"copied {len(copied)} jar(s) to {args.out}; use it with INFLUENCE_JARS_DIR={args.out}")
     return 0
 

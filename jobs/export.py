@@ -32,6 +32,7 @@ from influence import storage
 from influence.config import Config
 from influence.contract import Contract, load_contract, require
 from influence.errors import InfluenceError, UsageError, ValidationFailed
+from influence.location import LakeLike, LakeLocation
 from influence.session import build_spark
 from influence.tables import ERASURES, PROFILES, RUNS
 from transforms.feed import CHANGE_TYPES, RESYNC_CHANGE_TYPES, to_feed_changes, to_feed_resync, to_feed_snapshot
@@ -57,7 +58,7 @@ def _is_leftover(path: Path) -> bool:
     return path.name in (DATA_DIR, MANIFEST) or path.name.startswith(TEMP_PREFIX)
 
 
-def check_request(request: ExportRequest, lake: Path) -> None:
+def check_request(request: ExportRequest, lake: LakeLocation) -> None:
     """Refusals (exit 2) that need no Spark: bad values, a finished or foreign destination, no lake."""
     if request.format not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got {request.format!r}")
@@ -72,16 +73,16 @@ def check_request(request: ExportRequest, lake: Path) -> None:
     if foreign:
         more = f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
         raise UsageError(f"{out} holds {', '.join(foreign[:5])}{more}: an export goes into a new or empty folder")
-    if not lake.is_dir():
+    if lake.is_local and not lake.local_root.is_dir():
         raise UsageError(f"lake {lake} does not exist or is not a folder")
 
 
 def export(config: Config, request: ExportRequest) -> str:
     """Check the request, start Spark, export; returns the one-line summary the CLI prints."""
-    check_request(request, config.lake_path)
+    check_request(request, config.lake_location)
     contract = load_contract()
     spark = build_spark(config, app_name=f"influence-export-{request.run_date}")
-    manifest = run_export(spark, config.lake_path, request, contract)
+    manifest = run_export(spark, config.lake_location, request, contract)
     counts = manifest["rows_by_change_type"]
     what = (
         f"{manifest['rows']} profile(s)"
@@ -101,7 +102,7 @@ def export(config: Config, request: ExportRequest) -> str:
     )
 
 
-def run_export(spark: SparkSession, lake: Path, request: ExportRequest, contract: Contract) -> dict:
+def run_export(spark: SparkSession, lake: LakeLike, request: ExportRequest, contract: Contract) -> dict:
     """Read gold/profiles at its current version, check it, write the files and the manifest; returns the manifest."""
     if not storage.exists(spark, PROFILES, lake):
         raise UsageError(f"no {PROFILES.qualified_name} table in lake {lake}: nothing has been published")
@@ -165,7 +166,7 @@ def run_export(spark: SparkSession, lake: Path, request: ExportRequest, contract
 
 
 def check_published(
-    spark: SparkSession, lake: Path, published: DataFrame, version: int, request: ExportRequest, contract: Contract
+    spark: SparkSession, lake: LakeLike, published: DataFrame, version: int, request: ExportRequest, contract: Contract
 ) -> None:
     """The table honours the contract (else exit 1), holds date D and knows version N (else exit 2)."""
     what = f"{PROFILES.qualified_name} version {version}"
@@ -198,7 +199,7 @@ def check_published(
         )
 
 
-def publishing_run(spark: SparkSession, lake: Path, run_date: dt.date) -> str:
+def publishing_run(spark: SparkSession, lake: LakeLike, run_date: dt.date) -> str:
     """The run id of the latest run that published `run_date` (status published, or published_forced by hand)."""
     if not storage.exists(spark, RUNS, lake):
         raise InfluenceError(f"lake {lake} has no run log: cannot tell which run published {run_date}")
@@ -215,7 +216,7 @@ def publishing_run(spark: SparkSession, lake: Path, run_date: dt.date) -> str:
     return latest[0].run_id
 
 
-def erased_since(spark: SparkSession, lake: Path, since_version: int | None) -> DataFrame | None:
+def erased_since(spark: SparkSession, lake: LakeLike, since_version: int | None) -> DataFrame | None:
     """The profile_keys of persons erased after version `since_version`, or None when there are none.
 
     An erasure vacuums the history of gold/profiles (docs/privacy.md), so the changes since an earlier
@@ -229,7 +230,9 @@ def erased_since(spark: SparkSession, lake: Path, since_version: int | None) -> 
     return erased if erased.take(1) else None  # at most one row
 
 
-def read_changes(spark: SparkSession, lake: Path, published: DataFrame, starting_version: int, ending_version: int) -> DataFrame:
+def read_changes(
+    spark: SparkSession, lake: LakeLike, published: DataFrame, starting_version: int, ending_version: int
+) -> DataFrame:
     """Change Data Feed rows of commits starting_version..ending_version (none when starting > ending)."""
     if starting_version > ending_version:
         return published.limit(0).select(

@@ -11,10 +11,10 @@ from stages.housekeeping import tidy
 
 def run_housekeeping(config: Config) -> str:
     spark = build_spark(config.with_spark(ui_enabled=False), app_name="influence-housekeeping")
-    runlog = RunLog(spark, config.lake_path)
+    runlog = RunLog(spark, config.lake_location)
     record = RunRecord(new_run_id(None), "housekeeping", None, None, config.spark.master)
     with runlog.recording(record):
-        done = record.run("housekeeping", tidy, Lake(spark, config.lake_path), config)
+        done = record.run("housekeeping", tidy, Lake(spark, config.lake_location), config)
     message = (
         f"{done.tables_vacuumed} tables vacuumed to {config.housekeeping.keep_versions_hours} hours "
         f"({done.files_vacuumed} files deleted); {done.validation_results_deleted} validation results and "

@@ -56,7 +56,7 @@ def run_nightly(
 ) -> NightlyOutcome:
     """`validator` (default: one writing Data Docs under the lake) keeps the night's results and pages;
     `requests`: the governance requests landed with the night (influence.governance), applied first."""
-    lake = Lake(spark, config.lake_path)
+    lake = Lake(spark, config.lake_location)
     validator = validator if validator is not None else validate.run_validator(config, record.run_id)
     consent = record.run("governance", governance.apply_requests, spark, config, requests).consent
     landed_lines = record.run("bronze", bronze.ingest, lake, landed, record.run_id, run_date, validator)

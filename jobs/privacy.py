@@ -13,7 +13,7 @@ from stages.governance import apply_request
 def run_request(config: Config, request: Request) -> str:
     """The CLI's optout / optin / erase: one logged run; the message holds counts, never the identifier."""
     spark = build_spark(config, app_name=f"influence-{request.action}")
-    runlog = RunLog(spark, config.lake_path)
+    runlog = RunLog(spark, config.lake_location)
     record = RunRecord(new_run_id(None), request.action.replace("_", ""), None, None, config.spark.master)
     with runlog.recording(record):
         result = record.run(request.action, apply_request, spark, config, request)

@@ -46,7 +46,7 @@ def refuse_suppressed(consent: DataFrame, config: Config, profiles: DataFrame, w
 
 def held_back_run(spark: SparkSession, config: Config, run_date: dt.date) -> dict:
     """The latest nightly run of `run_date`, if it staged its candidate and failed the gold suite; else UsageError."""
-    lake = config.lake_path
+    lake = config.lake_location
     if not storage.exists(spark, STAGED_SCORES, lake):
         raise UsageError(f"nothing is staged in {STAGED_SCORES.path(lake)}: no night can be published from lake {lake}")
     staged_dates = sorted(
@@ -87,7 +87,7 @@ def held_back_run(spark: SparkSession, config: Config, run_date: dt.date) -> dic
 
 def force_publish(config: Config, run_date: dt.date, reason: str) -> str:
     """Publish the held-back night `run_date`; the run log keeps the reason and the run overridden."""
-    lake = config.lake_path
+    lake = config.lake_location
     spark = build_spark(config, app_name=f"influence-publish-{run_date}")
     held = held_back_run(spark, config, run_date)
     staged = storage.read(spark, STAGED_SCORES, lake).filter(F.col("run_date") == F.lit(run_date))
@@ -108,7 +108,7 @@ def force_publish(config: Config, run_date: dt.date, reason: str) -> str:
 
 def rollback(config: Config, version: int) -> str:
     """gold/profiles restored to `version` in one Delta commit; the score history is left as it is."""
-    lake = config.lake_path
+    lake = config.lake_location
     spark = build_spark(config, app_name=f"influence-rollback-{version}")
     if not storage.exists(spark, PROFILES, lake):
         raise UsageError(f"no {PROFILES.qualified_name} table in lake {lake}: nothing to roll back")

@@ -14,9 +14,9 @@ from jobs.sql import aligned
 
 def recent_runs(config: Config, limit: int) -> list[dict]:
     spark = build_spark(config, app_name="influence-runs")
-    if not storage.exists(spark, RUNS, config.lake_path):
-        raise UsageError(f"no run log at {RUNS.path(config.lake_path)}: no run has been recorded in this lake")
-    rows = storage.read(spark, RUNS, config.lake_path).orderBy(F.col("started_at").desc()).limit(limit).collect()
+    if not storage.exists(spark, RUNS, config.lake_location):
+        raise UsageError(f"no run log at {RUNS.path(config.lake_location)}: no run has been recorded in this lake")
+    rows = storage.read(spark, RUNS, config.lake_location).orderBy(F.col("started_at").desc()).limit(limit).collect()
     return [row.asDict(recursive=True) for row in rows]
 
 

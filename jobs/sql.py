@@ -30,7 +30,7 @@ class QueryResult:
 def run_query(config: Config, query: str, limit: int) -> QueryResult:
     """At most `limit` rows of the statement's result (the rest is not fetched)."""
     spark = build_spark(config, app_name="influence-sql")
-    register_tables(spark, config.lake_path)  # a running session may have served another lake
+    register_tables(spark, config.lake_location)  # a running session may have served another lake
     try:
         frame = read_only_query(spark, query)
         rows = [tuple(row) for row in frame.limit(limit + 1).collect()]

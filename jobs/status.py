@@ -33,7 +33,7 @@ def last_run_per_date(spark: SparkSession, config: Config, dates: int) -> list[d
     """The newest run of each of the `dates` latest run dates (runs without a date are left out)."""
     newest_first = Window.partitionBy("run_date").orderBy(F.col("started_at").desc())
     rows = (
-        storage.read(spark, RUNS, config.lake_path)
+        storage.read(spark, RUNS, config.lake_location)
         .filter(F.col("run_date").isNotNull())
         .withColumn("_newest", F.row_number().over(newest_first))
         .filter(F.col("_newest") == 1)
@@ -46,7 +46,7 @@ def last_run_per_date(spark: SparkSession, config: Config, dates: int) -> list[d
 
 
 def published(spark: SparkSession, config: Config) -> dict | None:
-    lake = config.lake_path
+    lake = config.lake_location
     if not storage.exists(spark, PROFILES, lake):
         return None
     summary = (
@@ -61,7 +61,7 @@ def published(spark: SparkSession, config: Config) -> dict | None:
 
 def held_back(spark: SparkSession, config: Config, runs: list[dict]) -> dict | None:
     """The staged candidate, when the newest nightly run of its date failed a gold suite (so publish --force can take it)."""
-    lake = config.lake_path
+    lake = config.lake_location
     if not storage.exists(spark, STAGED_SCORES, lake):
         return None
     staged = storage.read(spark, STAGED_SCORES, lake).groupBy("run_date").count().collect()  # one date, or none
@@ -78,7 +78,7 @@ def held_back(spark: SparkSession, config: Config, runs: list[dict]) -> dict | N
 
 
 def table_versions(spark: SparkSession, config: Config) -> dict[str, int | None]:
-    lake = config.lake_path
+    lake = config.lake_location
     return {
         table.qualified_name: storage.current_version(spark, table, lake) if storage.exists(spark, table, lake) else None
         for table in ALL_TABLES
@@ -86,8 +86,8 @@ def table_versions(spark: SparkSession, config: Config) -> dict[str, int | None]
 
 
 def lake_status(config: Config, dates: int = 14) -> dict:
-    lake = config.lake_path
-    if not lake.is_dir():
+    lake = config.lake_location
+    if lake.is_local and not lake.local_root.is_dir():
         raise UsageError(f"lake {lake} does not exist or is not a folder")
     spark = build_spark(config.with_spark(ui_enabled=False), app_name="influence-status")
     runs = last_run_per_date(spark, config, dates) if storage.exists(spark, RUNS, lake) else []

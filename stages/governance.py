@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import re
 import shutil
 from collections import Counter
@@ -31,6 +30,7 @@ from influence import governance, storage
 from influence.config import Config
 from influence.errors import UsageError
 from influence.governance import Identity, Request, privacy_key
+from influence.location import LakeLike
 from influence.notebooks import notebooks_dir
 from influence.storage import Lake
 from influence.tables import (
@@ -115,7 +115,9 @@ def _named_rows(table: Table, frame: DataFrame, names: PersonNames, in_scope: Co
     return names.names_row(frame, in_scope)
 
 
-def purge_table(spark: SparkSession, table: Table, lake: Path, names: PersonNames, options: ConnectorOptions) -> dict[str, int]:
+def purge_table(
+    spark: SparkSession, table: Table, lake: LakeLike, names: PersonNames, options: ConnectorOptions
+) -> dict[str, int]:
     """Delete the person's rows and redact the others naming them, in one MERGE on the key. Key columns are
     redacted too (a landed file named after them): the MERGE matches on the key as it was."""
     frame = storage.read(spark, table, lake)
@@ -143,7 +145,7 @@ def purge_table(spark: SparkSession, table: Table, lake: Path, names: PersonName
     return {"deleted": metrics.get("numTargetRowsDeleted", 0), "redacted": metrics.get("numTargetRowsUpdated", 0)}
 
 
-def redact_request_texts(spark: SparkSession, lake: Path, names: PersonNames) -> int:
+def redact_request_texts(spark: SparkSession, lake: LakeLike, names: PersonNames) -> int:
     """The audit trail keeps its rows (keyed hashes only) but not a reference or origin text naming them."""
     if not storage.exists(spark, GOVERNANCE_REQUESTS, lake):
         return 0
@@ -161,13 +163,14 @@ def redact_request_texts(spark: SparkSession, lake: Path, names: PersonNames) ->
     return storage.last_commit_metrics(spark, GOVERNANCE_REQUESTS, lake).get("numTargetRowsUpdated", 0)
 
 
-def redact_commit_logs(table_path: str, names: PersonNames) -> int:
+def redact_commit_logs(table_path: str, names: PersonNames, spark: SparkSession | None = None) -> int:
     """The commit log keeps every operation's parameters (a replaceWhere predicate naming a landed file):
     those of the table's commits are redacted in place, as valid JSON. Only the parameters of commitInfo
     actions change, which Delta reads for a table's history, never to build its state."""
     compiled, changed = python_pattern(names.log_parameters), 0
-    for path in sorted(Path(table_path, "_delta_log").glob("*.json")):
-        text = path.read_text(encoding="utf-8")
+    commits = storage.CommitLogFiles(table_path, spark)
+    for name in commits.names():
+        text = commits.read(name)
         if not compiled.search(text):
             continue
         lines, rewritten = [], False
@@ -181,24 +184,12 @@ def redact_commit_logs(table_path: str, names: PersonNames) -> int:
                     line, rewritten = json.dumps({"commitInfo": info}, separators=(",", ":")), True
             lines.append(line)
         if rewritten:
-            _replace_text(path, "\n".join(lines) + "\n")
-            # the local file system's checksum of the old bytes would fail every later read of the commit
-            path.with_name(f".{path.name}.crc").unlink(missing_ok=True)
+            commits.replace(name, "\n".join(lines) + "\n")
             changed += 1
     return changed
 
 
-def _replace_text(path: Path, text: str) -> None:
-    """`path` holds `text`, whole: written beside it and renamed over it, with its modification time kept
-    (a commit file's time is its commit's timestamp for `TIMESTAMP AS OF`)."""
-    before = path.stat()
-    partial = path.with_name(f".{path.name}.erase.tmp")
-    partial.write_text(text, encoding="utf-8")
-    os.utime(partial, ns=(before.st_atime_ns, before.st_mtime_ns))
-    os.replace(partial, path)
-
-
-def redact_validation_files(lake: Path, names: PersonNames) -> int:
+def redact_validation_files(lake: LakeLike, names: PersonNames) -> int:
     """Stored validation results and Data Docs pages naming the person. Results hold counts, never unexpected
     values (expectations/runner.py); this covers results written before that. JSON stays valid JSON, and the
     suites, checkpoints and configs of the GX project are never rewritten."""
@@ -208,7 +199,7 @@ def redact_validation_files(lake: Path, names: PersonNames) -> int:
         text = path.read_text(encoding="utf-8")
         redacted = redacted_json_text(text, lambda value: in_values.sub(REDACTED, value))
         if redacted != text:
-            _replace_text(path, redacted)
+            storage.replace_local_text(path, redacted)
             changed += 1
     # pages of any network: person ids, handles and non-numeric ids (a bare number there is a count or a bound)
     changed += _redacted_texts(data_docs_dir(lake), python_pattern(names.in_text), "*.html")
@@ -221,12 +212,12 @@ def _redacted_texts(folder: Path, compiled: re.Pattern, glob: str) -> int:
         text = path.read_text(encoding="utf-8")
         redacted = compiled.sub(REDACTED, text)
         if redacted != text:
-            _replace_text(path, redacted)
+            storage.replace_local_text(path, redacted)
             changed += 1
     return changed
 
 
-def redact_notebook_outputs(lake: Path, names: PersonNames) -> int:
+def redact_notebook_outputs(lake: LakeLike, names: PersonNames) -> int:
     """Executed notebooks kept in the lake: the outputs of their cells (tables and texts printed from the lake),
     by person ids, handles and non-numeric ids."""
     compiled, changed = python_pattern(names.in_text), 0
@@ -238,12 +229,12 @@ def redact_notebook_outputs(lake: Path, names: PersonNames) -> int:
                 cell["outputs"] = redacted_json(cell["outputs"], lambda value: compiled.sub(REDACTED, value))
         redacted = json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
         if json.loads(redacted) != json.loads(text):
-            _replace_text(path, redacted)
+            storage.replace_local_text(path, redacted)
             changed += 1
     return changed
 
 
-def rebuild_reports(spark: SparkSession, lake: Path, names: PersonNames) -> int:
+def rebuild_reports(spark: SparkSession, lake: LakeLike, names: PersonNames) -> int:
     """Nightly reports that name the person, built again from the purged lake. A regex over the page would also
     hit the numbers of its charts (an account id "16" and a bar 16 px high); a page that cannot be rebuilt
     (its date's run is gone from the run log) is redacted by its tokens."""
@@ -254,7 +245,7 @@ def rebuild_reports(spark: SparkSession, lake: Path, names: PersonNames) -> int:
         try:
             write_report(Lake(spark, lake), dt.date.fromisoformat(page.stem))
         except (UsageError, ValueError):
-            _replace_text(page, compiled.sub(REDACTED, page.read_text(encoding="utf-8")))
+            storage.replace_local_text(page, compiled.sub(REDACTED, page.read_text(encoding="utf-8")))
         rebuilt += 1
     return rebuilt
 
@@ -270,7 +261,7 @@ def purge(spark: SparkSession, config: Config, identity: Identity) -> dict[str, 
     Tables are vacuumed once their MERGEs are done, and only those that can hold a copy of the person in a
     file the current version no longer uses: the ones this purge rewrote, and the ones whose history
     removed files since their last vacuum (an overwrite or MERGE of an earlier night)."""
-    lake = config.lake_path
+    lake = config.lake_location
     names = identity.names()
     options = ConnectorOptions(snap_network=config.snap.network)
     present = [table for table in ALL_TABLES if storage.exists(spark, table, lake)]
@@ -295,7 +286,7 @@ def purge(spark: SparkSession, config: Config, identity: Identity) -> dict[str, 
     counts.update(_removal_counts(removed_last))
     vacuumed += _vacuumed(spark, lake, last, removed_last)
     counts["tables_vacuumed"] = len(vacuumed)
-    counts["commit_logs_redacted"] = sum(redact_commit_logs(table.path(lake), names) for table in present)
+    counts["commit_logs_redacted"] = sum(redact_commit_logs(table.path(lake), names, spark) for table in present)
     return counts
 
 
@@ -309,7 +300,7 @@ def _removal_counts(removed: list[tuple[Table, dict[str, int]]]) -> dict[str, in
 
 def _vacuumed(
     spark: SparkSession,
-    lake: Path,
+    lake: LakeLike,
     tables: list[Table],
     removed: list[tuple[Table, dict[str, int]]],
     also: tuple[Table, ...] = (),
@@ -378,7 +369,7 @@ def apply_requests(spark: SparkSession, config: Config, requests: Sequence[Reque
 
 
 def record_erasure(spark: SparkSession, config: Config, request_id: str, identity: Identity) -> None:
-    lake = config.lake_path
+    lake = config.lake_location
     version = storage.current_version(spark, PROFILES, lake) if storage.exists(spark, PROFILES, lake) else None
     row = {
         "request_id": request_id,

@@ -20,6 +20,7 @@ from pathlib import Path
 from expectations.runner import data_docs_dir, validation_results_dir, write_offline_index
 from influence import storage
 from influence.config import Config
+from influence.location import LakeLike, ops_folder
 from influence.storage import Lake
 from influence.tables import ALL_TABLES
 from stages.result import StageResult
@@ -41,19 +42,19 @@ NOT_DUE = HousekeepingResult(
 )
 
 
-def marker_path(lake_root: Path) -> Path:
-    return Path(lake_root) / "ops" / "housekeeping.json"
+def marker_path(lake: LakeLike) -> Path:
+    return ops_folder(lake) / "ops" / "housekeeping.json"
 
 
-def last_run(lake_root: Path) -> dt.datetime | None:
-    marker = marker_path(lake_root)
+def last_run(lake: LakeLike) -> dt.datetime | None:
+    marker = marker_path(lake)
     if not marker.is_file():
         return None
     return dt.datetime.fromisoformat(json.loads(marker.read_text(encoding="utf-8"))["last_run"])
 
 
-def _record(lake_root: Path, when: dt.datetime) -> None:
-    marker = marker_path(lake_root)
+def _record(lake: LakeLike, when: dt.datetime) -> None:
+    marker = marker_path(lake)
     marker.parent.mkdir(parents=True, exist_ok=True)
     partial = marker.with_suffix(".tmp")
     partial.write_text(json.dumps({"last_run": when.isoformat()}) + "\n", encoding="utf-8")

@@ -25,6 +25,7 @@ from pyspark.sql import DataFrame, functions as F
 
 from influence.charts import bar_chart, column_chart, table
 from influence.errors import UsageError
+from influence.location import LakeLike, ops_folder
 from influence.storage import Lake
 from influence.tables import INFLUENCE_SCORES, RUNS, STAGED_SCORES
 from transforms.report import community_growth, movers, score_distribution, topic_growth
@@ -33,12 +34,12 @@ MOVERS = 10  # per direction
 TOP_GROUPS = 15  # topics and communities shown
 
 
-def reports_dir(lake_root: Path) -> Path:
-    return Path(lake_root) / "ops" / "reports"
+def reports_dir(lake: LakeLike) -> Path:
+    return ops_folder(lake) / "ops" / "reports"
 
 
-def report_path(lake_root: Path, run_date: dt.date) -> Path:
-    return reports_dir(lake_root) / f"{run_date.isoformat()}.html"
+def report_path(lake: LakeLike, run_date: dt.date) -> Path:
+    return reports_dir(lake) / f"{run_date.isoformat()}.html"
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ class ValidateResult(StageResult):
 
 def run_validator(config: Config, run_id: str) -> Validator:
     """A run's validator: results and Data Docs under the lake, metrics where `[validation]` says."""
-    return Validator(config.lake_path, run_id, config.validation.engine, config.validation.driver_max_rows)
+    return Validator(config.lake_location, run_id, config.validation.engine, config.validation.driver_max_rows)
 
 
 def compare_with_published(

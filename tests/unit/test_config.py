@@ -486,7 +486,7 @@ def test_every_command_with_config_takes_set():
 # -- the documentation --------------------------------------------------------------------------------
 
 DOCS = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
-DOC_ROW = re.compile(r"^\| `([a-z_.]+)` \| (\w+) \| `([^`]*)` \|", re.MULTILINE)
+DOC_ROW = re.compile(r"^\| `([a-z0-9_.]+)` \| (\w+) \| `([^`]*)` \|", re.MULTILINE)
 
 
 def test_the_documentation_lists_every_key_with_its_type_and_default():
@@ -500,4 +500,4 @@ def test_the_documented_example_file_is_valid_and_sets_what_it_says(tmp_path):
     config = load_config(write(tmp_path, example), environ={})
     assert (config.lake, config.spark.driver_memory, config.privacy.retention_days) == ("/data/influence/lake", "8g", 120)
     assert set(default_keys(config)) == set(DEFAULTS)
-    assert len(re.findall(r"^[a-z_]+ = ", example, re.MULTILINE)) == len(DEFAULTS)  # the example sets every key
+    assert len(re.findall(r"^[a-z0-9_]+ = ", example, re.MULTILINE)) == len(DEFAULTS)  # the example sets every key

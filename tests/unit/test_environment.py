@@ -222,3 +222,23 @@ def test_the_config_hash_follows_every_model_setting(tmp_path):
 def test_a_missing_config_file_is_a_usage_error(tmp_path):
     with pytest.raises(UsageError, match="does not exist"):
         load_config(tmp_path / "nope.toml", environ={})
+
+
+def test_a_folder_written_by_influence_jars_is_recognised_with_the_s3a_jars_when_asked(tmp_path, monkeypatch):
+    """`influence jars --out` copies jars named as Ivy's cache names them (group_artifact-version.jar): a folder of
+    them supplies every artifact, with no download, and the S3A jars only when they were asked for."""
+    monkeypatch.setenv("INFLUENCE_CACHE_DIR", str(tmp_path / "cache"))
+    names = [
+        "io.delta_delta-spark_4.1_2.13-4.4.0.jar",
+        "io.graphframes_graphframes-spark4_2.13-0.11.0.jar",
+        "io.graphframes_graphframes-graphx-spark4_2.13-0.11.0.jar",
+        f"org.apache.hadoop_hadoop-aws-{jars.HADOOP_VERSION}.jar",
+        "software.amazon.awssdk_bundle-2.29.52.jar",
+    ]
+    folder = tmp_path / "jars"
+    folder.mkdir()
+    for name in names:
+        (folder / name).write_bytes(b"PK")
+    monkeypatch.setattr(jars, "_resolve_with_ivy", lambda *a: pytest.fail("tried to download"))
+    assert sorted(p.name for p in jars.session_jars(str(folder), (jars.HADOOP_AWS,))) == sorted(names)
+    assert not jars.HADOOP_AWS.present_in([folder / names[0]])

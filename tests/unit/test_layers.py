@@ -13,7 +13,8 @@ ALLOWED = {
     "jobs": {"jobs", "stages", "influence", "expectations", "transforms"},
     "stages": {"stages", "influence", "expectations", "transforms"},
     "influence": {"influence", "transforms"},
-    "expectations": {"expectations", "influence.tables", "transforms"},
+    # influence.location: where the lake lives, a leaf module the table registry itself uses
+    "expectations": {"expectations", "influence.tables", "influence.location", "transforms"},
     "transforms": {"transforms", "influence.tables"},
 }
 

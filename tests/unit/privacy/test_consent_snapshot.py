@@ -28,14 +28,14 @@ def test_a_lake_without_a_consent_table_holds_no_state(spark, tmp_path):
 def test_the_snapshot_knows_the_states_held_and_keeps_the_rows_read(spark, tmp_path):
     config = load_config(lake=str(tmp_path / "lake"), environ={})
     rows = [consent_row("a", OPTED_IN), consent_row("b", OPTED_IN), consent_row("c", ERASED)]
-    storage.append(spark.createDataFrame(rows, CONSENT.schema), CONSENT, config.lake_path)
+    storage.append(spark.createDataFrame(rows, CONSENT.schema), CONSENT, config.lake_location)
     snapshot = read_consent(spark, config)
     assert snapshot.states == {OPTED_IN, ERASED}
     assert snapshot.holds_any(SUPPRESSING_STATES) and snapshot.holds_any([ERASED])
     assert not snapshot.holds_any(["opted_out", "minor"])
 
     # rows written after the snapshot do not change what the night already read
-    storage.append(spark.createDataFrame([consent_row("d", "minor")], CONSENT.schema), CONSENT, config.lake_path)
+    storage.append(spark.createDataFrame([consent_row("d", "minor")], CONSENT.schema), CONSENT, config.lake_location)
     assert sorted((row.subject_key, row.state) for row in snapshot.frame.collect()) == [
         ("a", OPTED_IN),
         ("b", OPTED_IN),
