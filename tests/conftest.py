@@ -26,7 +26,8 @@ def spark(tmp_path_factory):
     config = load_config(lake=str(base / "lake"), master="local[1]").with_spark(
         shuffle_partitions=1, ui_enabled=False, checkpoint_dir=str(base / "checkpoints"), driver_memory="6g"
     )
-    session = build_spark(config, app_name="influence-tests")
+    # with the S3A jars, for the object-store lake's tests (tests/e2e/test_object_store.py)
+    session = build_spark(config, app_name="influence-tests", also_schemes=("s3a",))
     yield session
     session.stop()
 
