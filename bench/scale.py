@@ -178,7 +178,7 @@ def one_night(landing: Path, lake: Path, date: str, work: Path, settings: tuple[
     }
 
 
-def size_run(interactions: int, work: Path, seed: int) -> dict:
+def size_run(interactions: int, work: Path, seed: int, settings: tuple[str, ...] = ()) -> dict:
     folder = work / f"size-{interactions}"
     shutil.rmtree(folder, ignore_errors=True)
     spec = GeneratorSpec(persons=max(1000, interactions // 10), interactions=interactions, seed=seed)
@@ -187,7 +187,7 @@ def size_run(interactions: int, work: Path, seed: int) -> dict:
     generated_s = time.perf_counter() - started
     date = spec.start.isoformat()
     lines = sum(tally["lines"] for tally in manifest["days"][date].values())
-    night = one_night(folder / "landing" / date, folder / "lake", date, work)
+    night = one_night(folder / "landing" / date, folder / "lake", date, work, settings)
     stage_seconds = {stage["stage"]: stage["seconds"] for stage in night["stages"]}
     pagerank = next(stage for stage in night["stages"] if stage["stage"] == "pagerank")
     baseline = scipy_seconds(folder / "lake", int(pagerank["counts"].get("iterations", 20)))
@@ -319,7 +319,7 @@ def main() -> None:
         "--window-days", type=int, default=0, help="the sequence's scoring window (model.window_days; 0: the default, 90)"
     )
     parser.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE", help="a config setting for the sequence's nights"
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="a config setting for every night (sizes and sequence)"
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true")
@@ -327,11 +327,11 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(args.work or tempfile.mkdtemp(prefix="influence-scale-"))
     work.mkdir(parents=True, exist_ok=True)
-    report: dict = {"machine": machine(), "sizes": []}
+    report: dict = {"machine": machine(), "settings": list(args.set), "sizes": []}
     if not args.skip_sizes:
         for size in (int(text) for text in args.sizes.split(",") if text.strip()):
             print(f"size {size:,} ...", file=sys.stderr)
-            report["sizes"].append(size_run(size, work, args.seed))
+            report["sizes"].append(size_run(size, work, args.seed, tuple(args.set)))
         report["exponent"] = exponents(report["sizes"])
     if args.nights:
         report["nights"] = nights_run(args.nights, args.night_size, work, args.seed, args.window_days, tuple(args.set))

@@ -1,7 +1,8 @@
 """One writer per lake: the lease every writing command holds while it runs (docs/operations.md#the-lease).
 
-The lease is the file `<lake>/_lease/holder.json`. It names its holder (command, run date, run id, host, pid,
-since when, in UTC) and carries a random token; the file's modification time is the holder's heartbeat, which a
+The lease is the file `<lake>/_lease/holder.json` (for an object-store lake, in its local ops folder: an object
+store has no lock and no atomic create-if-absent, influence/location.py). It names its holder (command, run
+date, run id, host, pid, since when, in UTC) and carries a random token; the file's modification time is the holder's heartbeat, which a
 daemon thread refreshes every timeout/8 seconds. A command that finds a live holder stops at once with LakeBusy
 (exit 4), naming it. A holder counts as gone, and the next writer takes its lease over, when
   - its heartbeat is older than its timeout (INFLUENCE_LEASE_TIMEOUT_SECONDS, 120 s by default), or
