@@ -325,6 +325,14 @@ class Lake:
         with partition_values_only(self.spark):
             return earlier.agg(F.max("run_date")).first()[0]  # one row
 
+    def latest_partition_before(self, table: Table, run_date: dt.date) -> tuple[dt.date | None, DataFrame | None]:
+        """The latest run_date before run_date and that partition's rows, one partition whatever the table's
+        history ((None, None) when there is none): the previous night, for smoothing, the warm start and the report."""
+        previous_date = self.latest_run_date_before(table, run_date)
+        if previous_date is None:
+            return None, None
+        return previous_date, self.read(table).filter(F.col("run_date") == F.lit(previous_date))
+
     def last_commit_metrics(self, table: Table) -> dict[str, int]:
         """Row counts Delta recorded for the table's latest commit (one-row metadata)."""
         return _commit_metrics(self.table(table))

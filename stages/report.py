@@ -88,10 +88,10 @@ def gather(lake: Lake, run_date: dt.date) -> NightlyReport:
             "published": "published",
             "history_only": "added to the score history; a newer date is published",
         }.get(run["status"], f"the score history; this run ended {run['status']}")
-    previous_date = lake.latest_run_date_before(INFLUENCE_SCORES, run_date)
+    previous_date, before = lake.latest_partition_before(INFLUENCE_SCORES, run_date)
     if tonight is None:
         return NightlyReport(run_date, run, scores_from, previous_date, [], [], [], [])
-    before = history.filter(F.col("run_date") == F.lit(previous_date)) if previous_date is not None else tonight.limit(0)
+    before = before if before is not None else tonight.limit(0)
     tonight = tonight.cache()  # four small aggregates of the same rows
     try:
         return NightlyReport(

@@ -96,8 +96,7 @@ class SilverInputs(StageResult):
 def previous_night(lake: Lake, run_date: dt.date) -> DataFrame | None:
     """The score history of the latest date before run_date, the only night smoothing and the warm start
     read (None when there is none): one partition, whatever the history's length."""
-    previous_date = lake.latest_run_date_before(INFLUENCE_SCORES, run_date)
-    return lake.read(INFLUENCE_SCORES).filter(F.col("run_date") == F.lit(previous_date)) if previous_date else None
+    return lake.latest_partition_before(INFLUENCE_SCORES, run_date)[1]
 
 
 def read_consented(lake: Lake, config: Config, consent: ConsentSnapshot, run_date: dt.date) -> SilverInputs:
