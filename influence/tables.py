@@ -35,6 +35,8 @@ class Table:
     partition_by: tuple[str, ...] = ()
     properties: dict[str, str] = field(default_factory=dict)
     description: str = ""
+    # The date column retention expires rows by (stages/retention.py); empty: never expired by age.
+    expires_by: str = ""
 
     @property
     def all_properties(self) -> dict[str, str]:
@@ -75,6 +77,7 @@ RAW_LINES = Table(
     key=("run_date", "source", "file", "line_number"),
     partition_by=("run_date",),
     description="Every landed line, verbatim, with where it came from. Re-landing a file for a date adds nothing.",
+    expires_by="run_date",
 )
 
 INTERACTIONS = Table(
@@ -105,6 +108,7 @@ INTERACTIONS = Table(
         "One row per distinct interaction: actor engaged with target (A retweets B: actor A, target B). "
         "An account known only by its handle has the account_id '@handle' until the lake learns its id."
     ),
+    expires_by="run_date",
 )
 
 ACCOUNTS = Table(
@@ -167,6 +171,7 @@ POSTS = Table(
         "One row per post (tweet, status, comment, note): text, entities, references and the latest engagement "
         "counts a dump reported. source/file/line_number: the line of the newest observation when it was inserted."
     ),
+    expires_by="last_run_date",  # kept by key, not by date: a post seen again since is still current
 )
 
 IDENTITY_LINKS = Table(
@@ -207,6 +212,7 @@ QUARANTINE = Table(
     key=("run_date", "source", "file", "line_number"),
     partition_by=("run_date",),
     description="Lines that could not be conformed, with a specific reason.",
+    expires_by="run_date",
 )
 
 # A person's accounts, the most engaged-with first (that one is the person's network and account_id).

@@ -47,9 +47,9 @@ def landed_since_condition(alias: str, oldest_kept: dt.date | None) -> str:
 
 
 def _expired(table: Table, oldest_kept: dt.date) -> Column:
-    # posts are kept by key, not by date: a post seen again since is still current
-    column = "last_run_date" if table is POSTS else "run_date"
-    return F.col(column) < F.lit(oldest_kept)
+    if not table.expires_by:
+        raise ValueError(f"{table.qualified_name} names no column to expire by (Table.expires_by)")
+    return F.col(table.expires_by) < F.lit(oldest_kept)
 
 
 def expire(lake: Lake, config: Config, run_date: dt.date) -> RetentionResult:

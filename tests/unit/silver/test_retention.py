@@ -175,3 +175,10 @@ def test_silver_retention_needs_a_bounded_window(tmp_path):
     with pytest.raises(UsageError, match=r"silver.retention_days \(5\) needs a bounded model.window_days"):
         config_for(tmp_path, "model.window_days=0", "silver.retention_days=5")
     assert config_for(tmp_path, "model.window_days=3", "silver.retention_days=4").silver_retention_days == 4
+
+
+def test_each_table_retention_expires_names_a_date_column_of_its_own():
+    for table in (RAW_LINES, QUARANTINE, INTERACTIONS, POSTS):
+        assert isinstance(table.schema[table.expires_by].dataType, T.DateType), table.qualified_name
+    with pytest.raises(ValueError, match="names no column to expire by"):
+        retention._expired(INFLUENCE_SCORES, dt.date(2024, 3, 1))
