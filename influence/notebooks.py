@@ -20,6 +20,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from influence.config import load_config
 from influence.location import LakeLike, LakeLocation, ops_folder
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
@@ -42,7 +43,6 @@ if _Session.getActiveSession() is not None:
             _Session.getActiveSession().catalog.dropTempView(_view.viewName)
     _Session.getActiveSession().catalog.clearCache()
 import matplotlib.pyplot as _plt
-from influence.location import LakeLike, LakeLocation, ops_folder
 _plt.close("all")
 %reset -f
 """.strip()
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help="folder for the executed copies (default: <lake>/ops/notebooks)")
     parser.add_argument("names", nargs="*", metavar="NAME.ipynb", help="only these notebooks (default: all)")
     args = parser.parse_args(argv)
-    lake = LakeLocation.parse(args.lake)
+    lake = load_config(lake=args.lake).lake_location  # INFLUENCE__STORAGE__OPS_DIR names an object store's ops root
     if lake.is_local and not lake.local_root.is_dir():
         print(f"no lake at {lake}: run `make run` first (or pass --lake)", file=sys.stderr)
         return 2
