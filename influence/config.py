@@ -244,9 +244,9 @@ class StorageConfig:
     (docs/operations.md#object-store-lakes). Credentials never go here: S3A reads AWS_ACCESS_KEY_ID and
     AWS_SECRET_ACCESS_KEY (or an instance profile) from the environment."""
 
-    # Local folder of the lease, run progress, reports and validation results of an s3a:// lake (a local lake
-    # keeps them in its own folder). Empty = <cache>/lakes/<scheme>/<bucket>/<prefix>. Share it between the
-    # machines that write the lake.
+    # Local folder under which each s3a:// lake keeps its lease, run progress, reports and validation results, in
+    # <ops_dir>/<scheme>/<bucket>/<prefix> (a local lake keeps them in its own folder and ignores this). Empty =
+    # <cache>/lakes. Share it between the machines that write the lake.
     ops_dir: str = ""
     # An S3-compatible endpoint (MinIO, Ceph, a test server), e.g. "http://127.0.0.1:9000"; empty = AWS.
     s3a_endpoint: str = ""

@@ -42,8 +42,10 @@ class Artifact:
     versions: tuple[str, ...]
     purpose: str
     required: bool
-    # File-name stems of the jars a folder must hold for this artifact (its own and its companions').
+    # File-name stems of the jars a folder must hold for this artifact (its own and its companions', same group
+    # and version), and of jars of other artifacts it cannot run without.
     jar_stems: tuple[str, ...] = ()
+    dependency_stems: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -59,10 +61,12 @@ class Artifact:
     def present_in(self, jars: list[Path]) -> bool:
         """Whether a folder holds the artifact's jars, named as Maven names them (delta-spark_4.1_2.13-4.4.0.jar) or
         as Ivy's cache, and so `influence jars --out`, does (io.delta_delta-spark_4.1_2.13-4.4.0.jar)."""
-        names = [jar.name.removeprefix(f"{self.group}_") for jar in jars]
-        return all(any(name.startswith(f"{stem}-") for name in names) for stem in self.stems)
+        names = [IVY_ORGANISATION.sub("", jar.name) for jar in jars]
+        return all(any(name.startswith(f"{stem}-") for name in names) for stem in (*self.stems, *self.dependency_stems))
 
 
+# Ivy's cache names a jar <organisation>_<module>-<revision>.jar: io.delta_delta-spark_4.1_2.13-4.4.0.jar.
+IVY_ORGANISATION = re.compile(r"^[A-Za-z0-9]+(\.[A-Za-z0-9]+)+_")
 SPARK_MINOR = ".".join(pyspark.__version__.split(".")[:2])
 DELTA = Artifact("io.delta", f"delta-spark_{SPARK_MINOR}_2.13", ("4.4.1", "4.4.0"), "Delta Lake", required=True)
 # The Python side is pinned to the same release (graphframes-py==0.11.0 in pyproject.toml). The core jar
@@ -84,7 +88,15 @@ HADOOP_VERSION = next(
     ),
     "3.4.2",
 )
-HADOOP_AWS = Artifact("org.apache.hadoop", "hadoop-aws", (HADOOP_VERSION,), "Hadoop S3A file system", required=True)
+# It needs the AWS SDK bundle; a Maven resolution brings it along, a folder must hold both.
+HADOOP_AWS = Artifact(
+    "org.apache.hadoop",
+    "hadoop-aws",
+    (HADOOP_VERSION,),
+    "Hadoop S3A file system",
+    required=True,
+    dependency_stems=("bundle",),  # software.amazon.awssdk:bundle
+)
 # The jars a lake's URI scheme needs beyond Delta and GraphFrames.
 SCHEME_ARTIFACTS = {"s3a": (HADOOP_AWS,)}
 
@@ -99,7 +111,8 @@ def how_to_fix(artifact: Artifact) -> str:
     return (
         f"either let this machine reach Maven Central once (the jars are then cached under {cache_dir()} "
         f"and later runs work offline), or put {coordinates} and their dependencies in a folder "
-        f"(for example with 'influence jars --out DIR' on a connected machine) and point INFLUENCE_JARS_DIR "
+        f"(for example with 'influence jars --out DIR{' --s3a' if artifact is HADOOP_AWS else ''}' "
+        f"on a connected machine) and point INFLUENCE_JARS_DIR "
         f"or spark.jars_dir in the config at it"
     )
 

@@ -8,8 +8,9 @@ reports, the validation results and Data Docs, the housekeeping marker, executed
 an object store does not give (an exclusive lock and an atomic create-if-absent), and the validation project is
 a folder Great Expectations writes itself, so these live in a local folder, the lake's *ops folder*:
   - for a local lake, the lake's own folder (nothing moves);
-  - for an object-store lake, `[storage] ops_dir`, or by default a folder of the user's cache named after the
-    URI. Writers on several machines must share it (docs/operations.md#object-store-lakes).
+  - for an object-store lake, a folder named after its URI (<scheme>/<bucket>/<prefix>) under `[storage] ops_dir`,
+    by default under the user's cache, so that lakes never share one. Writers on several machines must share it
+    (docs/operations.md#object-store-lakes).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from influence.errors import UsageError
 
@@ -42,16 +43,21 @@ class LakeLocation:
 
     @classmethod
     def parse(cls, text: str, ops_dir: str = "") -> LakeLocation:
-        """The location a `lake` setting names; a UsageError names what is wrong with it."""
+        """The location a `lake` setting names; a UsageError names what is wrong with it. `ops_dir`: the root of
+        object-store lakes' ops folders (`[storage] ops_dir`); a local lake is its own ops folder."""
         text = str(text).strip()
         if not text:
             raise UsageError("lake must not be empty")
         match = _SCHEME.match(text)
         scheme = match.group(1).lower() if match else ""
+        if scheme == "file":
+            parts = urlsplit(text)
+            if parts.netloc not in ("", "localhost"):
+                raise UsageError(f"lake {text}: a file:// URI names a local folder (file:///PATH), not the host {parts.netloc!r}")
+            text = unquote(parts.path)
         if scheme in LOCAL_SCHEMES:
-            local = Path(urlsplit(text).path if scheme else text).expanduser().resolve()
-            ops = Path(ops_dir).expanduser().resolve() if ops_dir else local
-            return cls(str(local), ops)
+            local = Path(text).expanduser().resolve()
+            return cls(str(local), local)
         if scheme not in OBJECT_STORE_SCHEMES:
             raise UsageError(
                 f"lake {text}: the scheme {scheme}:// is not supported; use a local path, file:// or "
@@ -64,7 +70,8 @@ class LakeLocation:
             raise UsageError(f"lake {text}: a lake URI has no query or fragment")
         prefix = "/".join(part for part in parts.path.split("/") if part)
         uri = f"{scheme}://{parts.netloc}" + (f"/{prefix}" if prefix else "")
-        ops = Path(ops_dir).expanduser().resolve() if ops_dir else _default_ops_root() / scheme / parts.netloc / prefix
+        ops_root = Path(ops_dir).expanduser().resolve() if ops_dir else _default_ops_root()
+        ops = ops_root / scheme / parts.netloc / prefix
         return cls(uri, ops)
 
     @classmethod

@@ -78,7 +78,7 @@ def config_file(folder: Path, endpoint: str, key_file: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "config.toml"
     path.write_text(
-        f'[storage]\nops_dir = "{folder / "ops"}"\ns3a_endpoint = "{endpoint}"\ns3a_region = "us-east-1"\n'
+        f'[storage]\nops_dir = "{folder / "ops-root"}"\ns3a_endpoint = "{endpoint}"\ns3a_region = "us-east-1"\n'
         f's3a_path_style_access = true\n\n[privacy]\nkey_file = "{key_file}"\n',
         encoding="utf-8",
     )
@@ -102,7 +102,7 @@ def s3_lake(spark, s3_endpoint, privacy_world, tmp_path_factory):
 
 def test_a_night_on_an_object_store_publishes_what_a_local_lake_published(spark, s3_endpoint, s3_lake, privacy_world):
     base, uri, _ = s3_lake
-    location = LakeLocation.parse(uri, str(base / "ops"))
+    location = LakeLocation.parse(uri, str(base / "ops-root"))
     for table in (PROFILES, COMMUNITIES, INFLUENCE_SCORES):
         in_the_store, local = rows(spark, table, location), rows(spark, table, privacy_world.lake)
         assert len(in_the_store) == len(local) > 0
@@ -114,7 +114,8 @@ def test_a_night_on_an_object_store_publishes_what_a_local_lake_published(spark,
     keys = object_keys(s3_endpoint, "world/")
     assert {key.split("/")[1] for key in keys} == {"bronze", "silver", "gold", "staging", "ops"}
     assert "world/gold/profiles/_delta_log/00000000000000000000.json" in keys
-    ops = base / "ops"
+    ops = location.ops
+    assert ops == base / "ops-root" / "s3a" / BUCKET / "world"
     assert (ops / "ops" / "reports" / f"{JUNE_6}.html").is_file()
     assert (ops / "governance" / "_key_fingerprint").is_file()
     assert not list(ops.rglob("_delta_log"))
@@ -122,15 +123,16 @@ def test_a_night_on_an_object_store_publishes_what_a_local_lake_published(spark,
 
 def test_erasure_retention_and_export_work_on_an_object_store(spark, s3_endpoint, s3_lake, tmp_path):
     base, uri, config_path = s3_lake
-    location = LakeLocation.parse(uri, str(base / "ops"))
+    location = LakeLocation.parse(uri, str(base / "ops-root"))
     needles = ERASED
     assert files_naming(mirrored(s3_endpoint, "world/", tmp_path / "before"), needles), "the scan must see the person"
+    assert files_naming(location.ops, needles), "the night's report names the person (a community's leader)"
 
     code, printed = run("erase", "--account", PERSON, "--reference", "case 9", "--lake", uri, "--config", str(config_path))
     assert code == 0, printed
     assert "profiles_deleted': 1" in printed
     assert files_naming(mirrored(s3_endpoint, "world/", tmp_path / "erased"), needles) == []
-    assert files_naming(base / "ops", needles) == []  # reports, validation results and Data Docs
+    assert files_naming(location.ops, needles) == []  # reports, validation results and Data Docs
     assert PERSON not in {row.person_id for row in storage.read(spark, PROFILES, location).collect()}
 
     # Retention eight days on: the night's raw lines leave the bucket (the press desk's e-mail address was

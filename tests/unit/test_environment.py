@@ -224,9 +224,9 @@ def test_a_missing_config_file_is_a_usage_error(tmp_path):
         load_config(tmp_path / "nope.toml", environ={})
 
 
-def test_a_folder_written_by_influence_jars_is_recognised_with_the_s3a_jars_when_asked(tmp_path, monkeypatch):
+def test_a_folder_written_by_influence_jars_supplies_every_artifact_with_no_download(tmp_path, monkeypatch):
     """`influence jars --out` copies jars named as Ivy's cache names them (group_artifact-version.jar): a folder of
-    them supplies every artifact, with no download, and the S3A jars only when they were asked for."""
+    them supplies every artifact with no download, the S3A one with the AWS SDK bundle it cannot run without."""
     monkeypatch.setenv("INFLUENCE_CACHE_DIR", str(tmp_path / "cache"))
     names = [
         "io.delta_delta-spark_4.1_2.13-4.4.0.jar",
@@ -242,3 +242,7 @@ def test_a_folder_written_by_influence_jars_is_recognised_with_the_s3a_jars_when
     monkeypatch.setattr(jars, "_resolve_with_ivy", lambda *a: pytest.fail("tried to download"))
     assert sorted(p.name for p in jars.session_jars(str(folder), (jars.HADOOP_AWS,))) == sorted(names)
     assert not jars.HADOOP_AWS.present_in([folder / names[0]])
+    assert not jars.HADOOP_AWS.present_in([folder / names[3]])  # hadoop-aws without the AWS SDK
+    assert jars.HADOOP_AWS.present_in([Path(f"hadoop-aws-{jars.HADOOP_VERSION}.jar"), Path("bundle-2.29.52.jar")])
+    assert "influence jars --out DIR --s3a" in jars.how_to_fix(jars.HADOOP_AWS)
+    assert "org.apache.hadoop:hadoop-aws:" in jars.how_to_fix(jars.HADOOP_AWS)
