@@ -68,7 +68,11 @@ class LakeLocation:
             raise UsageError(f"lake {text}: an {scheme}:// lake names its bucket ({scheme}://BUCKET/PREFIX)")
         if parts.query or parts.fragment:
             raise UsageError(f"lake {text}: a lake URI has no query or fragment")
-        prefix = "/".join(part for part in parts.path.split("/") if part)
+        segments = [part for part in parts.path.split("/") if part]
+        if any(part in (".", "..") for part in segments):
+            # the prefix also names the lake's ops folder, which must stay under the ops root
+            raise UsageError(f"lake {text}: a lake URI's prefix has no '.' or '..' segment")
+        prefix = "/".join(segments)
         uri = f"{scheme}://{parts.netloc}" + (f"/{prefix}" if prefix else "")
         ops_root = Path(ops_dir).expanduser().resolve() if ops_dir else _default_ops_root()
         ops = ops_root / scheme / parts.netloc / prefix

@@ -45,6 +45,8 @@ def test_an_object_store_lake_keeps_its_uri_and_a_local_ops_folder(tmp_path, mon
         ("s3a:///lake", r"names its bucket \(s3a://BUCKET/PREFIX\)"),
         ("s3a://bucket/lake?versionId=1", "no query or fragment"),
         ("file://lake", "a file:// URI names a local folder"),
+        ("s3a://bucket/../../etc", r"no '\.' or '\.\.' segment"),
+        ("s3a://bucket/lake/./x", r"no '\.' or '\.\.' segment"),
     ],
 )
 def test_a_lake_that_cannot_be_named_is_refused_with_the_reason(text, message):
