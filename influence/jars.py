@@ -46,6 +46,8 @@ class Artifact:
     # and version), and of jars of other artifacts it cannot run without.
     jar_stems: tuple[str, ...] = ()
     dependency_stems: tuple[str, ...] = ()
+    # The flag of `influence jars --out` that exports this artifact, when the default export leaves it out.
+    export_flag: str = ""
 
     @property
     def key(self) -> str:
@@ -96,6 +98,7 @@ HADOOP_AWS = Artifact(
     "Hadoop S3A file system",
     required=True,
     dependency_stems=("bundle",),  # software.amazon.awssdk:bundle
+    export_flag="--s3a",
 )
 # The jars a lake's URI scheme needs beyond Delta and GraphFrames.
 SCHEME_ARTIFACTS = {"s3a": (HADOOP_AWS,)}
@@ -111,7 +114,7 @@ def how_to_fix(artifact: Artifact) -> str:
     return (
         f"either let this machine reach Maven Central once (the jars are then cached under {cache_dir()} "
         f"and later runs work offline), or put {coordinates} and their dependencies in a folder "
-        f"(for example with 'influence jars --out DIR{' --s3a' if artifact is HADOOP_AWS else ''}' "
+        f"(for example with 'influence jars --out DIR{' ' + artifact.export_flag if artifact.export_flag else ''}' "
         f"on a connected machine) and point INFLUENCE_JARS_DIR "
         f"or spark.jars_dir in the config at it"
     )

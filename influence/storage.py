@@ -138,30 +138,41 @@ def removed_files_since_vacuum(spark: SparkSession, table: Table, lake: LakeLike
     return False
 
 
-class CommitLogFiles:
-    """The commit files (`_delta_log/*.json`) of a table, read and rewritten in place: erasure redacts the
-    parameters they record (stages/governance.py). A local table's files are rewritten under a temporary name
-    and renamed over, keeping their modification time (a commit's time for `TIMESTAMP AS OF`); an object
-    store's through Hadoop, in one PUT each, which gives them the time of the rewrite."""
+class LocalCommitLog:
+    """The commit files (`_delta_log/*.json`) of a table on the local file system, read and rewritten in place:
+    erasure redacts the parameters they record (stages/governance.py). A file is rewritten under a temporary
+    name and renamed over, keeping its modification time (a commit's time for `TIMESTAMP AS OF`)."""
 
-    def __init__(self, table_path: str, spark: SparkSession | None = None) -> None:
-        # A URI (s3a://, file://) goes through Hadoop's file systems, with the session's settings.
-        self.table_path, self.spark, self.local = table_path, spark, "://" not in table_path
-        if not self.local and spark is None:
-            raise ValueError(f"{table_path}: a table behind a URI is reached through a Spark session")
+    def __init__(self, table_path: str) -> None:
+        self.folder = Path(table_path, "_delta_log")
 
     def names(self) -> list[str]:
-        if self.local:
-            return sorted(str(path) for path in Path(self.table_path, "_delta_log").glob("*.json"))
-        filesystem, folder = self._hadoop(f"{self.table_path}/_delta_log")
-        if not filesystem.exists(folder):
+        return sorted(str(path) for path in self.folder.glob("*.json"))
+
+    def read(self, name: str) -> str:
+        return Path(name).read_text(encoding="utf-8")
+
+    def replace(self, name: str, text: str) -> None:
+        replace_local_text(Path(name), text)
+        # the local file system's checksum of the old bytes would fail every later read of the commit
+        Path(name).with_name(f".{Path(name).name}.crc").unlink(missing_ok=True)
+
+
+class HadoopCommitLog:
+    """The same, for a table behind a URI (s3a://, file://), through Hadoop's file systems with the session's
+    settings. Each file is rewritten in one PUT, which gives it the time of the rewrite."""
+
+    def __init__(self, table_path: str, spark: SparkSession) -> None:
+        self.spark = spark
+        self.filesystem, self.folder = self._hadoop(f"{table_path}/_delta_log")
+
+    def names(self) -> list[str]:
+        if not self.filesystem.exists(self.folder):
             return []
-        statuses = filesystem.listStatus(folder)
+        statuses = self.filesystem.listStatus(self.folder)
         return sorted(str(status.getPath()) for status in statuses if status.getPath().getName().endswith(".json"))
 
     def read(self, name: str) -> str:
-        if self.local:
-            return Path(name).read_text(encoding="utf-8")
         filesystem, path = self._hadoop(name)
         stream = filesystem.open(path)
         try:
@@ -170,11 +181,6 @@ class CommitLogFiles:
             stream.close()
 
     def replace(self, name: str, text: str) -> None:
-        if self.local:
-            replace_local_text(Path(name), text)
-            # the local file system's checksum of the old bytes would fail every later read of the commit
-            Path(name).with_name(f".{Path(name).name}.crc").unlink(missing_ok=True)
-            return
         filesystem, path = self._hadoop(name)
         stream = filesystem.create(path, True)
         try:
@@ -183,9 +189,17 @@ class CommitLogFiles:
             stream.close()
 
     def _hadoop(self, uri: str):
-        jvm = self.spark.sparkContext._jvm
-        path = jvm.org.apache.hadoop.fs.Path(uri)
+        path = self.spark.sparkContext._jvm.org.apache.hadoop.fs.Path(uri)
         return path.getFileSystem(self.spark.sparkContext._jsc.hadoopConfiguration()), path
+
+
+def commit_log(table_path: str, spark: SparkSession | None = None) -> LocalCommitLog | HadoopCommitLog:
+    """The commit files of the table at `table_path`: a local path, or a URI reached through `spark`."""
+    if "://" not in table_path:
+        return LocalCommitLog(table_path)
+    if spark is None:
+        raise ValueError(f"{table_path}: a table behind a URI is reached through a Spark session")
+    return HadoopCommitLog(table_path, spark)
 
 
 def replace_local_text(path: Path, text: str) -> None:

@@ -168,7 +168,7 @@ def redact_commit_logs(table_path: str, names: PersonNames, spark: SparkSession 
     those of the table's commits are redacted in place, as valid JSON. Only the parameters of commitInfo
     actions change, which Delta reads for a table's history, never to build its state."""
     compiled, changed = python_pattern(names.log_parameters), 0
-    commits = storage.CommitLogFiles(table_path, spark)
+    commits = storage.commit_log(table_path, spark)
     for name in commits.names():
         text = commits.read(name)
         if not compiled.search(text):
