@@ -19,9 +19,14 @@ QUARANTINE_REASON_CODES = (
 )
 
 
+# What Java's regex \s matches: space, tab, LF, vertical tab, form feed, CR.
+_BLANKS = " \t\n\x0b\x0c\r"
+
+
 def clean_line(line: Column) -> Column:
     """The line without a UTF-8 byte-order mark, trailing CR or surrounding white space."""
-    return F.regexp_replace(line, r"^[\s\x{FEFF}]+|\s+$", "")
+    # Trims, not a regex: every line of every night goes through this, and the regex cost a fifth of parsing.
+    return F.rtrim(F.ltrim(line, F.lit(_BLANKS + "\ufeff")), F.lit(_BLANKS))
 
 
 def with_duplicates_skipped(parsed: DataFrame) -> DataFrame:
