@@ -29,7 +29,7 @@ from stages.bronze import date_predicate
 from stages.checks import require_passed
 from stages.result import StageResult
 from stages.retention import landed_since_condition, silver_horizon
-from transforms.connectors.lines import CONFORMED, reconcile, summarize_classification, with_duplicates_skipped
+from transforms.connectors.lines import CONFORMED, QUARANTINED, reconcile, summarize_classification, with_duplicates_skipped
 from transforms.connectors.records import with_long_lines_quarantined
 from transforms.connectors.registry import CONNECTORS, ConnectorOptions, line_network
 from transforms.pii import with_scrubbed_profile_text
@@ -83,7 +83,11 @@ def classify_lines(bronze_lines: DataFrame, config: Config) -> DataFrame:
     classified = with_long_lines_quarantined(bronze_lines.filter(~fits), cap)
     for part in parts:
         classified = classified.unionByName(part)
-    return with_duplicates_skipped(classified)
+    # Once parsed, a raw line is needed only when quarantined (the quarantine stores it, and erasure reads the
+    # tokens of unread lines); bronze keeps every line. Dropping the others keeps the night's shuffles and
+    # checkpoints to the records.
+    kept_line = F.when(F.col("status") == QUARANTINED, F.col("line"))
+    return with_duplicates_skipped(classified.withColumn("line", kept_line))
 
 
 def merge_accounts(lake: Lake, accounts_update: DataFrame) -> None:
