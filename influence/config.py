@@ -50,6 +50,9 @@ class SparkConfig:
     driver_memory: str = "4g"
     # Two cores: a handful of shuffle partitions beats Spark's default of 200 tiny tasks.
     shuffle_partitions: int = 4
+    # A night gets one shuffle partition per this many landed bytes when that is more than shuffle_partitions,
+    # so that a partition's rows fit in memory as the night grows; 0 keeps shuffle_partitions at any size.
+    shuffle_partition_bytes: int = 128 * 1024 * 1024
     # Folder of pre-downloaded jars (air-gapped clusters); empty = resolve from Maven and cache.
     jars_dir: str = ""
     # Where checkpoints go; empty = <lake>/_checkpoints.
@@ -559,6 +562,8 @@ def _spark_problems(spark: SparkConfig) -> list[str]:
         problems.append(f"spark.driver_memory must be a JVM size of at least 512m, e.g. 4g or 512m, got {spark.driver_memory!r}")
     if spark.shuffle_partitions < 1:
         problems.append(f"spark.shuffle_partitions must be >= 1, got {spark.shuffle_partitions}")
+    if spark.shuffle_partition_bytes < 0:
+        problems.append(f"spark.shuffle_partition_bytes must be >= 0 (0: no sizing), got {spark.shuffle_partition_bytes}")
     if spark.log_level.upper() not in SPARK_LOG_LEVELS:
         problems.append(f"spark.log_level must be one of {', '.join(SPARK_LOG_LEVELS)}, got {spark.log_level!r}")
     return problems

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
 import sys
@@ -204,6 +205,28 @@ def graph_session_settings(spark: SparkSession) -> AbstractContextManager[None]:
             "spark.sql.autoBroadcastJoinThreshold": str(GRAPH_BROADCAST_BYTES),
         },
     )
+
+
+def shuffle_partitions_for(floor: int, input_bytes: int, bytes_per_partition: int) -> int:
+    """`floor` shuffle partitions, or one per `bytes_per_partition` of input when that is more (0: `floor`)."""
+    if bytes_per_partition == 0:
+        return floor
+    return max(floor, math.ceil(input_bytes / bytes_per_partition))
+
+
+@contextmanager
+def shuffles_sized(spark: SparkSession, config: Config, input_bytes: int) -> Iterator[int]:
+    """The session's shuffle partitions raised for a night of `input_bytes` (spark.shuffle_partition_bytes),
+    never lowered, and restored afterwards; yields the night's. The session's own setting is the floor:
+    spark.shuffle_partitions when a command started it. At 4 partitions a 10M-interaction night's partitions
+    held gigabytes of rows, sorted and checkpointed past memory, one core each."""
+    before = spark.conf.get("spark.sql.shuffle.partitions")
+    partitions = shuffle_partitions_for(int(before), input_bytes, config.spark.shuffle_partition_bytes)
+    spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
+    try:
+        yield partitions
+    finally:
+        spark.conf.set("spark.sql.shuffle.partitions", before)
 
 
 def partition_values_only(spark: SparkSession) -> AbstractContextManager[None]:

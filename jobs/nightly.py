@@ -32,9 +32,10 @@ from expectations.runner import Validator
 from influence.config import Config
 from influence.governance import Request
 from influence.runlog import RunRecord
+from influence.session import shuffles_sized
 from influence.storage import Lake
 from stages import bronze, governance, housekeeping, publish, retention, score, silver, validate
-from stages.landing import LandedFile
+from stages.landing import LandedFile, landed_bytes
 
 
 @dataclass(frozen=True)
@@ -58,22 +59,24 @@ def run_nightly(
     `requests`: the governance requests landed with the night (influence.governance), applied first."""
     lake = Lake(spark, config.lake_location)
     validator = validator if validator is not None else validate.run_validator(config, record.run_id)
-    consent = record.run("governance", governance.apply_requests, spark, config, requests).consent
-    landed_lines = record.run("bronze", bronze.ingest, lake, landed, record.run_id, run_date, validator)
-    record.run("retention", retention.expire, lake, config, run_date)
-    conformed = record.run(
-        "silver", silver.build, lake, config, consent, run_date, record.run_id, landed_lines.night_lines, validator
-    )
-    record.reconciliation = list(conformed.reconciliation)
+    # a night larger than the session was sized for gets more shuffle partitions (silver's counts say how many)
+    with shuffles_sized(spark, config, landed_bytes(landed)):
+        consent = record.run("governance", governance.apply_requests, spark, config, requests).consent
+        landed_lines = record.run("bronze", bronze.ingest, lake, landed, record.run_id, run_date, validator)
+        record.run("retention", retention.expire, lake, config, run_date)
+        conformed = record.run(
+            "silver", silver.build, lake, config, consent, run_date, record.run_id, landed_lines.night_lines, validator
+        )
+        record.reconciliation = list(conformed.reconciliation)
 
-    inputs = record.run("consent", score.read_consented, lake, config, consent, run_date)
-    scored = score.score_night(
-        spark, config, run_date, inputs.interactions, inputs.links, inputs.posts, inputs.history, run=record.run
-    )
-    record.run("scores", score.stage_scores, lake, scored)
-    checked = record.run("validate", validate.validate_staged, lake, config, consent, run_date, validator)
-    published = record.run("publish", publish.publish, lake, config, consent, run_date)
-    record.run("housekeeping", housekeeping.tidy_if_due, lake, config)
+        inputs = record.run("consent", score.read_consented, lake, config, consent, run_date)
+        scored = score.score_night(
+            spark, config, run_date, inputs.interactions, inputs.links, inputs.posts, inputs.history, run=record.run
+        )
+        record.run("scores", score.stage_scores, lake, scored)
+        checked = record.run("validate", validate.validate_staged, lake, config, consent, run_date, validator)
+        published = record.run("publish", publish.publish, lake, config, consent, run_date)
+        record.run("housekeeping", housekeeping.tidy_if_due, lake, config)
 
     message = published.message
     if checked.skipped_because:

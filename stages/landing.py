@@ -42,6 +42,17 @@ DECOMPRESSORS = {".gz": gzip.open, ".bz2": bz2.open}
 HADOOP_GLOB_CHARACTERS = re.compile(r"([\\\[\]{}*?])")
 
 
+# A compressed file counts this many times its size when a night is sized: about what gzip does to text.
+COMPRESSED_TEXT_RATIO = 4
+
+
+def landed_bytes(landed: list[LandedFile]) -> int:
+    """About how many bytes of text the landed files hold (compressed ones counted COMPRESSED_TEXT_RATIO times)."""
+    return sum(
+        file.path.stat().st_size * (COMPRESSED_TEXT_RATIO if file.path.suffix.lower() in DECOMPRESSORS else 1) for file in landed
+    )
+
+
 def bundled_sample() -> Path:
     """The small real sample shipped with the package (first 50,000 lines of SNAP Higgs activity)."""
     return Path(str(resources.files("influence") / "sample"))

@@ -66,6 +66,7 @@ class SilverResult(StageResult):
     pending_resolved: int
     interactions_deleted: int
     erased_lines_removed: int
+    shuffle_partitions: int  # the night's, sized to what landed (influence.session.size_shuffles)
     reconciliation: tuple[dict, ...]  # one entry per landed file (the run log's `reconciliation`)
 
 
@@ -341,6 +342,7 @@ def build(
         pending_resolved=resolve_pending_targets(lake, handles, oldest_kept),
         interactions_deleted=interactions_deleted,
         erased_lines_removed=erased_lines_removed,
+        shuffle_partitions=int(spark.conf.get("spark.sql.shuffle.partitions")),
         reconciliation=reconciliation_entries(files),
         extra=skipped_by_reason,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import multiprocessing
 import os
 import subprocess
@@ -14,6 +15,8 @@ import pytest
 from influence import jars
 from influence.config import load_config
 from influence.errors import EnvironmentProblem, MissingJar, UsageError
+from influence.session import shuffle_partitions_for
+from stages.landing import LandedFile, landed_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -246,3 +249,21 @@ def test_a_folder_written_by_influence_jars_supplies_every_artifact_with_no_down
     assert jars.HADOOP_AWS.present_in([Path(f"hadoop-aws-{jars.HADOOP_VERSION}.jar"), Path("bundle-2.29.52.jar")])
     assert "influence jars --out DIR --s3a" in jars.how_to_fix(jars.HADOOP_AWS)
     assert "org.apache.hadoop:hadoop-aws:" in jars.how_to_fix(jars.HADOOP_AWS)
+
+
+def test_a_night_gets_one_shuffle_partition_per_128_mib_landed_and_never_fewer_than_the_session_has():
+    mib, per_partition = 1024 * 1024, load_config(lake="/nonexistent-lake", environ={}).spark.shuffle_partition_bytes
+    assert per_partition == 128 * mib
+    sizes = (0, 300 * mib, 513 * mib, 3_300 * mib)
+    assert [shuffle_partitions_for(4, size, per_partition) for size in sizes] == [4, 4, 5, 26]
+    assert [shuffle_partitions_for(1, size, per_partition) for size in sizes] == [1, 3, 5, 26]
+    assert shuffle_partitions_for(4, 3_300 * mib, 0) == 4  # sizing off
+
+
+def test_landed_bytes_count_a_compressed_file_at_four_times_its_size(tmp_path):
+    plain, packed = tmp_path / "day.txt", tmp_path / "day.txt.gz"
+    plain.write_bytes(b"1 2 1341100800 RT\n" * 100)
+    with gzip.open(packed, "wb") as stream:
+        stream.write(b"1 2 1341100800 RT\n" * 100)
+    landed = [LandedFile("snap", plain, "snap/day.txt"), LandedFile("snap", packed, "snap/day.txt.gz")]
+    assert landed_bytes(landed) == 1_800 + 4 * packed.stat().st_size
