@@ -341,7 +341,8 @@ def enrich(
     persons, vertices = graph.persons, graph.vertex_frame
     baseline = baseline_rank(settings.damping, pagerank.redistributed_mass, pagerank.vertex_count)
     flows = to_engagement_flows(persons, pagerank.ranks, trust.votes, edges, settings.damping).localCheckpoint()
-    counted_flows = to_counted_flows(flows)  # the explanation's shares are of the rank the score counts
+    # the explanation's shares are of the rank the score counts; read four times below, so computed once
+    counted_flows = to_counted_flows(flows).localCheckpoint()
     ranked = (
         pagerank.ranks.join(vertices, on="id", how="inner")
         .transform(with_relative_rank, flows, baseline)
@@ -371,13 +372,17 @@ def enrich(
             F.lit(None).cast("long").alias("community_size"),
             F.lit(None).cast("double").alias("community_share"),
         )
-    scored = (
+    # computed once: the explanation reads every engager's primary account from these rows as well
+    measured = (
         ranked.transform(with_sub_measures, persons, edges)
         .transform(with_calibrated_scores, reference.anchors)
         .transform(with_smoothed_score, previous, model.smoothing)
         .transform(with_percentile)
         .transform(with_primary_account)
-        .transform(with_explanation, counted_flows, baseline, model.top_engagers)
+        .localCheckpoint()
+    )
+    scored = (
+        measured.transform(with_explanation, counted_flows, baseline, model.top_engagers)
         .join(to_person_topics(post_engagement, post_topics, topic_names, model.top_topics), on="id", how="left")
         .join(to_moments(post_engagement, model.top_moments), on="id", how="left")
         .join(
