@@ -15,7 +15,7 @@ import pytest
 from influence import jars
 from influence.config import load_config
 from influence.errors import EnvironmentProblem, MissingJar, UsageError
-from influence.session import shuffle_partitions_for
+from influence.session import shuffle_partitions_for, shuffles_sized
 from stages.landing import LandedFile, landed_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -267,3 +267,13 @@ def test_landed_bytes_count_a_compressed_file_at_four_times_its_size(tmp_path):
         stream.write(b"1 2 1341100800 RT\n" * 100)
     landed = [LandedFile("snap", plain, "snap/day.txt"), LandedFile("snap", packed, "snap/day.txt.gz")]
     assert landed_bytes(landed) == 1_800 + 4 * packed.stat().st_size
+
+
+def test_a_big_night_raises_the_session_s_shuffle_partitions_for_its_length_only(spark, tmp_path):
+    config = load_config(lake=str(tmp_path / "lake"), environ={})
+    before = spark.conf.get("spark.sql.shuffle.partitions")
+    with shuffles_sized(spark, config, 1_000 * 1024 * 1024) as partitions:  # 1,000 MiB: 8 partitions of 128
+        assert partitions == 8 == int(spark.conf.get("spark.sql.shuffle.partitions"))
+    assert spark.conf.get("spark.sql.shuffle.partitions") == before
+    with shuffles_sized(spark, config, 1_000) as partitions:  # a small night keeps the session's own setting
+        assert str(partitions) == spark.conf.get("spark.sql.shuffle.partitions") == before
