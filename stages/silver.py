@@ -66,7 +66,7 @@ class SilverResult(StageResult):
     pending_resolved: int
     interactions_deleted: int
     erased_lines_removed: int
-    shuffle_partitions: int  # the night's, sized to what landed (influence.session.size_shuffles)
+    shuffle_partitions: int  # the night's, sized to what landed (influence.session.shuffles_sized)
     reconciliation: tuple[dict, ...]  # one entry per landed file (the run log's `reconciliation`)
 
 
