@@ -60,12 +60,21 @@ def run_nightly(
     lake = Lake(spark, config.lake_location)
     validator = validator if validator is not None else validate.run_validator(config, record.run_id)
     # a night larger than the session was sized for gets more shuffle partitions (silver's counts say how many)
-    with shuffles_sized(spark, config, landed_bytes(landed)):
+    with shuffles_sized(spark, config, landed_bytes(landed)) as shuffle_partitions:
         consent = record.run("governance", governance.apply_requests, spark, config, requests).consent
         landed_lines = record.run("bronze", bronze.ingest, lake, landed, record.run_id, run_date, validator)
         record.run("retention", retention.expire, lake, config, run_date)
         conformed = record.run(
-            "silver", silver.build, lake, config, consent, run_date, record.run_id, landed_lines.night_lines, validator
+            "silver",
+            silver.build,
+            lake,
+            config,
+            consent,
+            run_date,
+            record.run_id,
+            landed_lines.night_lines,
+            validator,
+            shuffle_partitions=shuffle_partitions,
         )
         record.reconciliation = list(conformed.reconciliation)
 

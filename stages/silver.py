@@ -231,7 +231,9 @@ def build(
     run_id: str,
     bronze_lines: DataFrame,
     validator: Validator,
+    shuffle_partitions: int,
 ) -> SilverResult:
+    """`shuffle_partitions`: the night's (influence.session.shuffles_sized), reported in the stage's counts."""
     spark = lake.spark
     # Local checkpoints, not persist(): they cut the (large) connector plans out of every later query,
     # and a cached plan that reads a table is not recomputed each time that table is written.
@@ -342,7 +344,7 @@ def build(
         pending_resolved=resolve_pending_targets(lake, handles, oldest_kept),
         interactions_deleted=interactions_deleted,
         erased_lines_removed=erased_lines_removed,
-        shuffle_partitions=int(spark.conf.get("spark.sql.shuffle.partitions")),
+        shuffle_partitions=shuffle_partitions,
         reconciliation=reconciliation_entries(files),
         extra=skipped_by_reason,
     )
