@@ -76,7 +76,7 @@ from __future__ import annotations
 
 from pyspark.sql import Column, DataFrame, functions as F
 
-from transforms.connectors.json_lines import base_reason, field, json_kind, missing, parsed_json, quoted
+from transforms.connectors.json_lines import base_reason, field, json_kind, missing, parsed_lines, quoted
 from transforms.connectors.lines import SKIP_BLANK
 from transforms.connectors.records import classified, status_of, typed_records
 
@@ -183,7 +183,7 @@ def _delete(record_type: str, natural_key: Column) -> Column:
 def with_jetstream_fields(lines: DataFrame) -> DataFrame:
     """The raw lines plus every Jetstream field the connector reads, as `_`-prefixed columns."""
     value = F.col("_v")
-    parsed = lines.select("source", "file", "line_number", "line", parsed_json(F.col("line")).alias("_v"))
+    parsed = parsed_lines(lines)
     facets = F.coalesce(field(value, "$.commit.record.facets", "array<variant>"), F.array().cast("array<variant>"))
     features = F.flatten(
         F.transform(
@@ -207,7 +207,7 @@ def with_jetstream_fields(lines: DataFrame) -> DataFrame:
         "line_number",
         "line",
         "_v",
-        base_reason(F.col("line"), value).alias("_base_reason"),
+        base_reason(F.col("_clean_line"), value).alias("_base_reason"),
         field(value, "$.kind").alias("_kind"),
         field(value, "$.did").alias("_did"),
         _kind_at(value, "$.time_us").alias("_time_kind"),

@@ -15,8 +15,8 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, functions as F
 
 from influence.tables import NETWORKS
-from transforms.connectors.json_lines import field, json_kind, parsed_json, quoted
-from transforms.connectors.lines import SKIP_BLANK, clean_line
+from transforms.connectors.json_lines import field, json_kind, parsed_lines, quoted
+from transforms.connectors.lines import SKIP_BLANK
 from transforms.connectors.records import classified, status_of, typed_records
 
 SOURCE = "identity_links"
@@ -25,17 +25,16 @@ _FIELDS = ("person_id", "network", "account_id")
 
 
 def to_classified(lines: DataFrame) -> DataFrame:
-    text = clean_line(F.col("line"))
+    text, value = F.col("_clean_line"), F.col("_v")
     is_json = text.startswith("{")
-    value = parsed_json(F.col("line"))
     # a lambda, not F.trim itself: transform would pass the index as trim's second argument (characters to strip)
     csv_fields = F.transform(F.split(text, ","), lambda csv_field: F.trim(csv_field))
-    framed = lines.select(
+    framed = parsed_lines(lines).select(
         "source",
         "file",
         "line_number",
         "line",
-        text.alias("_text"),
+        "_clean_line",
         is_json.alias("_is_json"),
         F.when(is_json, json_kind(value)).alias("_json_kind"),
         F.size(csv_fields).alias("_csv_count"),
@@ -46,8 +45,8 @@ def to_classified(lines: DataFrame) -> DataFrame:
     )
     missing = [F.when(F.col(name).isNull(), F.lit(name)) for name in _FIELDS]
     reason = (
-        F.when(F.col("line").isNull() | (F.col("_text") == ""), F.lit(SKIP_BLANK))
-        .when(F.lower(F.col("_text")).rlike(r"^person_id\s*,"), F.lit(SKIP_HEADER))
+        F.when(F.col("line").isNull() | (F.col("_clean_line") == ""), F.lit(SKIP_BLANK))
+        .when(F.lower(F.col("_clean_line")).rlike(r"^person_id\s*,"), F.lit(SKIP_HEADER))
         .when(
             F.col("_is_json") & F.coalesce(F.col("_json_kind") != "OBJECT", F.lit(True)),
             F.lit("invalid_json: expected a JSON object"),

@@ -7,7 +7,7 @@ only ever quarantine its own line. Unknown extra fields are ignored (and kept ve
 
 from __future__ import annotations
 
-from pyspark.sql import Column, functions as F
+from pyspark.sql import Column, DataFrame, functions as F
 
 from transforms.connectors.lines import SKIP_BLANK, clean_line
 
@@ -20,9 +20,12 @@ _HASHTAG = r"(?<![\p{L}\p{M}\p{N}_&/#])[#＃]([\p{L}\p{M}\p{N}_]*[\p{L}\p{M}][\p
 _MENTION = r"(?<![\p{L}\p{M}\p{N}_@./])[@＠]([A-Za-z0-9_]{1,30})"
 
 
-def parsed_json(line: Column) -> Column:
-    """The line (BOM, CR and surrounding blanks removed) as a VARIANT; null when it is not JSON."""
-    return F.try_parse_json(clean_line(line))
+def parsed_lines(lines: DataFrame) -> DataFrame:
+    """Raw lines (source, file, line_number, line) with `_clean_line`, the line cleaned once (BOM, CR and
+    surrounding blanks removed) for parsing and for the reasons, and `_v`, that text as a VARIANT (null
+    when it is not JSON). Spark keeps `_clean_line` a column of its own, since two expressions read it."""
+    cleaned = lines.select("source", "file", "line_number", "line", clean_line(F.col("line")).alias("_clean_line"))
+    return cleaned.select("*", F.try_parse_json(F.col("_clean_line")).alias("_v"))
 
 
 def json_kind(value: Column) -> Column:
@@ -40,14 +43,13 @@ def quoted(value: Column) -> Column:
     return F.concat(F.lit("'"), F.substring(value, 1, MAX_REASON_VALUE), F.lit("'"))
 
 
-def base_reason(line: Column, value: Column) -> Column:
+def base_reason(text: Column, value: Column) -> Column:
     """The reason shared by every JSON connector, checked before its own: blank line or not a JSON object.
-    `value` is `parsed_json(line)`."""
-    text = clean_line(line)
+    `text` and `value` are `parsed_lines`' `_clean_line` and `_v`."""
     # Parsed text that starts with '{' is an object; the kind is named only for the rare line that is not one
     # (schema_of_variant walks the whole value, which cost a tenth of parsing on every line).
     return (
-        F.when(line.isNull() | (text == ""), F.lit(SKIP_BLANK))
+        F.when(text.isNull() | (text == ""), F.lit(SKIP_BLANK))
         .when(value.isNull(), F.lit("invalid_json: the line is not valid JSON"))
         .when(~text.startswith("{"), F.concat(F.lit("invalid_json: expected a JSON object, got "), F.lower(json_kind(value))))
     )

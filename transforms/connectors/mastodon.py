@@ -69,7 +69,7 @@ from __future__ import annotations
 
 from pyspark.sql import Column, DataFrame, functions as F
 
-from transforms.connectors.json_lines import base_reason, field, handle_account_id, json_kind, missing, parsed_json, quoted
+from transforms.connectors.json_lines import base_reason, field, handle_account_id, json_kind, missing, parsed_lines, quoted
 from transforms.connectors.lines import SKIP_BLANK
 from transforms.connectors.records import RECORD_ARRAYS, classified, empty_records, status_of, typed_records
 
@@ -496,7 +496,7 @@ def _records(r: Column) -> Column:
 def to_classified(lines: DataFrame) -> DataFrame:
     """Classify raw Mastodon lines (source, file, line_number, line) and read their records."""
     c = F.col
-    value = lines.select("source", "file", "line_number", "line", parsed_json(c("line")).alias("_v"))
+    value = parsed_lines(lines)
     v = c("_v")
     is_object = F.coalesce(json_kind(v) == "OBJECT", F.lit(False))
     is_collection = is_object & F.coalesce(_string(v, "$.type").isin(*COLLECTION_TYPES), F.lit(False))
@@ -521,6 +521,7 @@ def to_classified(lines: DataFrame) -> DataFrame:
         "file",
         "line_number",
         "line",
+        "_clean_line",
         "_v",
         "_is_collection",
         "_items_kind",
@@ -548,7 +549,7 @@ def to_classified(lines: DataFrame) -> DataFrame:
     )
     is_collection, has_bad, has_mapped = c("_is_collection"), F.size(c("_bad")) > 0, F.size(c("_mapped")) > 0
     line_reason = (
-        base_reason(c("line"), c("_v"))
+        base_reason(c("_clean_line"), c("_v"))
         .when(
             is_collection & c("_items_kind").isNotNull() & (c("_items_kind") != "ARRAY"),
             _reason_with("bad_value", "the collection's orderedItems/items is not an array"),

@@ -53,7 +53,7 @@ from __future__ import annotations
 
 from pyspark.sql import Column, DataFrame, functions as F
 
-from transforms.connectors.json_lines import base_reason, field, handle_account_id, json_kind, missing, parsed_json, quoted
+from transforms.connectors.json_lines import base_reason, field, handle_account_id, json_kind, missing, parsed_lines, quoted
 from transforms.connectors.lines import SKIP_BLANK
 from transforms.connectors.records import classified, status_of, typed_records
 
@@ -104,12 +104,12 @@ def _record(**columns: Column) -> Column:
     return F.struct(*[column.alias(name) for name, column in columns.items()])
 
 
-def _reason(value: Column, line: Column) -> Column:
+def _reason(value: Column, text: Column) -> Column:
     """Null for a good line, else the skip or quarantine reason (checks in order, first one wins)."""
     c = F.col
     bad_id = c("_bare_id").isNull() | ~c("_bare_id").rlike(_BASE36_ID)
     return (
-        base_reason(line, value)
+        base_reason(text, value)
         .when(
             c("_prefix").isNull(),
             F.lit("unknown_event_type: neither a submission (title or a t3_ name) nor a comment (body, parent_id or a t1_ name)"),
@@ -145,7 +145,6 @@ def _reason(value: Column, line: Column) -> Column:
 
 def with_reddit_fields(lines: DataFrame) -> DataFrame:
     """The raw lines with the fields the classification needs (underscored helper columns)."""
-    v = parsed_json(F.col("line"))
     name = _string(F.col("_v"), "$.name")
     id_kind = _kind(F.col("_v"), "$.id")
     id_text = F.when(id_kind.isin("STRING", "BIGINT"), field(F.col("_v"), "$.id", "string"))
@@ -159,7 +158,7 @@ def with_reddit_fields(lines: DataFrame) -> DataFrame:
         .when(title.isNotNull(), F.lit("t3"))
         .when(body.isNotNull() | parent_raw.isNotNull(), F.lit("t1"))
     )
-    with_value = lines.select("source", "file", "line_number", "line", v.alias("_v"))
+    with_value = parsed_lines(lines)
     return with_value.select(
         "*",
         prefix.alias("_prefix"),
@@ -203,7 +202,7 @@ def to_classified(lines: DataFrame) -> DataFrame:
         parent.alias("_parent"),
         F.when(c("_created_seconds").isNotNull(), F.timestamp_seconds(c("_created_seconds"))).alias("_created"),
     )
-    reason = _reason(c("_v"), c("line"))
+    reason = _reason(c("_v"), c("_clean_line"))
 
     submission_text = F.concat_ws("\n\n", c("_title"), F.when(c("_selftext") != "", c("_selftext")))
     text = F.when(c("_is_comment"), c("_body")).otherwise(F.nullif(submission_text, F.lit("")))

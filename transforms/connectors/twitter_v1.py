@@ -66,10 +66,10 @@ from transforms.connectors.json_lines import (
     handle_account_id,
     hashtags_in_text,
     mentions_in_text,
-    parsed_json,
+    parsed_lines,
     quoted,
 )
-from transforms.connectors.lines import SKIP_BLANK, clean_line
+from transforms.connectors.lines import SKIP_BLANK
 from transforms.connectors.records import classified, status_of, typed_records
 
 SKIP_STREAM_NOTICE = "stream_notice"
@@ -212,7 +212,7 @@ def _reason(value: Column, line: Column, statuses: Column) -> Column:
         for i, (path, label) in enumerate(_STATUSES)
         if i > 0
     ]
-    base = base_reason(F.col("line"), value)
+    base = base_reason(F.col("_clean_line"), value)
     return (
         F.when(base.isNotNull(), base)
         .when(line["delete"].isNotNull(), tw.id_problem(_delete_id(value), "delete.status.id_str"))
@@ -221,7 +221,7 @@ def _reason(value: Column, line: Column, statuses: Column) -> Column:
             ~is_status,
             F.concat(
                 F.lit("unknown_event_type: neither a status, a delete nor a stream notice; keys "),
-                quoted(F.array_join(F.json_object_keys(clean_line(F.col("line"))), ",")),
+                quoted(F.array_join(F.json_object_keys(F.col("_clean_line")), ",")),
             ),
         )
         .otherwise(F.coalesce(F.get(field_problems, 0), *not_objects))
@@ -275,7 +275,7 @@ def _records_of(status: Column, observed_at: Column) -> tuple[Column, Column, Co
 
 def to_classified(lines: DataFrame) -> DataFrame:
     """Classify raw v1.1 archive lines (source, file, line_number, line) and read their records."""
-    parsed = lines.select("source", "file", "line_number", "line", parsed_json(F.col("line")).alias("_v"))
+    parsed = parsed_lines(lines)
     value = F.col("_v")
     # S, R, Q, RQ as one array (absent ones null), read by one lambda: one expression tree, not four.
     statuses = F.array(*[field(value, path, _STATUS) for path, _ in _STATUSES])

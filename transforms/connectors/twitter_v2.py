@@ -68,7 +68,7 @@ from transforms.connectors.json_lines import (
     handle_account_id,
     hashtags_in_text,
     mentions_in_text,
-    parsed_json,
+    parsed_lines,
     quoted,
 )
 from transforms.connectors.lines import SKIP_BLANK
@@ -195,13 +195,14 @@ def _tweet_fields(t: Column, authors: Column, users: Column) -> Column:
 
 def to_classified(lines: DataFrame) -> DataFrame:
     """Classify raw v2 page lines (source, file, line_number, line) and read their records."""
-    parsed = lines.select("source", "file", "line_number", "line", parsed_json(F.col("line")).alias("_v"))
+    parsed = parsed_lines(lines)
     value = F.col("_v")
     read = parsed.select(
         "source",
         "file",
         "line_number",
         "line",
+        "_clean_line",
         "_v",
         field(value, "$", _LINE).alias("_line"),
         field(value, "$.data", _TWEET).alias("_data_object"),
@@ -224,6 +225,7 @@ def to_classified(lines: DataFrame) -> DataFrame:
         "file",
         "line_number",
         "line",
+        "_clean_line",
         "_v",
         is_page.alias("_is_page"),
         has_data.alias("_has_data"),
@@ -251,7 +253,7 @@ def to_classified(lines: DataFrame) -> DataFrame:
 
     user_problems = F.filter(F.transform(F.col("_users"), lambda u, i: _user_problem(u, user_label(i))), lambda p: p.isNotNull())
     is_empty = (F.col("_is_page") & (F.size(data) == 0)) | (~F.col("_has_data") & data.isNull() & (F.col("_result_count") == 0))
-    base = base_reason(F.col("line"), value)
+    base = base_reason(F.col("_clean_line"), value)
     reason = (
         F.when(base.isNotNull(), base)
         .when(is_empty, F.lit(SKIP_EMPTY_PAGE))
