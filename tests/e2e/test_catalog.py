@@ -7,7 +7,6 @@ import csv
 import datetime as dt
 import io
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ from influence import storage
 from influence.catalog import register_tables
 from influence.tables import PROFILES
 from tests.support.cli import run
+from tests.support.jvm import short_lived_jvm_env
 from tests.support.lakes import NIGHT_ONE_ACCOUNTS, NIGHT_TWO_ACCOUNTS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,7 +127,7 @@ print(spark.sql("SELECT count(*) FROM influence.profiles VERSION AS OF {two_nigh
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        env={**os.environ, "PYARROW_IGNORE_TIMEZONE": "1", "PYTHONPATH": str(ROOT)},
+        env=short_lived_jvm_env(PYARROW_IGNORE_TIMEZONE="1", PYTHONPATH=str(ROOT)),
         timeout=600,
     )
     assert done.returncode == 0, done.stderr[-3000:]

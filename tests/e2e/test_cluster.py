@@ -5,7 +5,6 @@ scenario: local[1], one shuffle partition)."""
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
 import sys
 
@@ -17,9 +16,10 @@ from influence.errors import UsageError
 from influence.session import require_reachable_master
 from influence.tables import COMMUNITIES, INFLUENCE_SCORES, PROFILES
 from tests.support.compare import differences, rows
+from tests.support.jvm import short_lived_jvm_env
 
 
-def test_a_night_on_a_standalone_cluster_publishes_what_local_mode_published(spark, first_night, tmp_path):
+def test_a_night_on_a_standalone_cluster_publishes_what_local_mode_published(spark, first_night, tmp_path, monkeypatch):
     lake = tmp_path / "lake"
     # the first night's key, so that keyed values (profile_key, community_id) can be compared
     key_file = first_night.lake / "governance" / "_key"
@@ -28,10 +28,12 @@ def test_a_night_on_a_standalone_cluster_publishes_what_local_mode_published(spa
         *("--input", str(first_night.landing), "--lake", str(lake)),
         *("--set", f"privacy.key_file={key_file}", "--set", "spark.shuffle_partitions=2"),
     ]
+    # the master, the workers and the executors they start are JVMs of this one night (tests/support/jvm.py)
+    monkeypatch.setenv("JAVA_TOOL_OPTIONS", short_lived_jvm_env()["JAVA_TOOL_OPTIONS"])
     with standalone_cluster(tmp_path / "cluster", workers=2) as cluster:
         night = subprocess.run(
             [*command, "--master", cluster.master],
-            env={**os.environ, "PYARROW_IGNORE_TIMEZONE": "1"},
+            env=short_lived_jvm_env(PYARROW_IGNORE_TIMEZONE="1"),
             capture_output=True,
             text=True,
             timeout=1800,

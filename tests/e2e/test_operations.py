@@ -18,6 +18,7 @@ from influence.runlog import CRASH_AT_STAGE
 from influence.tables import INFLUENCE_SCORES, PROFILES
 from jobs.cli import main
 from tests.support.cli import nightly, profiles, runs
+from tests.support.jvm import short_lived_jvm_env
 from tests.support.lakes import copy_lake
 from tests.support.snap import DAY_ONE, DAY_ONE_ACCOUNTS, DAY_TWO, WRONG_DUMP, land
 
@@ -32,7 +33,7 @@ def started_night(landing: Path, lake: Path, crash_at: str) -> subprocess.Popen:
     command = ["nightly", "--date", SECOND_DATE, "--input", str(landing), "--lake", str(lake), "--master", "local[1]"]
     process = subprocess.Popen(
         [sys.executable, "-m", "jobs.cli", *command, "--set", "spark.shuffle_partitions=1"],
-        env={**os.environ, CRASH_AT_STAGE: crash_at, "PYARROW_IGNORE_TIMEZONE": "1"},
+        env=short_lived_jvm_env(**{CRASH_AT_STAGE: crash_at, "PYARROW_IGNORE_TIMEZONE": "1"}),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
