@@ -332,7 +332,7 @@ class LakeLease:
             except OSError as error:
                 log.warning("lake %s: the lease heartbeat failed: %s", self.lake, error)
             if not self.lost and not self.is_held():
-                self.lost = True
+                # logged before the flag is set: whoever sees `lost` finds the reason in the log already
                 log.error(
                     "lake %s: the lease of %s was taken over (its heartbeat stalled for more than %g s); "
                     "another writer may be running",
@@ -340,6 +340,7 @@ class LakeLease:
                     self.command,
                     self.timeout_seconds,
                 )
+                self.lost = True
 
     def release(self) -> None:
         """Stop the heartbeat and remove holder.json if it is still ours; a no-op when not held."""
