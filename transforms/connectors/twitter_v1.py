@@ -195,7 +195,7 @@ def _delete_id(value: Column) -> Column:
     return F.coalesce(field(value, "$.delete.status.id_str", "string"), field(value, "$.delete.status.id", "string"))
 
 
-def _reason(value: Column, line: Column, statuses: Column) -> Column:
+def _reason(value: Column, text: Column, line: Column, statuses: Column) -> Column:
     """The first problem, checked in order: blank/JSON, delete notice, stream notice, unknown object, then
     the statuses S, R, Q, RQ (a field problem first, then an embedded status that is not an object);
     null when the line conforms."""
@@ -212,7 +212,7 @@ def _reason(value: Column, line: Column, statuses: Column) -> Column:
         for i, (path, label) in enumerate(_STATUSES)
         if i > 0
     ]
-    base = base_reason(F.col("_clean_line"), value)
+    base = base_reason(text, value)
     return (
         F.when(base.isNotNull(), base)
         .when(line["delete"].isNotNull(), tw.id_problem(_delete_id(value), "delete.status.id_str"))
@@ -221,7 +221,7 @@ def _reason(value: Column, line: Column, statuses: Column) -> Column:
             ~is_status,
             F.concat(
                 F.lit("unknown_event_type: neither a status, a delete nor a stream notice; keys "),
-                quoted(F.array_join(F.json_object_keys(F.col("_clean_line")), ",")),
+                quoted(F.array_join(F.json_object_keys(text), ",")),
             ),
         )
         .otherwise(F.coalesce(F.get(field_problems, 0), *not_objects))
@@ -284,7 +284,9 @@ def to_classified(lines: DataFrame) -> DataFrame:
         field(value, "$", _LINE).alias("_line"),
         F.transform(statuses, _status_fields).alias("_statuses"),
     )
-    with_reason = with_statuses.select("*", _reason(value, F.col("_line"), F.col("_statuses")).alias("reason"))
+    with_reason = with_statuses.select(
+        "*", _reason(value, F.col("_clean_line"), F.col("_line"), F.col("_statuses")).alias("reason")
+    )
 
     is_delete = F.col("_line")["delete"].isNotNull()
     delete_id = _delete_id(value)
