@@ -16,7 +16,7 @@ from influence.errors import UsageError
 from influence.session import require_reachable_master
 from influence.tables import COMMUNITIES, INFLUENCE_SCORES, PROFILES
 from tests.support.compare import differences, rows
-from tests.support.jvm import short_lived_jvm_env
+from tests.support.jvm import short_lived_jvm_env, short_lived_jvm_options
 
 
 def test_a_night_on_a_standalone_cluster_publishes_what_local_mode_published(spark, first_night, tmp_path, monkeypatch):
@@ -29,7 +29,7 @@ def test_a_night_on_a_standalone_cluster_publishes_what_local_mode_published(spa
         *("--set", f"privacy.key_file={key_file}", "--set", "spark.shuffle_partitions=2"),
     ]
     # the master, the workers and the executors they start are JVMs of this one night (tests/support/jvm.py)
-    monkeypatch.setenv("JAVA_TOOL_OPTIONS", short_lived_jvm_env()["JAVA_TOOL_OPTIONS"])
+    monkeypatch.setenv("JAVA_TOOL_OPTIONS", short_lived_jvm_options())
     with standalone_cluster(tmp_path / "cluster", workers=2) as cluster:
         night = subprocess.run(
             [*command, "--master", cluster.master],

@@ -10,6 +10,7 @@ from pyspark.sql import functions as F
 from influence import storage
 from influence.notebooks import NotebookKernel, notebook_paths
 from influence.tables import PROFILES
+from tests.support.jvm import short_lived_jvm_options
 
 NOTEBOOKS = [path.name for path in notebook_paths()]
 
@@ -35,8 +36,11 @@ def committed_without_outputs(path) -> bool:
 
 @pytest.fixture(scope="module")
 def kernel(analyst_lake):
-    """The kernel `make notebooks` uses; one core for its Spark driver, the suite's other process runs beside it."""
-    with NotebookKernel(analyst_lake.lake, {"SPARK_MASTER": "local[1]"}) as started:
+    """The kernel `make notebooks` uses; one core for its Spark driver, the suite's other process runs beside it.
+    Its JVM lives for the five notebooks' queries, a few minutes (tests/support/jvm.py)."""
+    with NotebookKernel(
+        analyst_lake.lake, {"SPARK_MASTER": "local[1]", "JAVA_TOOL_OPTIONS": short_lived_jvm_options()}
+    ) as started:
         yield started
 
 
