@@ -150,9 +150,9 @@ def build_spark(config: Config, app_name: str = "influence-lakehouse", also_sche
             # is sized from the heap (64 MB with a few GB): a small night allocated gigabytes of zeroed pages, and
             # a broadcast relation keeps its page in the driver while its plan lives. Bigger data takes more pages.
             .config("spark.buffer.pageSize", PAGE_SIZE)
-            # A local lake's commits: each Delta commit renamed its log and checksum files through Hadoop's
-            # FileContext, which starts a `readlink` process for both ends of every rename (8 a commit, about
-            # 240 a small night, 4-5 ms each). These write through FileSystem.rename, which does not.
+            # Each Delta commit renamed its log and checksum files through Hadoop's FileContext, which on a local
+            # lake starts a `readlink` process for both ends of every rename (8 a commit, about 240 a small night,
+            # 4-5 ms each). A local lake's log, and every lake's checksum files, now go through FileSystem.rename.
             .config("spark.delta.logStore.file.impl", LOCAL_COMMIT_LOG_STORE)
             .config("spark.sql.streaming.checkpointFileManagerClass", FILE_SYSTEM_CHECKPOINT_MANAGER)
         )

@@ -8,8 +8,8 @@ own process: 137 and 140 CPU seconds by default, 98 and 102 with C1 only, in abo
 suite's two processes keep both cores busy, so CPU is what such a test costs.
 
 Without C2 the JVM reserves 48 MB for compiled code instead of 240 MB. Spark's and Delta's code outgrows that
-within a night, and the JVM then spends CPU evicting and recompiling: in three nights in one process, 3-13 CPU
-seconds a night went to the code cache's sweeper, none with 256 MB."""
+within a night, and the JVM then spends CPU evicting and recompiling: over six test nights in one process, 3-13
+CPU seconds a night went to the code cache's sweeper, and none with 256 MB (docs/pipeline.md)."""
 
 from __future__ import annotations
 
