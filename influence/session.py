@@ -204,6 +204,11 @@ def session_settings(spark: SparkSession, settings: Mapping[str, str]) -> Iterat
                 spark.conf.set(key, value)
 
 
+# Whole-stage and expression code generation: it pays for itself on a query over many rows, not on a night's
+# many small ones (spark.codegen, influence.config).
+COMPILED_EXPRESSIONS = {"spark.sql.codegen.wholeStage": "true", "spark.sql.codegen.factoryMode": "FALLBACK"}
+
+
 def graph_session_settings(spark: SparkSession) -> AbstractContextManager[None]:
     """Settings for a GraphFrames algorithm on a graph too large for the local engines, restored afterwards:
     - compiled expressions: each superstep runs the same few queries over every edge, where Spark's
@@ -212,11 +217,7 @@ def graph_session_settings(spark: SparkSession) -> AbstractContextManager[None]:
       instead of shuffling the edges to it each superstep."""
     return session_settings(
         spark,
-        {
-            "spark.sql.codegen.wholeStage": "true",
-            "spark.sql.codegen.factoryMode": "FALLBACK",
-            "spark.sql.autoBroadcastJoinThreshold": str(GRAPH_BROADCAST_BYTES),
-        },
+        {**COMPILED_EXPRESSIONS, "spark.sql.autoBroadcastJoinThreshold": str(GRAPH_BROADCAST_BYTES)},
     )
 
 
