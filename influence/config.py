@@ -197,7 +197,8 @@ class ValidationConfig:
     max_quantile_shift: float = 20.0
     # Where GX computes a suite's metrics: "spark" (a Spark query per metric domain, about ten a suite),
     # "pandas" (the checked columns fetched once through Arrow, then GX's pandas engine in the driver) or
-    # "auto": pandas up to driver_max_rows rows (an empty frame on Spark if its suite checks a sum), else Spark.
+    # "auto": pandas up to driver_max_rows rows, else Spark. Under both, an empty frame whose suite checks a sum
+    # goes to Spark (expectations.runner.AGGREGATE_EXPECTATIONS).
     engine: str = "auto"
     driver_max_rows: int = 500_000
 
