@@ -111,7 +111,7 @@ def build_spark(config: Config, app_name: str = "influence-lakehouse", also_sche
             .config("spark.driver.memory", config.spark.driver_memory)
             .config("spark.sql.shuffle.partitions", partitions)
             # Adaptive execution sizes each shuffle to its data: a small night's joins run in one or two tasks.
-            .config("spark.sql.adaptive.enabled", "true")
+            .config("spark.sql.adaptive.enabled", adaptive_execution(config.spark.shuffle_partitions))
             .config("spark.sql.adaptive.coalescePartitions.enabled", "true")
             .config("spark.default.parallelism", partitions)
             # Delta rebuilds table state with 50 partitions by default: pure overhead on a laptop.
@@ -221,6 +221,15 @@ def graph_session_settings(spark: SparkSession) -> AbstractContextManager[None]:
     )
 
 
+def adaptive_execution(shuffle_partitions: int) -> str:
+    """spark.sql.adaptive.enabled for a session or a night of this many shuffle partitions: on above one.
+    Adaptive execution merges small partitions and splits skewed ones; with one partition there is neither to
+    do, yet it still runs each shuffle of a query as a Spark job of its own and plans the rest again. On one
+    partition, 1,000-line nights ran about 175 Spark jobs instead of 310 without it, and faster
+    (docs/pipeline.md#fixed-cost-of-a-night)."""
+    return str(shuffle_partitions > 1).lower()
+
+
 def shuffle_partitions_for(floor: int, input_bytes: int, bytes_per_partition: int) -> int:
     """`floor` shuffle partitions, or one per `bytes_per_partition` of input when that is more (0: `floor`)."""
     if bytes_per_partition == 0:
@@ -233,14 +242,15 @@ def shuffles_sized(spark: SparkSession, config: Config, input_bytes: int) -> Ite
     """The session's shuffle partitions raised for a night of `input_bytes` (spark.shuffle_partition_bytes),
     never lowered, and restored afterwards; yields the night's. The session's own setting is the floor:
     spark.shuffle_partitions when a command started it. At 4 partitions a 10M-interaction night's partitions
-    held gigabytes of rows, sorted and checkpointed past memory, one core each."""
-    before = spark.conf.get("spark.sql.shuffle.partitions")
-    partitions = shuffle_partitions_for(int(before), input_bytes, config.spark.shuffle_partition_bytes)
-    spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
-    try:
+    held gigabytes of rows, sorted and checkpointed past memory, one core each. Raised partitions bring adaptive
+    execution with them (adaptive_execution: off only at one)."""
+    before = int(spark.conf.get("spark.sql.shuffle.partitions"))
+    partitions = shuffle_partitions_for(before, input_bytes, config.spark.shuffle_partition_bytes)
+    settings = {"spark.sql.shuffle.partitions": str(partitions)}
+    if partitions != before:
+        settings["spark.sql.adaptive.enabled"] = adaptive_execution(partitions)
+    with session_settings(spark, settings):
         yield partitions
-    finally:
-        spark.conf.set("spark.sql.shuffle.partitions", before)
 
 
 def partition_values_only(spark: SparkSession) -> AbstractContextManager[None]:

@@ -15,7 +15,7 @@ import pytest
 from influence import jars
 from influence.config import load_config
 from influence.errors import EnvironmentProblem, MissingJar, UsageError
-from influence.session import shuffle_partitions_for, shuffles_sized
+from influence.session import adaptive_execution, shuffle_partitions_for, shuffles_sized
 from stages.landing import LandedFile, landed_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -269,11 +269,20 @@ def test_landed_bytes_count_a_compressed_file_at_four_times_its_size(tmp_path):
     assert landed_bytes(landed) == 1_800 + 4 * packed.stat().st_size
 
 
+def test_adaptive_execution_is_on_above_one_shuffle_partition(spark):
+    assert [adaptive_execution(partitions) for partitions in (1, 2, 4, 26)] == ["false", "true", "true", "true"]
+    # the test session is built with one partition (tests/conftest.py)
+    assert spark.conf.get("spark.sql.shuffle.partitions") == "1"
+    assert spark.conf.get("spark.sql.adaptive.enabled") == "false"
+
+
 def test_a_big_night_raises_the_session_s_shuffle_partitions_for_its_length_only(spark, tmp_path):
     config = load_config(lake=str(tmp_path / "lake"), environ={})
-    before = spark.conf.get("spark.sql.shuffle.partitions")
+    before = (spark.conf.get("spark.sql.shuffle.partitions"), spark.conf.get("spark.sql.adaptive.enabled"))
+    assert before == ("1", "false")
     with shuffles_sized(spark, config, 1_000 * 1024 * 1024) as partitions:  # 1,000 MiB: 8 partitions of 128
         assert partitions == 8 == int(spark.conf.get("spark.sql.shuffle.partitions"))
-    assert spark.conf.get("spark.sql.shuffle.partitions") == before
-    with shuffles_sized(spark, config, 1_000) as partitions:  # a small night keeps the session's own setting
-        assert str(partitions) == spark.conf.get("spark.sql.shuffle.partitions") == before
+        assert spark.conf.get("spark.sql.adaptive.enabled") == "true"
+    assert (spark.conf.get("spark.sql.shuffle.partitions"), spark.conf.get("spark.sql.adaptive.enabled")) == before
+    with shuffles_sized(spark, config, 1_000) as partitions:  # a small night keeps the session's own settings
+        assert (str(partitions), spark.conf.get("spark.sql.adaptive.enabled")) == before
