@@ -111,6 +111,7 @@ def build_spark(config: Config, app_name: str = "influence-lakehouse", also_sche
             .config("spark.driver.memory", config.spark.driver_memory)
             .config("spark.sql.shuffle.partitions", partitions)
             # Adaptive execution sizes each shuffle to its data: a small night's joins run in one or two tasks.
+            # At one partition there is nothing to size, and it is off (adaptive_execution).
             .config("spark.sql.adaptive.enabled", adaptive_execution(config.spark.shuffle_partitions))
             .config("spark.sql.adaptive.coalescePartitions.enabled", "true")
             .config("spark.default.parallelism", partitions)
