@@ -227,7 +227,7 @@ def adaptive_execution(shuffle_partitions: int) -> str:
     Adaptive execution merges small partitions and splits skewed ones; with one partition there is neither to
     do, yet it still runs each shuffle of a query as a Spark job of its own and plans the rest again. On one
     partition, 1,000-line nights ran about 175 Spark jobs instead of 310 without it, and faster
-    (docs/pipeline.md#fixed-cost-of-a-night)."""
+    (docs/pipeline.md#adaptive-execution-off-at-one-shuffle-partition-6-december-2026)."""
     return str(shuffle_partitions > 1).lower()
 
 
