@@ -26,12 +26,12 @@ to 2.8 s in the driver (docs/pipeline.md#fixed-cost-of-a-night). Both give the s
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from graphframes import GraphFrame
 from graphframes.lib import Pregel
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, functions as F
 
+from influence.arrays import columns, distinct_ids, id_frame, positions
 from influence.session import graph_session_settings
 from transforms.model.communities import most_frequent, to_communities
 
@@ -86,10 +86,10 @@ def local_label_propagation(vertices: DataFrame, edges: DataFrame, max_iteration
     """The passes of pregel_label_propagation in the driver. Persons are numbered in id order, so the
     smaller number is the smaller label (Spark and Python both order strings by code point)."""
     spark = vertices.sparkSession
-    ids = np.sort(vertices.select("id").distinct().toPandas()["id"].to_numpy(dtype=object))
-    index = pd.Index(ids)
-    pairs = edges.filter(F.col("src") != F.col("dst")).select("src", "dst").toPandas()
-    sources, targets = index.get_indexer(pairs["src"]), index.get_indexer(pairs["dst"])
+    ids = distinct_ids(vertices, in_order=True)
+    pairs = columns(edges.filter(F.col("src") != F.col("dst")), "src", "dst")
+    sources, targets = positions(pairs.column("src"), ids), positions(pairs.column("dst"), ids)
+    del pairs
     known = (sources >= 0) & (targets >= 0)
     # every edge carries a label both ways: receivers[i] hears senders[i]
     receivers = np.concatenate([targets[known], sources[known]])
@@ -97,14 +97,19 @@ def local_label_propagation(vertices: DataFrame, edges: DataFrame, max_iteration
     count = len(ids)
     labels = np.arange(count)
     for _ in range(max_iterations):
+        # sorted by person, then label: each person's labels are a run, smallest first
         heard, times = np.unique(receivers * count + labels[senders], return_counts=True)
+        if len(heard) == 0:
+            break
         person, label = heard // count, heard % count
-        # per person, the most heard label first, the smaller label among equals
-        order = np.lexsort((label, -times, person))
-        first = order[np.r_[True, person[order][1:] != person[order][:-1]]] if len(order) else order
+        starts = np.flatnonzero(np.r_[True, person[1:] != person[:-1]])
+        most = np.repeat(np.maximum.reduceat(times, starts), np.diff(np.r_[starts, len(person)]))
+        # per person, the first of its most heard labels: the smaller label among equals
+        best = np.flatnonzero(times == most)
+        best = best[np.r_[True, person[best][1:] != person[best][:-1]]]
         updated = labels.copy()
-        updated[person[first]] = label[first]
+        updated[person[best]] = label[best]
         if np.array_equal(updated, labels):
             break
         labels = updated
-    return spark.createDataFrame(pd.DataFrame({"id": ids, "label": ids[labels]}), "id string, label string")
+    return id_frame(spark, ids, "id string, label string", label=ids.take(labels))

@@ -30,12 +30,12 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from graphframes import GraphFrame
 from graphframes.lib import Pregel
 from pyspark.sql import DataFrame, functions as F
 from scipy import sparse
 
+from influence.arrays import as_numbers, columns, distinct_ids, id_frame, positions
 from influence.session import graph_session_settings
 from transforms.model.graph import initial_ranks, l1_change, next_rank, unsent_mass, with_transition_share
 from transforms.model.trust import to_trust_votes
@@ -212,23 +212,24 @@ def local_pagerank(
     """weighted_pagerank in the driver: the same formula (transforms.model.graph.next_rank) as a
     sparse matrix-vector product. The caller bounds the graph's size (Engine.local_max_edges)."""
     spark = vertices.sparkSession
-    ids = vertices.select("id").distinct().toPandas()["id"]
+    ids = distinct_ids(vertices)
     vertex_count = len(ids)
     if vertex_count == 0:
         return PageRankResult(spark.createDataFrame([], "id string, pagerank double"), 0, 0, True, 0.0, damping=damping)
-    index = pd.Index(ids)
-    discount = F.col("discount").cast("double") if "discount" in edges.columns else F.lit(1.0)
-    edge_table = edges.select("src", "dst", F.col("weight").cast("double").alias("weight"), discount.alias("discount")).toPandas()
-    sources, targets = index.get_indexer(edge_table["src"]), index.get_indexer(edge_table["dst"])
+    discount = F.col("discount") if "discount" in edges.columns else F.lit(1.0)
+    edge_table = columns(edges, "src", "dst", "weight", discount.alias("discount"))
+    sources, targets = positions(edge_table.column("src"), ids), positions(edge_table.column("dst"), ids)
     known = (sources >= 0) & (targets >= 0)
     sources, targets = sources[known], targets[known]
-    weights, discounts = edge_table["weight"].to_numpy()[known], edge_table["discount"].to_numpy()[known]
+    weights = as_numbers(edge_table.column("weight"))[known]
+    discounts = as_numbers(edge_table.column("discount"))[known]
+    del edge_table  # the graph is in the arrays now
 
     vote = np.ones(vertex_count)
     if votes is not None:
-        vote_table = votes.select("id", "vote").toPandas()
-        positions = index.get_indexer(vote_table["id"])
-        vote[positions[positions >= 0]] = vote_table["vote"].to_numpy()[positions >= 0]
+        vote_table = columns(votes, "id", "vote")
+        at = positions(vote_table.column("id"), ids)
+        vote[at[at >= 0]] = as_numbers(vote_table.column("vote"))[at >= 0]
     out_weight = np.bincount(sources, weights=weights, minlength=vertex_count)
     # x'(v) = d * sum_{u->v} x(u) * vote(u) * discount(u,v) * w(u,v) / W(u) + p(v) * (d * R + 1 - d)
     shares = vote[sources] * discounts * weights / out_weight[sources]
@@ -237,18 +238,18 @@ def local_pagerank(
     if teleport is None:
         spread_to = np.full(vertex_count, 1.0 / vertex_count)
     else:
-        teleport_table = teleport.select("id", F.col("teleport").cast("double")).toPandas()
-        positions = index.get_indexer(teleport_table["id"])
+        teleport_table = columns(teleport, "id", "teleport")
+        at = positions(teleport_table.column("id"), ids)
         spread_to = np.bincount(
-            positions[positions >= 0], weights=teleport_table["teleport"].to_numpy()[positions >= 0], minlength=vertex_count
+            at[at >= 0], weights=as_numbers(teleport_table.column("teleport"))[at >= 0], minlength=vertex_count
         )
         spread_to = spread_to / spread_to.sum()
 
     ranks = np.full(vertex_count, 1.0 / vertex_count)
     if start is not None:
-        start_table = start.select("id", F.col("rank").cast("double")).toPandas()
-        positions = index.get_indexer(start_table["id"])
-        ranks[positions[positions >= 0]] = start_table["rank"].to_numpy()[positions >= 0]
+        start_table = columns(start, "id", "rank")
+        at = positions(start_table.column("id"), ids)
+        ranks[at[at >= 0]] = as_numbers(start_table.column("rank"))[at >= 0]
         ranks = ranks / ranks.sum()
     redistributed_mass = float(ranks @ (1.0 - kept))
     iterations, l1_change, converged = 0, float("inf"), False
@@ -264,7 +265,7 @@ def local_pagerank(
             break
     if not converged:
         log.warning("pagerank stopped after %d iterations without converging (L1 change %.3e)", iterations, l1_change)
-    frame = spark.createDataFrame(pd.DataFrame({"id": index.to_numpy(dtype=object), "pagerank": ranks}))
+    frame = id_frame(spark, ids, "id string, pagerank double", pagerank=ranks)
     return PageRankResult(frame, vertex_count, iterations, converged, l1_change, redistributed_mass, damping)
 
 
