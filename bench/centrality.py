@@ -43,7 +43,6 @@ import os
 import sys
 import tempfile
 import time
-import tracemalloc
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -93,7 +92,7 @@ class Row:
     seconds_per_iteration: float
     ratio_to_scipy: float | None = None  # seconds per iteration / SciPy's
     l1_to_networkx: float | None = None
-    peak_mb: float | None = None  # local engine: peak Python heap (tracemalloc), a second run
+    peak_mb: float | None = None  # local engine: the Python process's peak resident set growth, a second run
     # Spark engines, from two runs of a fixed number of iterations (--fixed): the cost of one more
     # iteration, the set-up left over, and the added iteration's cost over the loop's, the loop run in
     # the product's session and under the GraphFrames engine's settings (loop-tuned).
@@ -175,6 +174,26 @@ def l1_against(reference: np.ndarray | None, index, frame: DataFrame) -> float |
     return float(np.abs(ours - reference).sum())
 
 
+def resident_kb(field: str) -> int:
+    """VmRSS or VmHWM (the peak) of this process, in kB (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def peak_growth_mb(function) -> float | None:
+    """How far the Python process's resident set rose above where it was while `function` ran: the engine's
+    Arrow buffers and NumPy arrays (its peak is reset first through /proc/self/clear_refs; None elsewhere)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        before = resident_kb("VmRSS")
+    except OSError:
+        return None
+    function()
+    return round((resident_kb("VmHWM") - before) / 1024, 1)
+
+
 def timed(function):
     started = time.perf_counter()
     value = function()
@@ -254,10 +273,7 @@ def bench_graph(spark, name: str, engines: list[str], cap: int, cap_above: int, 
     if "local" in engines:
         result, seconds = timed(lambda: weighted_pagerank(vertices, edges, DAMPING, TOLERANCE, 1000, engine="local"))
         row("local", result.iterations, result.converged, seconds, result.ranks, "Arrow transfer included")
-        tracemalloc.start()
-        weighted_pagerank(vertices, edges, DAMPING, TOLERANCE, 1000, engine="local")
-        rows[-1].peak_mb = round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
-        tracemalloc.stop()
+        rows[-1].peak_mb = peak_growth_mb(lambda: weighted_pagerank(vertices, edges, DAMPING, TOLERANCE, 1000, engine="local"))
 
     def spark_engine(engine: str, run) -> None:
         """run(max_iterations, tolerance) -> PageRankResult; a converging run, then the fixed ones."""
