@@ -3,8 +3,8 @@ engines of influence.pagerank and influence.communities).
 
 Ids stay Arrow strings: Arrow's hash kernel (`index_in`) gives each edge end its vertex's position. Turned into
 pandas, 10M edges became 20M Python strings, and a pandas Index looked each of them up: on a generated graph of
-9,990,932 edges and 1,243,859 persons, the edges and ids reached the driver and were matched in 19-21 s that way
-and in 5-7 s this way (docs/model.md#centrality-engines-measured).
+9,990,932 edges and 1,243,859 persons, the edges and ids reached the driver and were matched in 18-21 s that way
+and in 6-7 s this way (docs/model.md#centrality-engines-measured).
 """
 
 from __future__ import annotations

@@ -79,8 +79,8 @@ class EngineChoice:
     local_max_edges: int = 0
 
 
-# Driver heap `auto` allows the local engine per edge. Measured: the Python heap peaks at about 118 bytes
-# an edge (1,176 MB on 9,990,932 edges, bench/centrality.py gen10m); the rest is room for the JVM's Arrow copy.
+# Driver memory `auto` allows the local engine per edge. Measured: the Python process grows by about 81 bytes
+# an edge at its peak (808 MB on 9,990,932 edges, bench/centrality.py gen10m); the rest is room for the JVM's Arrow copy.
 LOCAL_DRIVER_BYTES_PER_EDGE = 400
 
 
