@@ -1,0 +1,42 @@
+"""influence.arrays: what the local engines rely on when ids stay Arrow strings in the driver."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from influence.arrays import as_numbers, columns, distinct_ids, id_frame, positions
+
+# ASCII and upper case, accents (precomposed and decomposed), a non-Latin script, a repeat, and an emoji beside a
+# fullwidth letter (U+FF21), which UTF-16 order (Java's String) would put after the emoji and code point order before
+IDS = ["snap:b", "snap:B", "snap:a", "bluesky:é", "bluesky:e\u0301", "mastodon:ж", "reddit:🙂", "reddit:\uff21", "snap:a"]
+IDS += ["snap:10", "snap:9"]
+
+
+def test_ids_in_order_are_in_the_order_spark_sorts_strings(spark):
+    """The driver's label propagation names a community by its smallest member as Spark's engine does."""
+    vertices = spark.createDataFrame([(i,) for i in IDS], "id string")
+    expected = [row.id for row in vertices.distinct().orderBy("id").collect()]
+    assert distinct_ids(vertices, in_order=True).to_pylist() == expected
+    assert sorted(distinct_ids(vertices).to_pylist()) == sorted(set(IDS))
+
+
+def test_positions_match_each_value_to_its_id_and_unknown_ones_to_minus_one(spark):
+    ids = pa.array(["x", "é", "y"])
+    values = columns(spark.createDataFrame([("y",), ("z",), ("é",), (None,), ("x",)], "v string"), "v").column("v")
+    found = positions(values, ids)
+    assert found.tolist() == [2, -1, 1, -1, 0]
+    # int64, so that a position times the vertex count (label propagation's sort key) cannot overflow
+    assert found.dtype == np.int64
+
+
+def test_numbers_and_the_frame_back(spark):
+    table = columns(spark.createDataFrame([(1, 2.5), (None, None)], "n int, x double"), "n", "x")
+    assert as_numbers(table.column("n"), when_null=1.0).tolist() == [1.0, 1.0]
+    assert np.isnan(as_numbers(table.column("x"))[1])
+    back = id_frame(spark, pa.array(["a", "b"]), "id string, rank double", rank=np.array([0.25, 0.75]))
+    assert back.schema.simpleString() == "struct<id:string,rank:double>"
+    assert {row.id: row.rank for row in back.collect()} == {"a": 0.25, "b": 0.75}
+    empty = spark.createDataFrame([], "id string")
+    assert len(distinct_ids(empty)) == 0
+    assert id_frame(spark, distinct_ids(empty), "id string, rank double", rank=np.array([])).count() == 0
