@@ -84,7 +84,7 @@ def pregel_label_propagation(vertices: DataFrame, edges: DataFrame, max_iteratio
 
 def local_label_propagation(vertices: DataFrame, edges: DataFrame, max_iterations: int) -> DataFrame:
     """The passes of pregel_label_propagation in the driver. Persons are numbered in id order, so the
-    smaller number is the smaller label (Spark and Python both order strings by code point)."""
+    smaller number is the smaller label (Arrow and Spark both order strings by their UTF-8 bytes: by code point)."""
     spark = vertices.sparkSession
     ids = distinct_ids(vertices, in_order=True)
     pairs = columns(edges.filter(F.col("src") != F.col("dst")), "src", "dst")
