@@ -33,9 +33,10 @@ def words_of(text: Column) -> Column:
     return F.filter(F.split(folded(F.coalesce(text, F.lit(""))), _NOT_WORD), lambda w: w != "")
 
 
-def terms_of(text: Column) -> Column:
-    """The distinct words of a text and its pairs of consecutive words ("election presidentielle")."""
-    words = words_of(text)
+def terms_of(words: Column) -> Column:
+    """The distinct words and their pairs of consecutive words ("election presidentielle"). `words` is a column of
+    `words_of`, computed in a select of its own: read five times here, its expression would split the text five
+    times."""
     pairs = F.greatest(F.size(words) - 1, F.lit(0))
     bigrams = F.zip_with(F.slice(words, 1, pairs), F.slice(words, 2, pairs), lambda a, b: F.concat_ws(" ", a, b))
     return F.array_distinct(F.concat(words, bigrams))
@@ -54,8 +55,10 @@ def to_topic_keys(taxonomy: DataFrame) -> DataFrame:
 def to_post_topics(posts: DataFrame, topic_keys: DataFrame) -> DataFrame:
     """network, post_id, topic_id for every topic a post's text or hashtags name."""
     keys = F.broadcast(topic_keys)
-    by_text = posts.select("network", "post_id", F.explode(terms_of(F.col("text"))).alias("key")).join(
-        keys.filter(F.col("match") == "term"), on="key", how="inner"
+    by_text = (
+        posts.select("network", "post_id", words_of(F.col("text")).alias("words"))
+        .select("network", "post_id", F.explode(terms_of(F.col("words"))).alias("key"))
+        .join(keys.filter(F.col("match") == "term"), on="key", how="inner")
     )
     by_hashtag = (
         posts.select("network", "post_id", F.explode(F.coalesce(F.col("hashtags"), F.array().cast("array<string>"))).alias("tag"))
