@@ -34,6 +34,14 @@ def positions(values: pa.ChunkedArray, ids: pa.Array) -> np.ndarray:
     return pc.fill_null(found, -1).cast(pa.int64()).to_numpy()
 
 
+def values_by_position(frame: DataFrame, column: str, ids: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """For the frame's rows whose `id` is one of `ids`: their positions in `ids`, and their `column` as float64."""
+    table = columns(frame, "id", column)
+    at = positions(table.column("id"), ids)
+    known = at >= 0
+    return at[known], as_numbers(table.column(column))[known]
+
+
 def as_numbers(values: pa.ChunkedArray, when_null: float | None = None) -> np.ndarray:
     """A numeric column as float64, nulls as `when_null` (NaN when None)."""
     values = values.cast(pa.float64())

@@ -35,7 +35,7 @@ from graphframes.lib import Pregel
 from pyspark.sql import DataFrame, functions as F
 from scipy import sparse
 
-from influence.arrays import as_numbers, columns, distinct_ids, id_frame, positions
+from influence.arrays import as_numbers, columns, distinct_ids, id_frame, positions, values_by_position
 from influence.session import graph_session_settings
 from transforms.model.graph import initial_ranks, l1_change, next_rank, unsent_mass, with_transition_share
 from transforms.model.trust import to_trust_votes
@@ -227,9 +227,8 @@ def local_pagerank(
 
     vote = np.ones(vertex_count)
     if votes is not None:
-        vote_table = columns(votes, "id", "vote")
-        at = positions(vote_table.column("id"), ids)
-        vote[at[at >= 0]] = as_numbers(vote_table.column("vote"))[at >= 0]
+        at, values = values_by_position(votes, "vote", ids)
+        vote[at] = values
     out_weight = np.bincount(sources, weights=weights, minlength=vertex_count)
     # x'(v) = d * sum_{u->v} x(u) * vote(u) * discount(u,v) * w(u,v) / W(u) + p(v) * (d * R + 1 - d)
     shares = vote[sources] * discounts * weights / out_weight[sources]
@@ -238,18 +237,14 @@ def local_pagerank(
     if teleport is None:
         spread_to = np.full(vertex_count, 1.0 / vertex_count)
     else:
-        teleport_table = columns(teleport, "id", "teleport")
-        at = positions(teleport_table.column("id"), ids)
-        spread_to = np.bincount(
-            at[at >= 0], weights=as_numbers(teleport_table.column("teleport"))[at >= 0], minlength=vertex_count
-        )
+        at, values = values_by_position(teleport, "teleport", ids)
+        spread_to = np.bincount(at, weights=values, minlength=vertex_count)
         spread_to = spread_to / spread_to.sum()
 
     ranks = np.full(vertex_count, 1.0 / vertex_count)
     if start is not None:
-        start_table = columns(start, "id", "rank")
-        at = positions(start_table.column("id"), ids)
-        ranks[at[at >= 0]] = as_numbers(start_table.column("rank"))[at >= 0]
+        at, values = values_by_position(start, "rank", ids)
+        ranks[at] = values
         ranks = ranks / ranks.sum()
     redistributed_mass = float(ranks @ (1.0 - kept))
     iterations, l1_change, converged = 0, float("inf"), False
