@@ -84,20 +84,27 @@ def _string(value: Column, path: str) -> Column:
     return F.when(_kind(value, path) == "STRING", field(value, path, "string"))
 
 
-def _integer(value: Column, path: str) -> Column:
-    """An integer count: a JSON integer or an integral string; null otherwise."""
-    kind = _kind(value, path)
-    text = field(value, path, "string")
-    return F.when((kind == "BIGINT") | ((kind == "STRING") & text.rlike(_INTEGER)), field(value, path, "bigint"))
+def _integer(kind: Column, text: Column, number: Column) -> Column:
+    """An integer count from a field's `_read` columns: a JSON integer or an integral string; null otherwise."""
+    return F.when((kind == "BIGINT") | ((kind == "STRING") & text.rlike(_INTEGER)), number)
 
 
-def _seconds(value: Column, path: str) -> Column:
-    """UTC seconds at `path` (a JSON number or a numeric string) as a double; null when not a valid time."""
-    kind = _kind(value, path)
+def _seconds(kind: Column, text: Column, number: Column) -> Column:
+    """UTC seconds from a field's `_read` columns (a JSON number or a numeric string) as a double; null when
+    not a valid time."""
     is_number = kind.isin("BIGINT", "DECIMAL", "DOUBLE", "FLOAT")
-    is_numeric_string = (kind == "STRING") & field(value, path, "string").rlike(_NUMBER)
-    number = F.when(is_number | is_numeric_string, field(value, path, "double"))
-    return F.when((number >= _MIN_SECONDS) & (number < _MAX_SECONDS), number)
+    is_numeric_string = (kind == "STRING") & text.rlike(_NUMBER)
+    return F.when((is_number | is_numeric_string) & (number >= _MIN_SECONDS) & (number < _MAX_SECONDS), number)
+
+
+def _read(value: Column, key: str, number_type: str) -> list[Column]:
+    """`_<key>_kind`, `_<key>_text` and `_<key>_number`: what `_integer` and `_seconds` read of a number field."""
+    path = f"$.{key}"
+    return [
+        _kind(value, path).alias(f"_{key}_kind"),
+        field(value, path, "string").alias(f"_{key}_text"),
+        field(value, path, number_type).alias(f"_{key}_number"),
+    ]
 
 
 def _record(**columns: Column) -> Column:
@@ -143,42 +150,51 @@ def _reason(value: Column, text: Column) -> Column:
     )
 
 
+_STRING_FIELDS = ("name", "title", "selftext", "body", "parent_id", "link_id", "crosspost_parent", "author")
+_SECONDS_FIELDS = ("created_utc", "retrieved_on", "retrieved_utc")
+_COUNT_FIELDS = ("score", "num_comments", "num_crossposts")
+
+
 def with_reddit_fields(lines: DataFrame) -> DataFrame:
-    """The raw lines with the fields the classification needs (underscored helper columns)."""
-    name = _string(F.col("_v"), "$.name")
-    id_kind = _kind(F.col("_v"), "$.id")
-    id_text = F.when(id_kind.isin("STRING", "BIGINT"), field(F.col("_v"), "$.id", "string"))
-    name_prefix = F.regexp_extract(name, r"^(t[0-9])_", 1)
-    id_prefix = F.regexp_extract(id_text, r"^(t[13])_", 1)
-    title, body = _string(F.col("_v"), "$.title"), _string(F.col("_v"), "$.body")
-    parent_raw = _string(F.col("_v"), "$.parent_id")
+    """The raw lines with the fields the classification needs (underscored helper columns).
+
+    Each JSON field is read in one select and derived from in the next ones: Spark evaluates an expression as
+    often as a select refers to it, and a field's kind (`schema_of_variant`) was read up to twelve times a line.
+    """
+    c, value = F.col, F.col("_v")
+    read = parsed_lines(lines).select(
+        "*",
+        *(_string(value, f"$.{key}").alias(f"_{key}") for key in _STRING_FIELDS),
+        _kind(value, "$.id").alias("_id_kind"),
+        field(value, "$.id", "string").alias("_id_raw"),
+        *(column for key in _SECONDS_FIELDS for column in _read(value, key, "double")),
+        *(column for key in _COUNT_FIELDS for column in _read(value, key, "bigint")),
+    )
+
+    def seconds(key: str) -> Column:
+        return _seconds(c(f"_{key}_kind"), c(f"_{key}_text"), c(f"_{key}_number"))
+
+    id_text = F.when(c("_id_kind").isin("STRING", "BIGINT"), c("_id_raw"))
+    derived = read.select(
+        "*",
+        id_text.alias("_id_text"),
+        F.regexp_extract(c("_name"), r"^(t[0-9])_", 1).alias("_name_prefix"),
+        F.regexp_extract(id_text, r"^(t[13])_", 1).alias("_id_prefix"),
+        c("_parent_id").alias("_parent_raw"),
+        c("_created_utc_kind").alias("_created_kind"),
+        c("_created_utc_text").alias("_created_text"),
+        seconds("created_utc").alias("_created_seconds"),
+        F.coalesce(seconds("retrieved_on"), seconds("retrieved_utc")).alias("_retrieved_seconds"),
+        *(_integer(c(f"_{key}_kind"), c(f"_{key}_text"), c(f"_{key}_number")).alias(f"_{key}") for key in _COUNT_FIELDS),
+    )
+    name_prefix, id_prefix = c("_name_prefix"), c("_id_prefix")
     prefix = (
         F.when(name_prefix != "", F.when(name_prefix.isin("t1", "t3"), name_prefix))
         .when(id_prefix != "", id_prefix)
-        .when(title.isNotNull(), F.lit("t3"))
-        .when(body.isNotNull() | parent_raw.isNotNull(), F.lit("t1"))
+        .when(c("_title").isNotNull(), F.lit("t3"))
+        .when(c("_body").isNotNull() | c("_parent_raw").isNotNull(), F.lit("t1"))
     )
-    with_value = parsed_lines(lines)
-    return with_value.select(
-        "*",
-        prefix.alias("_prefix"),
-        id_text.alias("_id_text"),
-        name.alias("_name"),
-        title.alias("_title"),
-        _string(F.col("_v"), "$.selftext").alias("_selftext"),
-        body.alias("_body"),
-        parent_raw.alias("_parent_raw"),
-        _string(F.col("_v"), "$.link_id").alias("_link_id"),
-        _string(F.col("_v"), "$.crosspost_parent").alias("_crosspost_parent"),
-        _string(F.col("_v"), "$.author").alias("_author"),
-        _kind(F.col("_v"), "$.created_utc").alias("_created_kind"),
-        field(F.col("_v"), "$.created_utc", "string").alias("_created_text"),
-        _seconds(F.col("_v"), "$.created_utc").alias("_created_seconds"),
-        F.coalesce(_seconds(F.col("_v"), "$.retrieved_on"), _seconds(F.col("_v"), "$.retrieved_utc")).alias("_retrieved_seconds"),
-        _integer(F.col("_v"), "$.score").alias("_score"),
-        _integer(F.col("_v"), "$.num_comments").alias("_num_comments"),
-        _integer(F.col("_v"), "$.num_crossposts").alias("_num_crossposts"),
-    )
+    return derived.select("*", prefix.alias("_prefix"))
 
 
 def to_classified(lines: DataFrame) -> DataFrame:
@@ -207,7 +223,7 @@ def to_classified(lines: DataFrame) -> DataFrame:
     submission_text = F.concat_ws("\n\n", c("_title"), F.when(c("_selftext") != "", c("_selftext")))
     text = F.when(c("_is_comment"), c("_body")).otherwise(F.nullif(submission_text, F.lit("")))
     # Markdown escapes underscores (u/some\_name): unescape before looking for names.
-    names = F.regexp_extract_all(F.regexp_replace(text, r"\\_", "_"), F.lit(_MENTION), 1)
+    names = F.regexp_extract_all(F.regexp_replace(c("_text"), r"\\_", "_"), F.lit(_MENTION), 1)
     mentions = F.array_distinct(F.transform(F.coalesce(names, F.array().cast("array<string>")), handle_account_id))
     crosspost = F.when(~c("_is_comment"), c("_crosspost_parent"))
     observed = F.coalesce(
@@ -258,7 +274,9 @@ def to_classified(lines: DataFrame) -> DataFrame:
         observed_at=observed,
     )
     account = _record(network=F.lit(NETWORK), account_id=c("_author"), handle=c("_author"), observed_at=c("_created"))
-    with_reason = derived.select("*", reason.alias("reason"), text.alias("_text"), mentions.alias("_mentions"))
+    # the text in a select of its own: the mentions read it
+    with_text = derived.select("*", reason.alias("reason"), text.alias("_text"))
+    with_reason = with_text.select("*", mentions.alias("_mentions"))
     out = with_reason.select(
         "source",
         "file",
