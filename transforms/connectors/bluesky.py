@@ -136,12 +136,29 @@ def _is_present(kind: Column) -> Column:
     return kind.isNotNull() & (kind != "VOID")
 
 
-def _uri_did(uri: Column) -> Column:
-    return F.when(uri.rlike(_AT_URI), F.regexp_extract(uri, _AT_URI, 1))
+# The at:// uris a record names, each parsed once by with_jetstream_fields into `_<name>_uri_did` and
+# `_<name>_uri_collection` (empty strings when it is not an at:// uri).
+_NAMED_URIS = ("parent", "quoted", "subject")
 
 
-def _is_post_uri(uri: Column) -> Column:
-    return uri.rlike(_AT_URI) & (F.regexp_extract(uri, _AT_URI, 2) == POST)
+def _uri_parts(name: str) -> list[Column]:
+    uri = F.col(f"_{name}_uri")
+    return [
+        F.regexp_extract(uri, _AT_URI, 1).alias(f"_{name}_uri_did"),
+        F.regexp_extract(uri, _AT_URI, 2).alias(f"_{name}_uri_collection"),
+    ]
+
+
+def _is_at_uri(name: str) -> Column:
+    return F.col(f"_{name}_uri_did") != ""  # the DID group is never empty in a match
+
+
+def _uri_did(name: str) -> Column:
+    return F.when(_is_at_uri(name), F.col(f"_{name}_uri_did"))
+
+
+def _is_post_uri(name: str) -> Column:
+    return _is_at_uri(name) & (F.col(f"_{name}_uri_collection") == POST)
 
 
 def _bad(path: str, value: Column, expected: str) -> Column:
@@ -183,16 +200,17 @@ def _delete(record_type: str, natural_key: Column) -> Column:
 def with_jetstream_fields(lines: DataFrame) -> DataFrame:
     """The raw lines plus every Jetstream field the connector reads, as `_`-prefixed columns."""
     value = F.col("_v")
-    parsed = parsed_lines(lines)
     facets = F.coalesce(field(value, "$.commit.record.facets", "array<variant>"), F.array().cast("array<variant>"))
     features = F.flatten(
         F.transform(
             facets, lambda facet: F.coalesce(field(facet, "$.features", "array<variant>"), F.array().cast("array<variant>"))
         )
     )
+    # the facets' features in a column of their own: hashtags and mentions both read them
+    parsed = parsed_lines(lines).select("*", features.alias("_features"))
 
     def feature_values(feature_type: str, read) -> Column:
-        of_type = F.filter(features, lambda feature: field(feature, "$['$type']") == feature_type)
+        of_type = F.filter(F.col("_features"), lambda feature: field(feature, "$['$type']") == feature_type)
         return F.transform(of_type, read)
 
     record_tags = F.coalesce(field(value, "$.commit.record.tags", "array<variant>"), F.array().cast("array<variant>"))
@@ -200,8 +218,7 @@ def with_jetstream_fields(lines: DataFrame) -> DataFrame:
         feature_values(TAG_FEATURE, lambda feature: _text_at(feature, "$.tag")),
         F.transform(record_tags, lambda tag: _text_at(tag, "$")),
     )
-    embed_type = field(value, "$.commit.record.embed['$type']")
-    return parsed.select(
+    fields = parsed.select(
         "source",
         "file",
         "line_number",
@@ -229,15 +246,23 @@ def with_jetstream_fields(lines: DataFrame) -> DataFrame:
         F.array_distinct(feature_values(MENTION_FEATURE, lambda feature: field(feature, "$.did"))).alias("_mentions"),
         _is_present(_kind_at(value, "$.commit.record.reply")).alias("_has_reply"),
         field(value, "$.commit.record.reply.parent.uri").alias("_parent_uri"),
-        embed_type.isin(RECORD_EMBED, RECORD_WITH_MEDIA_EMBED).alias("_has_record_embed"),
-        F.when(embed_type == RECORD_EMBED, field(value, "$.commit.record.embed.record.uri"))
-        .when(embed_type == RECORD_WITH_MEDIA_EMBED, field(value, "$.commit.record.embed.record.record.uri"))
-        .alias("_quoted_uri"),
+        field(value, "$.commit.record.embed['$type']").alias("_embed_type"),
         field(value, "$.commit.record.subject.uri").alias("_subject_uri"),
         field(value, "$.commit.record.subject").alias("_subject"),
         _text_at(value, "$.commit.record.displayName").alias("_display_name"),
         _text_at(value, "$.commit.record.description").alias("_description"),
     )
+    # Each select reads the columns of the one before: Spark evaluates an expression as often as a select
+    # refers to it, and the embed's type and the uris are read several times each.
+    embed_type = F.col("_embed_type")
+    with_quoted_uri = fields.select(
+        "*",
+        embed_type.isin(RECORD_EMBED, RECORD_WITH_MEDIA_EMBED).alias("_has_record_embed"),
+        F.when(embed_type == RECORD_EMBED, field(value, "$.commit.record.embed.record.uri"))
+        .when(embed_type == RECORD_WITH_MEDIA_EMBED, field(value, "$.commit.record.embed.record.record.uri"))
+        .alias("_quoted_uri"),
+    )
+    return with_quoted_uri.select("*", *(part for name in _NAMED_URIS for part in _uri_parts(name)))
 
 
 def _reason() -> Column:
@@ -292,19 +317,19 @@ def _reason() -> Column:
         .when(~c("_record_kind").eqNullSafe("OBJECT"), missing("$.commit.record"))
         .when(is_subject_uri_collection & c("_subject_uri").isNull(), missing("$.commit.record.subject.uri"))
         .when(
-            is_subject_uri_collection & ~c("_subject_uri").rlike(_AT_URI),
+            is_subject_uri_collection & ~_is_at_uri("subject"),
             _bad("$.commit.record.subject.uri", c("_subject_uri"), "an at:// uri"),
         )
         .when(is_follow & c("_subject").isNull(), missing("$.commit.record.subject"))
         .when(is_follow & ~c("_subject").rlike(_DID), _bad("$.commit.record.subject", c("_subject"), "a DID"))
         .when(is_post & c("_has_reply") & c("_parent_uri").isNull(), missing("$.commit.record.reply.parent.uri"))
         .when(
-            is_post & c("_has_reply") & ~_is_post_uri(c("_parent_uri")),
+            is_post & c("_has_reply") & ~_is_post_uri("parent"),
             _bad("$.commit.record.reply.parent.uri", c("_parent_uri"), "the at:// uri of a post"),
         )
         .when(is_post & c("_has_record_embed") & c("_quoted_uri").isNull(), missing("$.commit.record.embed (quoted record uri)"))
         .when(
-            is_post & c("_has_record_embed") & ~c("_quoted_uri").rlike(_AT_URI),
+            is_post & c("_has_record_embed") & ~_is_at_uri("quoted"),
             _bad("$.commit.record.embed (quoted record uri)", c("_quoted_uri"), "an at:// uri"),
         )
         .when(is_post & has_bad_mention, F.lit("bad_value: $.commit.record.facets has a #mention feature whose did is not a DID"))
@@ -321,10 +346,12 @@ def to_classified(lines: DataFrame) -> DataFrame:
     is_delete = is_commit & (operation == "delete")
     occurred_at = c("_occurred_at")
     record_uri = F.concat(F.lit("at://"), did, F.lit("/"), collection, F.lit("/"), rkey)
-    quoted_post = F.when(_is_post_uri(c("_quoted_uri")), c("_quoted_uri"))
+    quoted_post = F.when(_is_post_uri("quoted"), c("_quoted_uri"))
+    quoted_account = F.when(_is_post_uri("quoted"), c("_quoted_uri_did"))
     claimed = F.try_to_timestamp(c("_created_at_text"))
     created_at = F.when(F.year(claimed).between(1970, 9999), claimed)  # year -1 or 0 is no creation time
     parent_uri = F.when(c("_has_reply"), c("_parent_uri"))
+    parent_account = F.when(c("_has_reply"), _uri_did("parent"))
 
     def key(kind: str, *parts: Column) -> Column:
         return F.concat_ws("|", F.lit(NETWORK), F.lit(kind), *parts)
@@ -339,7 +366,7 @@ def to_classified(lines: DataFrame) -> DataFrame:
         c("_hashtags").alias("hashtags"),
         c("_mentions").alias("mentions"),
         parent_uri.alias("reply_to_post_id"),
-        _uri_did(parent_uri).alias("reply_to_account"),
+        parent_account.alias("reply_to_account"),
         F.lit(None).cast("string").alias("reshare_of_post_id"),
         quoted_post.alias("quote_of_post_id"),
         *[F.lit(None).cast("bigint").alias(name) for name in ("like_count", "reshare_count", "reply_count", "quote_count")],
@@ -351,15 +378,11 @@ def to_classified(lines: DataFrame) -> DataFrame:
             F.array(
                 F.when(
                     c("_has_reply"),
-                    _interaction(
-                        did, _uri_did(parent_uri), "reply", occurred_at, record_uri, parent_uri, key("reply", record_uri)
-                    ),
+                    _interaction(did, parent_account, "reply", occurred_at, record_uri, parent_uri, key("reply", record_uri)),
                 ),
                 F.when(
                     quoted_post.isNotNull(),
-                    _interaction(
-                        did, _uri_did(quoted_post), "quote", occurred_at, record_uri, quoted_post, key("quote", record_uri)
-                    ),
+                    _interaction(did, quoted_account, "quote", occurred_at, record_uri, quoted_post, key("quote", record_uri)),
                 ),
             ),
             F.transform(
@@ -372,10 +395,11 @@ def to_classified(lines: DataFrame) -> DataFrame:
         lambda interaction: interaction.isNotNull(),
     )
     subject_uri = c("_subject_uri")
+    subject_account = _uri_did("subject")
     interactions = F.when(is_create & (collection == POST), post_interactions)
     for collection_name, kind in INTERACTION_KIND.items():
-        target = c("_subject") if collection_name == FOLLOW else _uri_did(subject_uri)
-        target_post = F.lit(None) if collection_name == FOLLOW else F.when(_is_post_uri(subject_uri), subject_uri)
+        target = c("_subject") if collection_name == FOLLOW else subject_account
+        target_post = F.lit(None) if collection_name == FOLLOW else F.when(_is_post_uri("subject"), subject_uri)
         interactions = interactions.when(
             is_create & (collection == collection_name),
             F.array(_interaction(did, target, kind, occurred_at, F.lit(None), target_post, key(kind, record_uri))),
