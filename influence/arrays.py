@@ -42,12 +42,9 @@ def values_by_position(frame: DataFrame, column: str, ids: pa.Array) -> tuple[np
     return at[known], as_numbers(table.column(column))[known]
 
 
-def as_numbers(values: pa.ChunkedArray, when_null: float | None = None) -> np.ndarray:
-    """A numeric column as float64, nulls as `when_null` (NaN when None)."""
-    values = values.cast(pa.float64())
-    if when_null is not None:
-        values = pc.fill_null(values, when_null)
-    return values.to_numpy()
+def as_numbers(values: pa.ChunkedArray) -> np.ndarray:
+    """A numeric column as float64, nulls as NaN."""
+    return values.cast(pa.float64()).to_numpy()
 
 
 def id_frame(spark: SparkSession, ids: pa.Array, schema: str, **values: np.ndarray | pa.Array) -> DataFrame:

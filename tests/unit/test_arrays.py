@@ -32,8 +32,9 @@ def test_positions_match_each_value_to_its_id_and_unknown_ones_to_minus_one(spar
 
 def test_numbers_and_the_frame_back(spark):
     table = columns(spark.createDataFrame([(1, 2.5), (None, None)], "n int, x double"), "n", "x")
-    assert as_numbers(table.column("n"), when_null=1.0).tolist() == [1.0, 1.0]
-    assert np.isnan(as_numbers(table.column("x"))[1])
+    whole, decimal = as_numbers(table.column("n")), as_numbers(table.column("x"))
+    assert (whole.dtype, whole[0], decimal.dtype, decimal[0]) == (np.float64, 1.0, np.float64, 2.5)
+    assert np.isnan(whole[1]) and np.isnan(decimal[1])
     back = id_frame(spark, pa.array(["a", "b"]), "id string, rank double", rank=np.array([0.25, 0.75]))
     assert back.schema.simpleString() == "struct<id:string,rank:double>"
     assert {row.id: row.rank for row in back.collect()} == {"a": 0.25, "b": 0.75}
