@@ -34,6 +34,14 @@ def positions(values: pa.ChunkedArray, ids: pa.Array) -> np.ndarray:
     return pc.fill_null(found, -1).cast(pa.int64()).to_numpy()
 
 
+def edge_ends(edges: pa.Table, ids: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The positions in `ids` of the `src` and `dst` of each edge whose two ends are both among `ids`, and the
+    mask of those edges in `edges` (to select their other columns)."""
+    sources, targets = positions(edges.column("src"), ids), positions(edges.column("dst"), ids)
+    known = (sources >= 0) & (targets >= 0)
+    return sources[known], targets[known], known
+
+
 def values_by_position(frame: DataFrame, column: str, ids: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """For the frame's rows whose `id` is one of `ids`: their positions in `ids`, and their `column` as float64."""
     table = columns(frame, "id", column)

@@ -31,7 +31,7 @@ from graphframes.lib import Pregel
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, functions as F
 
-from influence.arrays import columns, distinct_ids, id_frame, positions
+from influence.arrays import columns, distinct_ids, edge_ends, id_frame
 from influence.session import graph_session_settings
 from transforms.model.communities import most_frequent, to_communities
 
@@ -88,12 +88,11 @@ def local_label_propagation(vertices: DataFrame, edges: DataFrame, max_iteration
     spark = vertices.sparkSession
     ids = distinct_ids(vertices, in_order=True)
     pairs = columns(edges.filter(F.col("src") != F.col("dst")), "src", "dst")
-    sources, targets = positions(pairs.column("src"), ids), positions(pairs.column("dst"), ids)
+    sources, targets, _ = edge_ends(pairs, ids)
     del pairs
-    known = (sources >= 0) & (targets >= 0)
     # every edge carries a label both ways: receivers[i] hears senders[i]
-    receivers = np.concatenate([targets[known], sources[known]])
-    senders = np.concatenate([sources[known], targets[known]])
+    receivers = np.concatenate([targets, sources])
+    senders = np.concatenate([sources, targets])
     count = len(ids)
     labels = np.arange(count)
     for _ in range(max_iterations):

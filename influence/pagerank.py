@@ -35,7 +35,7 @@ from graphframes.lib import Pregel
 from pyspark.sql import DataFrame, functions as F
 from scipy import sparse
 
-from influence.arrays import as_numbers, columns, distinct_ids, id_frame, positions, values_by_position
+from influence.arrays import as_numbers, columns, distinct_ids, edge_ends, id_frame, values_by_position
 from influence.session import graph_session_settings
 from transforms.model.graph import initial_ranks, l1_change, next_rank, unsent_mass, with_transition_share
 from transforms.model.trust import to_trust_votes
@@ -218,9 +218,7 @@ def local_pagerank(
         return PageRankResult(spark.createDataFrame([], "id string, pagerank double"), 0, 0, True, 0.0, damping=damping)
     discount = F.col("discount") if "discount" in edges.columns else F.lit(1.0)
     edge_table = columns(edges, "src", "dst", "weight", discount.alias("discount"))
-    sources, targets = positions(edge_table.column("src"), ids), positions(edge_table.column("dst"), ids)
-    known = (sources >= 0) & (targets >= 0)
-    sources, targets = sources[known], targets[known]
+    sources, targets, known = edge_ends(edge_table, ids)
     weights = as_numbers(edge_table.column("weight"))[known]
     discounts = as_numbers(edge_table.column("discount"))[known]
     del edge_table  # the graph is in the arrays now

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from influence.arrays import as_numbers, columns, distinct_ids, id_frame, positions
+from influence.arrays import as_numbers, columns, distinct_ids, edge_ends, id_frame, positions
 
 # ASCII and upper case, accents (precomposed and decomposed), a non-Latin script, a repeat, and an emoji beside a
 # fullwidth letter (U+FF21), which UTF-16 order (Java's String) would put after the emoji and code point order before
@@ -28,6 +28,15 @@ def test_positions_match_each_value_to_its_id_and_unknown_ones_to_minus_one(spar
     assert found.tolist() == [2, -1, 1, -1, 0]
     # int64, so that a position times the vertex count (label propagation's sort key) cannot overflow
     assert found.dtype == np.int64
+
+
+def test_an_edge_with_an_end_that_is_no_vertex_is_left_out(spark):
+    ids = pa.array(["a", "b", "c"])
+    edges = columns(
+        spark.createDataFrame([("a", "b"), ("b", "z"), ("c", "a"), (None, "c")], "src string, dst string"), "src", "dst"
+    )
+    sources, targets, known = edge_ends(edges, ids)
+    assert (sources.tolist(), targets.tolist(), known.tolist()) == ([0, 2], [1, 0], [True, False, True, False])
 
 
 def test_numbers_and_the_frame_back(spark):
