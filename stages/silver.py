@@ -29,15 +29,18 @@ from stages.bronze import date_predicate
 from stages.checks import require_passed
 from stages.result import StageResult
 from stages.retention import landed_since_condition, silver_horizon
-from transforms.connectors.lines import CONFORMED, QUARANTINED, reconcile, summarize_classification, with_duplicates_skipped
+from transforms.connectors.lines import QUARANTINED, reconcile, summarize_classification, with_duplicates_skipped
 from transforms.connectors.records import with_long_lines_quarantined
 from transforms.connectors.registry import CONNECTORS, ConnectorOptions, line_network
 from transforms.pii import with_scrubbed_profile_text
 from transforms.privacy import SKIP_ERASED, with_erased_lines_skipped
 from transforms.silver.conform import (
+    carries_deletes,
     filter_new_interactions,
     handle_directory,
+    interaction_ids,
     landed_since,
+    post_keys,
     to_account_profiles,
     to_accounts,
     to_deletes,
@@ -89,6 +92,33 @@ def classify_lines(bronze_lines: DataFrame, config: Config) -> DataFrame:
     # checkpoints to the records.
     kept_line = F.when(F.col("status") == QUARANTINED, F.col("line"))
     return with_duplicates_skipped(classified.withColumn("line", kept_line))
+
+
+def deleted_records(
+    classified: DataFrame, stored_interactions: DataFrame, night_interactions: DataFrame
+) -> tuple[DataFrame, DataFrame]:
+    """What the night's deletes remove: (network, post_id) of posts, and the interaction_id of interactions,
+    named by a delete or carried by a deleted post (stored or the night's)."""
+    deletes = to_deletes(classified.filter(carries_deletes()))
+    deleted_posts = (
+        deletes.filter(F.col("removes_post_id").isNotNull())
+        .select("network", F.col("removes_post_id").alias("post_id"))
+        .distinct()
+    )
+    carried_by_deleted_posts = (
+        stored_interactions.select("interaction_id", "network", "post_id")
+        .unionByName(night_interactions.select("interaction_id", "network", "post_id"))
+        .join(deleted_posts, on=["network", "post_id"], how="left_semi")
+        .select("interaction_id")
+    )
+    deleted_interactions = (
+        deletes.filter(F.col("removes_interaction_id").isNotNull())
+        .select(F.col("removes_interaction_id").alias("interaction_id"))
+        .unionByName(carried_by_deleted_posts)
+        .distinct()
+        .localCheckpoint()
+    )
+    return deleted_posts, deleted_interactions
 
 
 def merge_accounts(lake: Lake, accounts_update: DataFrame) -> None:
@@ -248,13 +278,19 @@ def build(
     oldest_kept = silver_horizon(config, run_date)
     stored_interactions = landed_since(lake.read(INTERACTIONS), oldest_kept)
     stored_posts = lake.read(POSTS)
-    night_interactions = to_interactions(connected, run_date)
+    # one row per interaction id, a window over all of the night's: computed once for the new ones, the count and deletes
+    night_interactions = to_interactions(connected, run_date).localCheckpoint()
     night_posts = to_posts(connected, run_date)
-    classified = with_unknown_deletes_skipped(
-        connected,
-        stored_interactions.select("interaction_id").unionByName(night_interactions.select("interaction_id")),
-        stored_posts.select("network", "post_id").unionByName(night_posts.select("network", "post_id")),
-    ).localCheckpoint()
+    # Most nights carry no delete request, and then nothing is looked up for one: at 10M interactions the
+    # lookups cost minutes even when they found nothing.
+    night_has_deletes = not connected.filter(carries_deletes()).isEmpty()
+    classified = connected
+    if night_has_deletes:
+        classified = with_unknown_deletes_skipped(
+            connected,
+            stored_interactions.select("interaction_id").unionByName(interaction_ids(connected)),
+            stored_posts.select("network", "post_id").unionByName(post_keys(connected)),
+        ).localCheckpoint()
 
     raw_counts = bronze_lines.groupBy("source", "file").agg(F.count(F.lit(1)).alias("raw_lines"))
     files = reconcile(raw_counts, summarize_classification(classified)).orderBy("source", "file").collect()  # one row per file
@@ -266,25 +302,11 @@ def build(
     quarantine = to_quarantine(classified, run_id, run_date)
     # malformed lines are kept with their reason even when a silver suite then fails the night
     lake.replace_where(quarantine, QUARANTINE, date_predicate(run_date))
-    deletes = to_deletes(classified.filter(F.col("status") == CONFORMED))
-    deleted_posts = (
-        deletes.filter(F.col("removes_post_id").isNotNull())
-        .select("network", F.col("removes_post_id").alias("post_id"))
-        .distinct()
-    )
-    carried_by_deleted_posts = (
-        stored_interactions.select("interaction_id", "network", "post_id")
-        .unionByName(night_interactions.select("interaction_id", "network", "post_id"))
-        .join(deleted_posts, on=["network", "post_id"], how="left_semi")
-        .select("interaction_id")
-    )
-    deleted_interactions = (
-        deletes.filter(F.col("removes_interaction_id").isNotNull())
-        .select(F.col("removes_interaction_id").alias("interaction_id"))
-        .unionByName(carried_by_deleted_posts)
-        .distinct()
-        .localCheckpoint()
-    )
+    if night_has_deletes:
+        deleted_posts, deleted_interactions = deleted_records(classified, stored_interactions, night_interactions)
+    else:
+        deleted_posts = spark.createDataFrame([], "network string, post_id string")
+        deleted_interactions = spark.createDataFrame([], "interaction_id string")
 
     posts = stored_posts.select("network", "post_id", "author").unionByName(night_posts.select("network", "post_id", "author"))
     # bios and display names are scrubbed of e-mails, phones and token links before they are stored
@@ -311,7 +333,8 @@ def build(
         for row in files
     ]
     # Lines naming an erased person leave bronze whatever the checks say: a night held back must not keep them.
-    erased_lines_removed = remove_erased_lines(lake, classified, run_date)
+    # Only a lake that holds an erasure skips lines as erased (above), so only then is there anything to find.
+    erased_lines_removed = remove_erased_lines(lake, classified, run_date) if consent.holds_any([ERASED]) else 0
     require_passed(
         [
             validator.validate(

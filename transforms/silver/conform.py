@@ -28,16 +28,35 @@ def _first_per_key(records: DataFrame, key: list[str], newest_first: Column | No
     return records.withColumn("_rank", F.row_number().over(window)).filter(F.col("_rank") == 1).drop("_rank")
 
 
-def to_interactions(classified: DataFrame, run_date: dt.date | None) -> DataFrame:
-    """One row per distinct interaction (interaction_id = sha256 of its natural key), in the silver schema."""
-    records = (
+def _interaction_records(classified: DataFrame) -> DataFrame:
+    """The interaction records of conformed lines with their interaction_id (sha256 of the natural key)."""
+    return (
         explode_records(classified, "interactions")
         .filter(
             F.col("natural_key").isNotNull()
         )  # connectors always key their events (tests/unit/connectors/test_connectors_fuzz.py)
         .withColumn("interaction_id", F.sha2(F.col("natural_key"), 256))
     )
-    return _first_per_key(records, ["interaction_id"]).select(
+
+
+def _post_records(classified: DataFrame) -> DataFrame:
+    return explode_records(classified, "posts").filter(F.col("post_id").isNotNull())
+
+
+def interaction_ids(classified: DataFrame) -> DataFrame:
+    """interaction_id of every interaction record of the conformed lines, repeats kept: the ids to_interactions
+    keeps, for a lookup that needs no choice of one row per id."""
+    return _interaction_records(classified).select("interaction_id")
+
+
+def post_keys(classified: DataFrame) -> DataFrame:
+    """(network, post_id) of every post record of the conformed lines, repeats kept: the keys to_posts keeps."""
+    return _post_records(classified).select("network", "post_id")
+
+
+def to_interactions(classified: DataFrame, run_date: dt.date | None) -> DataFrame:
+    """One row per distinct interaction (interaction_id = sha256 of its natural key), in the silver schema."""
+    return _first_per_key(_interaction_records(classified), ["interaction_id"]).select(
         *[F.col(name) for name in INTERACTIONS.columns if name != "run_date"],
         F.lit(run_date).cast("date").alias("run_date"),
     )
@@ -45,8 +64,7 @@ def to_interactions(classified: DataFrame, run_date: dt.date | None) -> DataFram
 
 def to_posts(classified: DataFrame, run_date: dt.date) -> DataFrame:
     """One row per (network, post_id): the newest observation of the night."""
-    records = explode_records(classified, "posts").filter(F.col("post_id").isNotNull())
-    newest = _first_per_key(records, ["network", "post_id"], F.col("observed_at").desc_nulls_last())
+    newest = _first_per_key(_post_records(classified), ["network", "post_id"], F.col("observed_at").desc_nulls_last())
     return newest.select(
         *[F.col(f.name) for f in POST_RECORD.fields],
         "source",
@@ -105,20 +123,28 @@ def to_deletes(classified: DataFrame) -> DataFrame:
     )
 
 
+def carries_deletes() -> Column:
+    """A conformed line with at least one delete record."""
+    return F.coalesce((F.col("status") == CONFORMED) & (F.size("deletes") > 0), F.lit(False))
+
+
 def with_unknown_deletes_skipped(classified: DataFrame, known_interactions: DataFrame, known_posts: DataFrame) -> DataFrame:
     """A conformed line whose every delete names a record the lake never saw is skipped
     (delete_of_unknown_record): nothing to remove, and nothing lost either.
 
-    known_interactions: interaction_id; known_posts: network, post_id (stored ones and the night's).
+    known_interactions: interaction_id; known_posts: network, post_id (stored ones and the night's; repeats and
+    nulls allowed). Only the lines that carry deletes (a few a night) are looked up and joined back; the others
+    pass through untouched, so the night's lines are never shuffled for it.
     """
-    deletes = to_deletes(classified)
+    with_deletes = classified.filter(carries_deletes())
+    deletes = to_deletes(with_deletes)
     found_interaction = deletes.join(
-        known_interactions.select(F.col("interaction_id").alias("removes_interaction_id")).distinct(),
+        known_interactions.select(F.col("interaction_id").alias("removes_interaction_id")),
         on="removes_interaction_id",
         how="left_semi",
     )
     found_post = deletes.join(
-        known_posts.select("network", F.col("post_id").alias("removes_post_id")).distinct(),
+        known_posts.select("network", F.col("post_id").alias("removes_post_id")),
         on=["network", "removes_post_id"],
         how="left_semi",
     )
@@ -127,23 +153,20 @@ def with_unknown_deletes_skipped(classified: DataFrame, known_interactions: Data
         .select("source", "file", "line_number", F.lit(True).alias("_deletes_known"))
         .distinct()
     )
-    marked = classified.join(lines_with_a_known_target, on=["source", "file", "line_number"], how="left")
-    is_unknown = (
-        (F.col("status") == CONFORMED)
-        & (F.size("deletes") > 0)
-        & F.coalesce(F.col("_deletes_known").isNull(), F.lit(True))
-        & (F.size("interactions") + F.size("posts") + F.size("accounts") + F.size("links") == 0)
+    is_unknown = F.col("_deletes_known").isNull() & (
+        F.size("interactions") + F.size("posts") + F.size("accounts") + F.size("links") == 0
     )
-    return (
-        marked.withColumns(
+    marked = (
+        with_deletes.join(lines_with_a_known_target, on=["source", "file", "line_number"], how="left")
+        .withColumns(
             {
                 "status": F.when(is_unknown, F.lit(SKIPPED)).otherwise(F.col("status")),
                 "reason": F.when(is_unknown, F.lit(SKIP_UNKNOWN_DELETE)).otherwise(F.col("reason")),
             }
         )
-        .drop("_deletes_known")
         .select(*classified.columns)
     )
+    return classified.filter(~carries_deletes()).unionByName(marked)
 
 
 def handle_directory(accounts: DataFrame) -> DataFrame:
@@ -165,23 +188,30 @@ def with_resolved_targets(interactions: DataFrame, posts: DataFrame, handles: Da
     - a null target whose target_post_id is a known post: the post's author;
     - an '@handle' actor or target whose account the lake knows (see handle_directory): its account_id.
     posts: network, post_id, author. handles: handle_directory(...).
+
+    Only the rows with something to fill are joined (a few of a night's, as most connectors know both ends);
+    the others pass through untouched, so a night's interactions are not shuffled three times for them.
     """
+    unresolved = F.coalesce(
+        F.col("target").isNull() | F.col("actor").startswith("@") | F.col("target").startswith("@"), F.lit(False)
+    )
     # stored and night posts together may name a post twice: one author per post, so no row multiplies
     authors = (
         posts.filter(F.col("author").isNotNull())
         .groupBy("network", F.col("post_id").alias("target_post_id"))
         .agg(F.max("author").alias("_author"))
     )
-    by_post = interactions.join(authors, on=["network", "target_post_id"], how="left").withColumn(
-        "target", F.coalesce(F.col("target"), F.col("_author"))
+    resolved = (
+        interactions.filter(unresolved)
+        .join(authors, on=["network", "target_post_id"], how="left")
+        .withColumn("target", F.coalesce(F.col("target"), F.col("_author")))
     )
-    resolved = by_post
     for side in ("actor", "target"):
         lookup = handles.select("network", F.col("handle_key").alias(side), F.col("account_id").alias(f"_{side}_id"))
         resolved = resolved.join(lookup, on=["network", side], how="left").withColumn(
             side, F.coalesce(F.col(f"_{side}_id"), F.col(side))
         )
-    return resolved.select(*interactions.columns)
+    return interactions.filter(~unresolved).unionByName(resolved.select(*interactions.columns))
 
 
 def filter_new_interactions(interactions: DataFrame, known_ids: DataFrame) -> DataFrame:
