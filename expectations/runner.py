@@ -231,9 +231,10 @@ class Validator:
         suite = self.context.suites.add_or_update(suite)
         started = time.perf_counter()
         in_driver = None
+        columns = checked_columns(df, suite)
         if self.engine == "pandas" or (self.engine == "auto" and self.driver_max_rows > 0):
             max_rows = self.driver_max_rows if self.engine == "auto" else ANY_NUMBER_OF_ROWS
-            in_driver = driver_rows(df, checked_columns(df, suite), max_rows)
+            in_driver = driver_rows(df, columns, max_rows)
             if in_driver is not None and in_driver.empty and holds_aggregates(suite):
                 in_driver = None
         engine = "spark" if in_driver is None else "pandas"
@@ -248,10 +249,13 @@ class Validator:
             # exists only while that engine validates
             gx.ValidationDefinition(data=batch, suite=suite, name=f"{suite.name}_{engine}_validation")
         )
-        # GX caches the Spark frame it validates and never releases it: in a long-lived driver (a backfill, a
-        # notebook) every validated frame would stay cached. It is released here unless the caller cached it.
-        cached_by_caller = df.is_cached
-        frame = df if in_driver is None else in_driver
+        # On Spark, GX caches the frame it validates: only the suite's columns are given to it (a night's bronze
+        # lines are checked by their keys, not their text, which is most of their bytes). GX never releases the
+        # cache: in a long-lived driver (a backfill, a notebook) every validated frame would stay cached, so it is
+        # released here unless the caller cached that frame.
+        checked = df if columns == df.columns else df.select(*[F.col(f"`{name}`") for name in columns])
+        cached_by_caller = checked.is_cached
+        frame = checked if in_driver is None else in_driver
         try:
             # A passing suite needs only its verdicts: BOOLEAN_ONLY skips the jobs that fetch unexpected values.
             # A failing one is validated again for its counts (COUNTS_ONLY), and only that result is kept.
@@ -262,7 +266,7 @@ class Validator:
                 key, outcome = self._run_checkpoint(definition, frame, parameters, COUNTS_ONLY)
         finally:
             if not cached_by_caller:
-                df.unpersist()
+                checked.unpersist()
         failed = [_describe_failure(result) for result in outcome.results if not result.success]
         source.delete_asset(suite.name)
         seconds = round(time.perf_counter() - started, 3)

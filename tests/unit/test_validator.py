@@ -41,15 +41,26 @@ def test_a_validated_frame_is_not_left_cached_and_a_callers_cache_is_kept(spark)
     cached = spark.createDataFrame([("c",), (None,)], "id string").cache()
     validator = Validator(engine="spark")
 
+    # GX is given only the suite's columns of a wider frame (here id, not text), and that is released too
+    wide = spark.createDataFrame([("d", "a long text"), ("e", None)], "id string, text string")
+
     passed = validator.validate(uncached, non_null_suite())
     failed = validator.validate(cached, non_null_suite())
+    narrowed = validator.validate(wide, non_null_suite())
 
-    assert (passed.success, failed.success) == (True, False)
+    assert (passed.success, failed.success, narrowed.success) == (True, False, True)
     assert failed.failed == ["expect_column_values_to_not_be_null(id): 1 unexpected of 2"]
-    # storageLevel asks the JVM's cache manager, not the Python object's flag
-    assert not (uncached.storageLevel.useMemory or uncached.storageLevel.useDisk)
+
+    def is_cached(frame) -> bool:  # storageLevel asks the JVM's cache manager, not the Python object's flag
+        return frame.storageLevel.useMemory or frame.storageLevel.useDisk
+
+    assert not is_cached(uncached)
     assert cached.storageLevel.useMemory
+    assert not is_cached(wide) and not is_cached(wide.select("id"))
     cached.unpersist()
+    probe = wide.select(F.col("`id`")).cache()  # the narrowed frame's cache would have been seen
+    assert is_cached(wide.select("id"))
+    probe.unpersist()
 
 
 # Every expectation type the project's suites use, each on a column built to break it in a known way.
