@@ -268,7 +268,8 @@ def build(
     # Local checkpoints, not persist(): they cut the (large) connector plans out of every later query,
     # and a cached plan that reads a table is not recomputed each time that table is written.
     connected = classify_lines(bronze_lines, config)
-    if consent.holds_any([ERASED]):  # later dumps naming an erased person are suppressed at ingest
+    lake_holds_erasures = consent.holds_any([ERASED])
+    if lake_holds_erasures:  # later dumps naming an erased person are suppressed at ingest
         erased = consent.frame.filter(F.col("state") == ERASED)
         options = ConnectorOptions(snap_network=config.snap.network)
         connected = with_erased_lines_skipped(connected, erased, privacy_key(config), line_network(options))
@@ -334,7 +335,7 @@ def build(
     ]
     # Lines naming an erased person leave bronze whatever the checks say: a night held back must not keep them.
     # Only a lake that holds an erasure skips lines as erased (above), so only then is there anything to find.
-    erased_lines_removed = remove_erased_lines(lake, classified, run_date) if consent.holds_any([ERASED]) else 0
+    erased_lines_removed = remove_erased_lines(lake, classified, run_date) if lake_holds_erasures else 0
     require_passed(
         [
             validator.validate(
