@@ -5,9 +5,15 @@ Ids stay Arrow strings: Arrow's hash kernel (`index_in`) gives each edge end its
 pandas, 10M edges became 20M Python strings, and a pandas Index looked each of them up: on a generated graph of
 9,990,932 edges and 1,243,859 persons, the edges and ids reached the driver and were matched in 18-21 s that way
 and in 6-7 s this way (docs/model.md#centrality-engines-measured).
+
+A night's three local engines (TrustRank, PageRank, label propagation) run on the same person graph, so the
+graph stage fetches it once as a DriverGraph; each fetch of a 8M-edge graph took seconds.
 """
 
 from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -58,3 +64,43 @@ def as_numbers(values: pa.ChunkedArray) -> np.ndarray:
 def id_frame(spark: SparkSession, ids: pa.Array, schema: str, **values: np.ndarray | pa.Array) -> DataFrame:
     """A frame of `ids` and one column per keyword, in that order, with the given DDL schema."""
     return spark.createDataFrame(pa.table({"id": ids, **values}), schema)
+
+
+@dataclass(frozen=True)
+class DriverGraph:
+    """A graph in the driver: its vertex ids in code point order (a vertex's number is its position), each edge's
+    ends as numbers, and the edges' numeric columns (float64, by name), edges with an end that is no vertex left out."""
+
+    ids: pa.Array
+    sources: np.ndarray
+    targets: np.ndarray
+    edge_values: dict[str, np.ndarray]
+
+    @property
+    def vertex_count(self) -> int:
+        return len(self.ids)
+
+    def with_edge_values(self, frame: DataFrame, column: str, default: float) -> DriverGraph:
+        """This graph with the edge column `column` taken from frame (src, dst, column; at most one row per pair),
+        `default` for the edges it does not name: a small frame, such as the few edges a burst discounts."""
+        values = np.full(len(self.sources), default)
+        table = columns(frame, "src", "dst", column)
+        sources, targets, known = edge_ends(table, self.ids)
+        if len(sources):
+            keys = self.sources * self.vertex_count + self.targets
+            named = sources * self.vertex_count + targets
+            order = np.argsort(named)
+            named, named_values = named[order], as_numbers(table.column(column))[known][order]
+            at = np.minimum(np.searchsorted(named, keys), len(named) - 1)
+            matched = named[at] == keys
+            values[matched] = named_values[at[matched]]
+        return dataclasses.replace(self, edge_values={**self.edge_values, column: values})
+
+
+def fetch_graph(vertices: DataFrame, edges: DataFrame, *values: str) -> DriverGraph:
+    """vertices (id) and edges (src, dst, and the numeric columns `values`) in the driver (the caller bounds
+    their size)."""
+    ids = distinct_ids(vertices, in_order=True)
+    table = columns(edges, "src", "dst", *values)
+    sources, targets, known = edge_ends(table, ids)
+    return DriverGraph(ids, sources, targets, {name: as_numbers(table.column(name))[known] for name in values})

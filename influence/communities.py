@@ -29,9 +29,9 @@ import numpy as np
 from graphframes import GraphFrame
 from graphframes.lib import Pregel
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, functions as F
+from pyspark.sql import DataFrame, SparkSession, functions as F
 
-from influence.arrays import columns, distinct_ids, edge_ends, id_frame
+from influence.arrays import DriverGraph, fetch_graph, id_frame
 from influence.session import graph_session_settings
 from transforms.model.communities import most_frequent, to_communities
 
@@ -40,7 +40,12 @@ CHECKPOINT_INTERVAL = 2
 
 
 def detect_communities(
-    vertices: DataFrame, edges: DataFrame, max_iterations: int, key: bytes, engine: str = "graphframes"
+    vertices: DataFrame,
+    edges: DataFrame,
+    max_iterations: int,
+    key: bytes,
+    engine: str = "graphframes",
+    fetched: DriverGraph | None = None,
 ) -> DataFrame:
     """vertices: id; edges: src, dst -> id, community_id, community_size (persisted; unpersist when done).
     key: the lake's privacy key, which names communities (transforms.model.communities).
@@ -48,9 +53,10 @@ def detect_communities(
     Labels start as the persons' own ids. Each pass, every person takes the label their neighbours hold
     most often (one count per edge of the frame, either direction; a self-engagement does not count), ties
     going to the smaller label; a person with no neighbour keeps their own. Passes stop when no label
-    changes, or after max_iterations. engine: "graphframes" (Pregel) or "local" (the driver, for small graphs)."""
+    changes, or after max_iterations. engine: "graphframes" (Pregel) or "local" (the driver, for small graphs);
+    fetched: for the local engine, the graph of vertices and edges already in the driver."""
     if engine == "local":
-        labels = local_label_propagation(vertices, edges, max_iterations)
+        labels = local_label_propagation(vertices.sparkSession, fetched or fetch_graph(vertices, edges), max_iterations)
     else:
         with graph_session_settings(vertices.sparkSession):
             labels = pregel_label_propagation(vertices, edges, max_iterations)
@@ -82,14 +88,12 @@ def pregel_label_propagation(vertices: DataFrame, edges: DataFrame, max_iteratio
     return labels
 
 
-def local_label_propagation(vertices: DataFrame, edges: DataFrame, max_iterations: int) -> DataFrame:
+def local_label_propagation(spark: SparkSession, graph: DriverGraph, max_iterations: int) -> DataFrame:
     """The passes of pregel_label_propagation in the driver. Persons are numbered in id order, so the
     smaller number is the smaller label (Arrow and Spark both order strings by their UTF-8 bytes: by code point)."""
-    spark = vertices.sparkSession
-    ids = distinct_ids(vertices, in_order=True)
-    pairs = columns(edges.filter(F.col("src") != F.col("dst")), "src", "dst")
-    sources, targets, _ = edge_ends(pairs, ids)
-    del pairs
+    ids = graph.ids
+    ends = graph.sources != graph.targets  # a self-engagement does not count
+    sources, targets = graph.sources[ends], graph.targets[ends]
     # every edge carries a label both ways: receivers[i] hears senders[i]
     receivers = np.concatenate([targets, sources])
     senders = np.concatenate([sources, targets])

@@ -32,10 +32,10 @@ from dataclasses import dataclass
 import numpy as np
 from graphframes import GraphFrame
 from graphframes.lib import Pregel
-from pyspark.sql import DataFrame, functions as F
+from pyspark.sql import DataFrame, SparkSession, functions as F
 from scipy import sparse
 
-from influence.arrays import as_numbers, columns, distinct_ids, edge_ends, id_frame, values_by_position
+from influence.arrays import DriverGraph, fetch_graph, id_frame, values_by_position
 from influence.session import graph_session_settings
 from transforms.model.graph import initial_ranks, l1_change, next_rank, unsent_mass, with_transition_share
 from transforms.model.trust import to_trust_votes
@@ -118,6 +118,7 @@ def weighted_pagerank(
     start: DataFrame | None = None,
     engine: str = "graphframes",
     max_error: float | None = None,
+    fetched: DriverGraph | None = None,
 ) -> PageRankResult:
     """vertices: id; edges: src, dst, weight (> 0), and optionally discount (the share of the edge's
     rank that is sent, transforms.model.trust). Edges whose ends are not vertices are ignored.
@@ -127,10 +128,14 @@ def weighted_pagerank(
     vertex's rank sent along its edges; None = all 1. start (id, rank): a warm start (networkx `nstart`;
     vertices without one start at 1/N, then all are renormalised); None = uniform.
     engine: "graphframes" or "local" (see the module docstring). max_error: stop within this L1 distance
-    of the fixed point; None = networkx's rule with `tolerance`.
+    of the fixed point; None = networkx's rule with `tolerance`. fetched: for the local engine, the graph of
+    vertices and edges already in the driver (its edge values `weight` and, optionally, `discount`).
     """
     if engine == "local":
-        return local_pagerank(vertices, edges, damping, tolerance, max_iterations, teleport, votes, start, max_error)
+        if fetched is None:
+            fetched = fetch_graph(vertices, edges, "weight", *(["discount"] if "discount" in edges.columns else []))
+        spark = vertices.sparkSession
+        return local_pagerank(spark, fetched, damping, tolerance, max_iterations, teleport, votes, start, max_error)
     if engine != "graphframes":
         raise ValueError(f"unknown PageRank engine {engine!r}: expected one of {', '.join(ENGINES)}")
     spark = vertices.sparkSession
@@ -199,8 +204,8 @@ def numbered(frame: DataFrame | None, numbers: DataFrame, column: str = "id") ->
 
 
 def local_pagerank(
-    vertices: DataFrame,
-    edges: DataFrame,
+    spark: SparkSession,
+    graph: DriverGraph,
     damping: float,
     tolerance: float,
     max_iterations: int,
@@ -211,17 +216,12 @@ def local_pagerank(
 ) -> PageRankResult:
     """weighted_pagerank in the driver: the same formula (transforms.model.graph.next_rank) as a
     sparse matrix-vector product. The caller bounds the graph's size (Engine.local_max_edges)."""
-    spark = vertices.sparkSession
-    ids = distinct_ids(vertices)
-    vertex_count = len(ids)
+    ids, sources, targets = graph.ids, graph.sources, graph.targets
+    vertex_count = graph.vertex_count
     if vertex_count == 0:
         return PageRankResult(spark.createDataFrame([], "id string, pagerank double"), 0, 0, True, 0.0, damping=damping)
-    discount = F.col("discount") if "discount" in edges.columns else F.lit(1.0)
-    edge_table = columns(edges, "src", "dst", "weight", discount.alias("discount"))
-    sources, targets, known = edge_ends(edge_table, ids)
-    weights = as_numbers(edge_table.column("weight"))[known]
-    discounts = as_numbers(edge_table.column("discount"))[known]
-    del edge_table  # the graph is in the arrays now
+    weights = graph.edge_values["weight"]
+    discounts = graph.edge_values.get("discount", np.ones(len(sources)))
 
     vote = np.ones(vertex_count)
     if votes is not None:
@@ -281,6 +281,7 @@ def trust_votes(
     untrusted_vote: float,
     engine: str = "graphframes",
     max_error: float | None = None,
+    fetched: DriverGraph | None = None,
 ) -> TrustResult:
     """TrustRank: PageRank teleporting only to the seeds (id, teleport: transforms.model.trust.to_seeds,
     seed_count of them, materialised by the caller), so trust reaches a person only through engagement
@@ -296,6 +297,7 @@ def trust_votes(
         teleport=seeds.select("id", "teleport"),
         engine=engine,
         max_error=max_error,
+        fetched=fetched,
     )
     votes = to_trust_votes(
         trust.ranks.withColumnRenamed("pagerank", "trust"), seeds, seed_count, damping, full_vote_trust, untrusted_vote

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession, functions as F
 
+from influence.arrays import DriverGraph, fetch_graph
 from influence.communities import detect_communities
 from influence.config import Config, driver_memory_bytes
 from influence.errors import ValidationFailed
@@ -125,24 +126,38 @@ class GraphResult(StageResult):
     persons: DataFrame  # interactions with actor_person / target_person
     vertex_frame: DataFrame  # id, primary account
     edge_frame: DataFrame  # src, dst, weight
+    engine: EngineChoice  # where the centrality stages run it
+    # the graph fetched once for the local engines of trust, pagerank and communities; None on GraphFrames
+    in_driver: DriverGraph | None = None
 
     def release(self) -> None:
         for frame in (self.persons, self.vertex_frame, self.edge_frame):
             frame.unpersist()
 
 
-def build_graph(interactions: DataFrame, links: DataFrame | None) -> GraphResult:
+def build_graph(config: Config, interactions: DataFrame, links: DataFrame | None) -> GraphResult:
     # persons is joined with the identity links once; vertices and edges are built from it
     persons = with_persons(interactions, links).persist(StorageLevel.MEMORY_AND_DISK)
     vertices = vertices_of(persons).persist(StorageLevel.MEMORY_AND_DISK)
     edges = edges_of(persons).persist(StorageLevel.MEMORY_AND_DISK)
-    return GraphResult(vertices=vertices.count(), edges=edges.count(), persons=persons, vertex_frame=vertices, edge_frame=edges)
+    vertex_count, edge_count = vertices.count(), edges.count()
+    engine = pick_engine(config, edge_count)
+    in_driver = fetch_graph(vertices, edges, "weight") if engine.engine == "local" and vertex_count else None
+    return GraphResult(
+        vertices=vertex_count,
+        edges=edge_count,
+        persons=persons,
+        vertex_frame=vertices,
+        edge_frame=edges,
+        engine=engine,
+        in_driver=in_driver,
+    )
 
 
-def pick_engine(config: Config, graph: GraphResult) -> EngineChoice:
+def pick_engine(config: Config, edge_count: int) -> EngineChoice:
     settings = config.pagerank
     memory = driver_memory_bytes(config.spark.driver_memory) or 0
-    choice = Engine(settings.engine, settings.local_max_edges, memory).pick(graph.edges)
+    choice = Engine(settings.engine, settings.local_max_edges, memory).pick(edge_count)
     log.info("centrality engine %s (%s)", choice.engine, choice.reason)
     return choice
 
@@ -156,12 +171,14 @@ class TrustStage(StageResult):
     iterations: int
     trust: TrustResult
     edges: DataFrame  # the graph's edges with discount (1 unless a burst of new accounts scaled it down)
+    # the graph stage's DriverGraph with each edge's discount, for the local PageRank; None on GraphFrames
+    in_driver: DriverGraph | None
 
 
-def compute_trust(config: Config, graph: GraphResult, engine: EngineChoice) -> TrustStage:
+def compute_trust(config: Config, graph: GraphResult) -> TrustStage:
     """Seeds by the seed rule, TrustRank from them, each person's vote, and the burst discounts. A night
     with trust on and no seed fails validation: its scores would have no anti-gaming defence."""
-    settings, pagerank = config.model.trust, config.pagerank
+    settings, pagerank, engine = config.model.trust, config.pagerank, graph.engine
     if not settings.enabled or graph.vertices == 0:  # an empty window has nothing to defend
         return TrustStage(
             seeds=0,
@@ -171,6 +188,7 @@ def compute_trust(config: Config, graph: GraphResult, engine: EngineChoice) -> T
             iterations=0,
             trust=TrustResult(None, 0, 0),
             edges=graph.edge_frame,
+            in_driver=graph.in_driver,
             extra=engine_counts(engine),
         )
     activity = to_activity(graph.persons).persist(StorageLevel.MEMORY_AND_DISK)
@@ -199,14 +217,17 @@ def compute_trust(config: Config, graph: GraphResult, engine: EngineChoice) -> T
         settings.untrusted_vote,
         engine=engine.engine,
         max_error=max_error(config),
+        fetched=graph.in_driver,
     )
     discounts = to_burst_discounts(graph.persons, activity, rule, settings.burst_allowance).localCheckpoint()
     new_persons = activity.filter(is_new(rule)).count()
     activity.unpersist()
     # The discounted edges are this stage's product: built here, not inside the first stage that reads them
-    # (at 10M interactions, a join over 8M edges that the pagerank stage's time would otherwise include).
+    # (at 10M interactions, a join over 8M edges that the pagerank stage's time would otherwise include);
+    # in the driver too, where the local PageRank reads them.
     discounted_edges = with_discounts(graph.edge_frame, discounts).persist(StorageLevel.MEMORY_AND_DISK)
     discounted_edges.count()
+    in_driver = None if graph.in_driver is None else graph.in_driver.with_edge_values(discounts, "discount", 1.0)
     log.info(
         "trust: %d seeds (%s), %d new persons, %d edges discounted by bursts",
         trust.seeds,
@@ -222,6 +243,7 @@ def compute_trust(config: Config, graph: GraphResult, engine: EngineChoice) -> T
         iterations=trust.iterations,
         trust=trust,
         edges=discounted_edges,
+        in_driver=in_driver,
         extra=engine_counts(engine),
     )
 
@@ -243,24 +265,24 @@ class PageRankStage(StageResult):
 def compute_pagerank(
     config: Config,
     graph: GraphResult,
-    trust: TrustResult,
-    edges: DataFrame,
-    engine: EngineChoice,
+    trusted: TrustStage,
     start: DataFrame | None = None,
 ) -> PageRankStage:
-    """edges: the graph's, with their burst discounts (TrustStage.edges); start (id, rank): last night's
-    published ranks, or None for a cold start."""
-    settings = config.pagerank
+    """PageRank on the graph's edges with their burst discounts (TrustStage.edges, or TrustStage.in_driver for
+    the local engine), each person voting their trust; start (id, rank): last night's published ranks, or None
+    for a cold start."""
+    settings, engine = config.pagerank, graph.engine
     result = weighted_pagerank(
         graph.vertex_frame,
-        edges,
+        trusted.edges,
         settings.damping,
         settings.tolerance,
         settings.max_iterations,
-        votes=trust.votes,
+        votes=trusted.trust.votes,
         start=start,
         engine=engine.engine,
         max_error=max_error(config),
+        fetched=trusted.in_driver,
     )
     log.info(
         "pagerank (%s engine, %s start): %d iterations, last L1 change %.2e, within %.2e of the fixed point, converged=%s",
@@ -302,13 +324,18 @@ class CommunitiesStage(StageResult):
     frame: DataFrame | None  # id, community_id, community_size; None when disabled
 
 
-def compute_communities(config: Config, graph: GraphResult, engine: EngineChoice) -> CommunitiesStage:
+def compute_communities(config: Config, graph: GraphResult) -> CommunitiesStage:
     """Label propagation where the centrality engine runs: in the driver for a graph `local` takes."""
-    settings = config.model.communities
+    settings, engine = config.model.communities, graph.engine
     if not settings.enabled or graph.vertices == 0:
         return CommunitiesStage(communities=0, largest_community=0, frame=None)
     frame = detect_communities(
-        graph.vertex_frame, graph.edge_frame, settings.max_iterations, privacy_key(config), engine=engine.engine
+        graph.vertex_frame,
+        graph.edge_frame,
+        settings.max_iterations,
+        privacy_key(config),
+        engine=engine.engine,
+        fetched=graph.in_driver,
     )
     summary = frame.agg(F.countDistinct("community_id").alias("communities"), F.max("community_size").alias("largest")).first()
     return CommunitiesStage(
@@ -442,13 +469,14 @@ def score_night(
     model = config.model
     kind_weights = dataclasses.asdict(model.kind_weights) if model.use_kind_weights else None
     weighted = with_model_weights(interactions, run_date, model.window_days, model.half_life_days, kind_weights)
-    graph = run("graph", build_graph, weighted, links)
-    engine = pick_engine(config, graph)
-    trusted = run("trust", compute_trust, config, graph, engine)
+    graph = run("graph", build_graph, config, weighted, links)
+    trusted = run("trust", compute_trust, config, graph)
     trust = trusted.trust
     start = to_warm_start(history, run_date) if history is not None and config.pagerank.warm_start else None
-    pagerank = run("pagerank", compute_pagerank, config, graph, trust, trusted.edges, engine, start).result
-    communities = run("communities", compute_communities, config, graph, engine).frame
+    pagerank = run("pagerank", compute_pagerank, config, graph, trusted, start).result
+    communities = run("communities", compute_communities, config, graph).frame
+    # the local engines are done with the graph in the driver: free its memory
+    graph, trusted = dataclasses.replace(graph, in_driver=None), dataclasses.replace(trusted, in_driver=None)
     enriched = run(
         "enrich", enrich, spark, config, run_date, graph, trust, trusted.edges, pagerank, communities, posts, links, history
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from influence.arrays import as_numbers, columns, distinct_ids, edge_ends, id_frame, positions
+from influence.arrays import as_numbers, columns, distinct_ids, edge_ends, fetch_graph, id_frame, positions
 
 # ASCII and upper case, accents (precomposed and decomposed), a non-Latin script, a repeat, and an emoji beside a
 # fullwidth letter (U+FF21), which UTF-16 order (Java's String) would put after the emoji and code point order before
@@ -50,3 +50,33 @@ def test_numbers_and_the_frame_back(spark):
     empty = spark.createDataFrame([], "id string")
     assert len(distinct_ids(empty)) == 0
     assert id_frame(spark, distinct_ids(empty), "id string, rank double", rank=np.array([])).count() == 0
+
+
+def test_a_fetched_graph_numbers_its_vertices_in_id_order_and_keeps_the_edges_between_them(spark):
+    vertices = spark.createDataFrame([("c",), ("a",), ("b",), ("a",)], "id string")
+    edges = spark.createDataFrame(
+        [("a", "b", 2.0), ("b", "z", 1.0), ("c", "a", 3.0), ("c", "c", 4.0)], "src string, dst string, weight double"
+    )
+    graph = fetch_graph(vertices, edges, "weight")
+    assert (graph.ids.to_pylist(), graph.vertex_count) == (["a", "b", "c"], 3)
+    # b -> z is left out: z is no vertex
+    assert (graph.sources.tolist(), graph.targets.tolist()) == ([0, 2, 2], [1, 0, 2])
+    assert graph.edge_values["weight"].tolist() == [2.0, 3.0, 4.0]
+    assert fetch_graph(vertices, edges).edge_values == {}
+
+
+def test_edge_values_from_a_frame_of_a_few_edges_and_the_default_for_the_others(spark):
+    vertices = spark.createDataFrame([("a",), ("b",), ("c",)], "id string")
+    edges = spark.createDataFrame([("a", "b", 2.0), ("c", "a", 3.0), ("b", "c", 1.0)], "src string, dst string, weight double")
+    graph = fetch_graph(vertices, edges, "weight")
+    # b -> a is no edge and a -> z has an end that is no vertex: neither names an edge of the graph
+    named = spark.createDataFrame(
+        [("c", "a", 0.5), ("b", "a", 0.2), ("a", "z", 0.1), ("b", "c", 0.25)], "src string, dst string, discount double"
+    )
+    discounted = graph.with_edge_values(named, "discount", 1.0)
+    # the graph's edges in its order: a -> b, c -> a, b -> c
+    assert discounted.edge_values["discount"].tolist() == [1.0, 0.5, 0.25]
+    assert discounted.edge_values["weight"].tolist() == graph.edge_values["weight"].tolist() == [2.0, 3.0, 1.0]
+    assert "discount" not in graph.edge_values  # a new graph; the fetched one is unchanged
+    nothing = spark.createDataFrame([], "src string, dst string, discount double")
+    assert graph.with_edge_values(nothing, "discount", 1.0).edge_values["discount"].tolist() == [1.0, 1.0, 1.0]

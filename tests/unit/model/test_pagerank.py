@@ -10,11 +10,13 @@ import pytest
 from pyspark.sql import functions as F
 from scipy.stats import spearmanr
 
+from influence.arrays import fetch_graph
 from influence.config import load_config
 from influence.pagerank import Engine, weighted_pagerank
 from influence.session import COMPILED_EXPRESSIONS, graph_session_settings, session_settings
 from transforms.connectors.snap import with_snap_fields
 from transforms.model.graph import to_edges, to_vertices
+from transforms.model.trust import with_discounts
 from transforms.silver.conform import to_interactions
 
 INTERACTION_SCHEMA = "network string, actor string, target string, weight double"
@@ -148,6 +150,43 @@ def test_votes_match_networkx_on_the_equivalent_graph(spark, engine):
     result = weighted_pagerank(
         to_vertices(interactions), to_edges(interactions), 0.85, 1e-9, 1000, votes=vote_frame, engine=engine
     )
+    ranks = {row.id: row.pagerank for row in result.ranks.collect()}
+    assert l1(ranks, expected) < 1e-12
+    assert sum(ranks.values()) == pytest.approx(1.0, abs=1e-12)
+
+
+# Burst discounts (transforms.model.trust): the share of an edge's rank that it still sends.
+DISCOUNTS = {("snap:a", "snap:b"): 0.5, ("snap:c", "snap:d"): 0.25, ("snap:x", "snap:y"): 0.1}
+
+
+@pytest.mark.parametrize("path", ["graphframes", "local", "local, fetched"])
+def test_discounts_match_networkx_on_the_equivalent_graph(spark, path):
+    """An edge discounted to f sends f of its share and the rest is spread over all N vertices: the same chain
+    as that edge at weight w f, plus extra edges from its source to every vertex (itself included) that share
+    W(u) minus what u sends. `local, fetched` is a night's path: the graph fetched once by the graph stage
+    and the few discounted edges added to it from a frame (influence.arrays.DriverGraph.with_edge_values)."""
+    graph = networkx_graph(HAND_BUILT)
+    nodes = list(graph.nodes)
+    equivalent = nx.DiGraph()
+    equivalent.add_nodes_from(nodes)
+    for node in nodes:
+        out_edges = list(graph.out_edges(node, data="weight"))
+        for source, target, weight in out_edges:
+            equivalent.add_edge(source, target, weight=weight * DISCOUNTS.get((source, target), 1.0))
+        unsent = sum(weight * (1 - DISCOUNTS.get((source, target), 1.0)) for source, target, weight in out_edges)
+        for other in nodes if unsent else ():
+            current = equivalent.get_edge_data(node, other, {"weight": 0.0})["weight"]
+            equivalent.add_edge(node, other, weight=current + unsent / len(nodes))
+    expected = nx.pagerank(equivalent, alpha=0.85, weight="weight", tol=1e-9)
+
+    interactions = spark.createDataFrame([("snap", a, t, w) for a, t, w in HAND_BUILT], INTERACTION_SCHEMA)
+    vertices, edges = to_vertices(interactions), to_edges(interactions)
+    discounts = spark.createDataFrame([(*pair, f) for pair, f in DISCOUNTS.items()], "src string, dst string, discount double")
+    if path == "local, fetched":
+        fetched = fetch_graph(vertices, edges, "weight").with_edge_values(discounts, "discount", 1.0)
+        result = weighted_pagerank(vertices, edges, 0.85, 1e-9, 1000, engine="local", fetched=fetched)
+    else:
+        result = weighted_pagerank(vertices, with_discounts(edges, discounts), 0.85, 1e-9, 1000, engine=path)
     ranks = {row.id: row.pagerank for row in result.ranks.collect()}
     assert l1(ranks, expected) < 1e-12
     assert sum(ranks.values()) == pytest.approx(1.0, abs=1e-12)
