@@ -13,7 +13,7 @@ import pytest
 
 from influence.config import load_config
 from influence.tables import IDENTITY_LINKS, INTERACTIONS, POSTS
-from stages.score import score_night
+from stages.score import build_graph, score_night
 from tests.support import farms
 
 RUN_DATE = dt.date(2024, 3, 10)
@@ -87,6 +87,40 @@ def test_explanation_shares_by_hand_from_networkx_ranks(spark):
     # b: nobody engages with b, so its rank is all baseline
     assert dict(scored["snap:b"].explanation.by_kind) == {"baseline": 1.0}
     assert scored["snap:t"].pagerank == pytest.approx(x["t"], abs=1e-6)
+
+
+# The graph in the driver
+
+
+def test_the_graph_stage_fetches_the_graph_to_the_driver_for_the_local_engines_only(spark):
+    """The local engines of trust, pagerank and communities share one copy of the graph, fetched by the graph
+    stage: the same persons and edges as its frames (the self-engagement dropped, the repeated pair summed)."""
+    rows = [
+        interaction(1, "a", "t"),
+        interaction(2, "b", "t", "mention"),
+        interaction(3, "b", "a", "reply", weight=3.0),
+        interaction(4, "b", "a", "reply", weight=0.5),
+        interaction(5, "a", "a"),
+    ]
+    interactions = spark.createDataFrame(rows, INTERACTIONS.schema)
+    defaults = load_config(lake="/nonexistent-lake")
+
+    def with_engine(engine):
+        return defaults.replace(pagerank=dataclasses.replace(defaults.pagerank, engine=engine))
+
+    graph = build_graph(with_engine("local"), interactions, None)
+    fetched = graph.in_driver
+    assert (graph.engine.engine, fetched.ids.to_pylist()) == ("local", ["snap:a", "snap:b", "snap:t"])
+    ends = zip(fetched.ids.take(fetched.sources).to_pylist(), fetched.ids.take(fetched.targets).to_pylist())
+    assert dict(zip(ends, fetched.edge_values["weight"].tolist())) == {
+        ("snap:a", "snap:t"): 1.0,
+        ("snap:b", "snap:t"): 1.0,
+        ("snap:b", "snap:a"): 3.5,
+    }
+    graph.release()
+    on_graphframes = build_graph(with_engine("graphframes"), interactions, None)
+    assert (on_graphframes.engine.engine, on_graphframes.in_driver) == ("graphframes", None)
+    on_graphframes.release()
 
 
 # Anti-gaming
