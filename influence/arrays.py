@@ -7,7 +7,7 @@ pandas, 10M edges became 20M Python strings, and a pandas Index looked each of t
 and in 6-7 s this way (docs/model.md#centrality-engines-measured).
 
 A night's three local engines (TrustRank, PageRank, label propagation) run on the same person graph, so the
-graph stage fetches it once as a DriverGraph; each fetch of a 8M-edge graph took seconds.
+graph stage fetches it once as a DriverGraph: one fetch of a generated 10M-edge graph took 8-9 s.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ class DriverGraph:
 
     def with_edge_values(self, frame: DataFrame, column: str, default: float) -> DriverGraph:
         """This graph with the edge column `column` taken from frame (src, dst, column; at most one row per pair),
-        `default` for the edges it does not name: a small frame, such as the few edges a burst discounts."""
+        `default` for the edges it does not name, such as the edges a burst discounts (the caller bounds its size)."""
         values = np.full(len(self.sources), default)
         table = columns(frame, "src", "dst", column)
         sources, targets, known = edge_ends(table, self.ids)

@@ -56,7 +56,8 @@ def detect_communities(
     changes, or after max_iterations. engine: "graphframes" (Pregel) or "local" (the driver, for small graphs);
     fetched: for the local engine, the graph of vertices and edges already in the driver."""
     if engine == "local":
-        labels = local_label_propagation(vertices.sparkSession, fetched or fetch_graph(vertices, edges), max_iterations)
+        graph = fetched if fetched is not None else fetch_graph(vertices, edges)
+        labels = local_label_propagation(vertices.sparkSession, graph, max_iterations)
     else:
         with graph_session_settings(vertices.sparkSession):
             labels = pregel_label_propagation(vertices, edges, max_iterations)
