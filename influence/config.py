@@ -225,6 +225,10 @@ class LandingConfig:
 
     # A line longer than this (in bytes) is quarantined with reason line_too_long instead of parsed.
     max_line_bytes: int = 16 * 2**20
+    # A JSON source's file may hold JSON documents (an array of records, indented objects) instead of JSON
+    # lines; its records are held in the driver's memory while they are ingested, so a document over this many
+    # bytes of text stops the night before anything is written (split it into JSON lines instead).
+    max_document_bytes: int = 2**30
     # false: a folder that names no connector stops the night (exit 2), since its files would be lost
     # silently; true: such folders are skipped with a warning.
     ignore_unknown_sources: bool = False
@@ -547,6 +551,8 @@ def _top_level_problems(config: Config) -> list[str]:
         )
     if config.landing.max_line_bytes < 1024:
         problems.append(f"landing.max_line_bytes must be >= 1024, got {config.landing.max_line_bytes}")
+    if config.landing.max_document_bytes < 1:
+        problems.append(f"landing.max_document_bytes must be >= 1, got {config.landing.max_document_bytes}")
     if config.snap.network not in NETWORKS:
         problems.append(f"snap.network must be one of {', '.join(NETWORKS)}, got {config.snap.network!r}")
     return problems

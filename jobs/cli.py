@@ -280,7 +280,7 @@ def checked_night(config: Config, run_date: dt.date, input_dir: Path) -> Checked
     from influence.governance import read_landed_requests
     from stages.landing import discover
 
-    landed = discover(input_dir, config.landing.ignore_unknown_sources)
+    landed = discover(input_dir, config.landing.ignore_unknown_sources, config.landing.max_document_bytes)
     return CheckedNight(run_date, input_dir, landed, read_landed_requests(input_dir))
 
 

@@ -11,6 +11,7 @@ from pyspark.sql import DataFrame, functions as F
 
 from expectations import bronze as bronze_suite
 from expectations.runner import Validator
+from influence import json_documents
 from influence.storage import Lake
 from influence.tables import RAW_LINES
 from stages.checks import require_passed
@@ -27,6 +28,7 @@ class BronzeResult(StageResult):
     files_replaced: int
     files_unchanged: int
     files_empty: int  # recorded here and in the log, not ingested
+    files_json_documents: int  # of the ingested and replaced, those read as JSON documents (stages/landing.py)
     night_lines: DataFrame  # the run date's bronze lines
 
 
@@ -50,7 +52,7 @@ def ingest(lake: Lake, landed: list[LandedFile], run_id: str, run_date: dt.date,
         .distinct()
         .collect()  # one row per file already ingested for the date: metadata, tiny
     }
-    ingested = replaced = unchanged = empty = 0
+    ingested = replaced = unchanged = empty = documents = 0
     for landed_file in landed:
         digest = landed_file.sha256()
         previous = stored.get((landed_file.source, landed_file.relative))
@@ -83,6 +85,7 @@ def ingest(lake: Lake, landed: list[LandedFile], run_id: str, run_date: dt.date,
             log.warning(
                 "bronze: %s changed since it was ingested for %s; its lines were replaced", landed_file.relative, run_date
             )
+        documents += landed_file.layout == json_documents.DOCUMENT
         log.info("bronze: ingested %s", landed_file.relative)
     night_lines = lake.read(RAW_LINES).filter(F.col("run_date") == F.lit(run_date))
     require_passed([validator.validate(night_lines, bronze_suite.build_suite())], "bronze")
@@ -92,5 +95,6 @@ def ingest(lake: Lake, landed: list[LandedFile], run_id: str, run_date: dt.date,
         files_replaced=replaced,
         files_unchanged=unchanged,
         files_empty=empty,
+        files_json_documents=documents,
         night_lines=night_lines,
     )

@@ -13,10 +13,13 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession, functions as F
 
+from influence import json_documents
+from influence.config import LandingConfig
 from influence.errors import UsageError
-from transforms.connectors.registry import CONNECTORS
+from transforms.connectors.registry import CONNECTORS, JSON_SOURCES
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +30,9 @@ class LandedFile:
     path: Path
     relative: str  # path below the landing folder, e.g. snap/higgs.txt.gz: the file's name in the lake
     empty: bool = False  # no bytes, or a compressed file that holds none: recorded, not ingested
+    # json_documents.LINES, or json_documents.DOCUMENT: a JSON source's file holding JSON documents, whose
+    # records become its lines
+    layout: str = json_documents.LINES
 
     def sha256(self) -> str:
         digest = hashlib.sha256()
@@ -36,12 +42,14 @@ class LandedFile:
         return digest.hexdigest()
 
 
+LINES_SCHEMA = "source string, file string, line_number long, line string"
 # Compressed formats Spark's text reader decompresses by their suffix, and how Python opens them to check them.
 DECOMPRESSORS = {".gz": gzip.open, ".bz2": bz2.open}
 # Characters Hadoop treats as a glob in a path; a landed name is matched literally, so they are escaped.
 HADOOP_GLOB_CHARACTERS = re.compile(r"([\\\[\]{}*?])")
 
 
+DEFAULT_MAX_DOCUMENT_BYTES = LandingConfig().max_document_bytes
 # A compressed file counts this many times its size when a night is sized: about what gzip does to text.
 COMPRESSED_TEXT_RATIO = 4
 
@@ -88,6 +96,41 @@ def is_empty(path: Path, relative: str) -> bool:
         ) from None
 
 
+def text_stream(path: Path):
+    """The file's text (decompressed by its suffix), UTF-8 with an optional byte-order mark; bytes that are
+    not UTF-8 read as U+FFFD."""
+    opener = DECOMPRESSORS.get(path.suffix.lower())
+    if opener is None:
+        return path.open("r", encoding="utf-8-sig", errors="replace", newline="")
+    return opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="")
+
+
+def layout_of(path: Path, relative: str, max_document_bytes: int) -> str:
+    """How a JSON source's file is read: as lines, or as JSON documents (influence/json_documents.py).
+
+    A file that begins like a document is read through once here: one over `max_document_bytes` is refused
+    before anything is written (its records are held in memory while they are ingested), and one that is not
+    a sequence of JSON values is read as lines, each of them then classified (most often quarantined) on its own."""
+    with text_stream(path) as stream:
+        if json_documents.layout_of(stream.read(json_documents.PEEK_CHARACTERS)) != json_documents.DOCUMENT:
+            return json_documents.LINES
+    size = decompressed_bytes(path, relative) if path.suffix.lower() in DECOMPRESSORS else path.stat().st_size
+    if size > max_document_bytes:
+        raise UsageError(
+            f"landed file {relative} is a JSON document of {size:,} bytes, over landing.max_document_bytes "
+            f"({max_document_bytes:,}); split it into JSON lines (for an array: jq -c '.[]') or raise the limit. "
+            "Nothing was written."
+        )
+    try:
+        with text_stream(path) as stream:
+            count = sum(1 for _ in json_documents.records(stream))
+    except json_documents.DocumentError as error:
+        log.warning("landing: %s begins like a JSON document but is not one (%s); it is read as lines", relative, error)
+        return json_documents.LINES
+    log.info("landing: %s is a JSON document of %s record(s), each read as one line", relative, f"{count:,}")
+    return json_documents.DOCUMENT
+
+
 def _source_files(input_dir: Path, folder: Path) -> list[Path]:
     """The folder's files, depth first in name order; symbolic links are never followed (a link can point
     anywhere on the machine), and hidden or underscore names are skipped."""
@@ -107,10 +150,13 @@ def _source_files(input_dir: Path, folder: Path) -> list[Path]:
     return files
 
 
-def discover(input_dir: Path, ignore_unknown_sources: bool = False) -> list[LandedFile]:
+def discover(
+    input_dir: Path, ignore_unknown_sources: bool = False, max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
+) -> list[LandedFile]:
     """Every file under DIR/<source>/ for a known source, each checked before anything is written:
-    compressed files are read to their end, empty files are marked. Stops with a clear error (exit 2)
-    when there is nothing to ingest, a folder names no connector, or a compressed file is corrupt."""
+    compressed files are read to their end, empty files are marked, a JSON source's files are told apart
+    as lines or documents. Stops with a clear error (exit 2) when there is nothing to ingest, a folder names
+    no connector, a compressed file is corrupt, or a document is over `max_document_bytes`."""
     if not input_dir.exists():
         raise UsageError(f"input folder {input_dir} does not exist")
     if not input_dir.is_dir():
@@ -139,7 +185,11 @@ def discover(input_dir: Path, ignore_unknown_sources: bool = False) -> list[Land
                     f"landed file {relative} has a ':' in its path, which Spark's file readers cannot open; "
                     "rename it (the name is kept in the lake as it is landed). Nothing was written."
                 )
-            landed.append(LandedFile(folder.name, path, relative, empty=is_empty(path, relative)))
+            empty = is_empty(path, relative)
+            layout = json_documents.LINES
+            if folder.name in JSON_SOURCES and not empty:
+                layout = layout_of(path, relative, max_document_bytes)
+            landed.append(LandedFile(folder.name, path, relative, empty=empty, layout=layout))
     if not landed:
         found = ", ".join(p.name for p in folders) or "no sub-folders"
         raise UsageError(
@@ -155,11 +205,14 @@ def literal_path(path: Path) -> str:
 
 
 def read_lines(spark: SparkSession, landed: LandedFile) -> DataFrame:
-    """The file's lines with their 1-based line numbers (.gz and .bz2 are decompressed by Spark).
+    """The file's lines with their 1-based line numbers (.gz and .bz2 are decompressed by Spark); for a
+    JSON document, its records in order, numbered from 1, each as one line.
 
     Numbers come from each line's position inside its Spark partition plus the line count of the
     partitions before it (splits of one file keep file order), so no row goes through Python.
     """
+    if landed.layout == json_documents.DOCUMENT:
+        return document_lines(spark, landed)
     raw = spark.read.text(literal_path(landed.path)).select(
         F.col("value").alias("line"),
         F.spark_partition_id().alias("partition"),
@@ -178,3 +231,19 @@ def read_lines(spark: SparkSession, landed: LandedFile) -> DataFrame:
         (F.col("offset") + F.col("position") + 1).alias("line_number"),
         "line",
     )
+
+
+def document_lines(spark: SparkSession, landed: LandedFile) -> DataFrame:
+    """A JSON document's records as lines (source, file, line_number, line), split in the driver and sent
+    to Spark through Arrow."""
+    with text_stream(landed.path) as stream:
+        lines = pa.array(list(json_documents.records(stream)), type=pa.string())
+    table = pa.table(
+        {
+            "source": pa.array([landed.source] * len(lines), type=pa.string()),
+            "file": pa.array([landed.relative] * len(lines), type=pa.string()),
+            "line_number": pa.array(range(1, len(lines) + 1), type=pa.int64()),
+            "line": lines,
+        }
+    )
+    return spark.createDataFrame(table, LINES_SCHEMA)

@@ -33,6 +33,10 @@ CONNECTORS: dict[str, Connector] = {
     identity_links.SOURCE: lambda lines, options: identity_links.to_classified(lines),
 }
 
+# The sources whose connectors read JSON: a file of theirs may hold JSON documents instead of JSON lines
+# (stages/landing.py); identity links may also be CSV, which is read as lines.
+JSON_SOURCES = frozenset(CONNECTORS) - {"snap"}
+
 
 def network_of_source(source: str, options: ConnectorOptions) -> str | None:
     """The network every line of `source` belongs to; None for identity_links, whose lines name any network."""

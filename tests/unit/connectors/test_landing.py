@@ -1,7 +1,7 @@
 """Landed files: plain, .gz and .bz2 give the same numbered lines, BOM, CRLF and a very long line
 included, and a connector reads the long line like any other; the checks made before anything is
 written (empty, corrupt or truncated files, symbolic links, unknown folders), names taken literally,
-and lines over the cap quarantined."""
+lines over the cap quarantined, and real dumps saved as JSON documents read as their JSON lines are."""
 
 from __future__ import annotations
 
@@ -14,12 +14,15 @@ from pathlib import Path
 
 import pytest
 
+from influence import json_documents
 from influence.config import load_config
 from influence.errors import UsageError
 from stages.landing import LandedFile, discover, read_lines
 from stages.silver import classify_lines
+from tests.support.shared_data import V1_SAMPLE, V2_SAMPLE, json_lines
 from transforms.connectors import twitter_v1
 from transforms.connectors.lines import QUARANTINE_REASON_CODES
+from transforms.connectors.registry import CONNECTORS, ConnectorOptions
 
 LONG_TEXT = "é" * 1_500_000  # a 3 MB line once encoded: far beyond any default buffer
 
@@ -171,3 +174,67 @@ def test_a_line_over_the_cap_is_quarantined_as_line_too_long_and_not_parsed(spar
     assert rows[2].status == "quarantined" and len(rows[2].interactions) == 0
     assert rows[2].reason == f"line_too_long: {len(long_line)} bytes, over the cap of 1024"
     assert rows[2].reason.split(":")[0] in QUARANTINE_REASON_CODES
+
+
+# JSON documents (influence/json_documents.py): the same records, whatever the layout
+
+
+def records_read(spark, landed_file) -> list:
+    """What the connector made of a file: each line's status and records, in line order, the line itself aside."""
+    frame = CONNECTORS[landed_file.source](read_lines(spark, landed_file), ConnectorOptions())
+    kept = ("line_number", "status", "reason", "posts", "interactions", "accounts")
+    return [tuple(row) for row in frame.select(*kept).orderBy("line_number").collect()]
+
+
+@pytest.mark.parametrize(
+    ("source", "sample"),
+    [("twitter_v1", V1_SAMPLE), ("twitter_v2", V2_SAMPLE)],
+)
+def test_a_real_dump_saved_as_json_documents_gives_the_records_of_its_json_lines(spark, shared_data, tmp_path, source, sample):
+    """The first 120 statuses of the v1.1 sample (or 30 v2 pages) landed as JSON lines, as an indented JSON array
+    (gzipped), and as indented objects one after another: the same lines, records and quarantine, in order."""
+    values = json_lines(shared_data / sample)[: 120 if source == "twitter_v1" else 30]
+    values.insert(3, {"id_str": "not a number"})  # a record the connector quarantines, in every layout
+    landing = landing_with(
+        tmp_path,
+        {
+            f"{source}/lines.jsonl": "\n".join(json.dumps(value, ensure_ascii=False) for value in values).encode(),
+            f"{source}/array.json.gz": gzip.compress(json.dumps(values, indent=2, ensure_ascii=False).encode()),
+            f"{source}/objects.json": "\n".join(json.dumps(value, indent="\t") for value in values).encode(),
+        },
+    )
+    landed = {f.relative.split("/")[1]: f for f in discover(landing)}
+    assert {name: f.layout for name, f in landed.items()} == {
+        "lines.jsonl": json_documents.LINES,
+        "array.json.gz": json_documents.DOCUMENT,
+        "objects.json": json_documents.DOCUMENT,
+    }
+    expected = records_read(spark, landed["lines.jsonl"])
+    assert len(expected) == len(values) and expected[3][1] == "quarantined"
+    assert sum(row[1] == "conformed" for row in expected) == len(values) - 1
+    for name in ("array.json.gz", "objects.json"):
+        assert records_read(spark, landed[name]) == expected, name
+
+
+def test_a_file_that_only_begins_like_a_document_is_read_as_lines(tmp_path, caplog):
+    broken = b'{"id_str": "1", "text": \n{"id_str": "2"}\n'  # a JSON-lines file whose first record is cut
+    truncated = json.dumps([{"id_str": "1"}, {"id_str": "2"}], indent=2).removesuffix("]").encode()  # an export cut short
+    landing = landing_with(tmp_path, {"twitter_v1/broken.jsonl": broken, "twitter_v1/truncated.json": truncated})
+    assert {f.relative: f.layout for f in discover(landing)} == {
+        "twitter_v1/broken.jsonl": json_documents.LINES,
+        "twitter_v1/truncated.json": json_documents.LINES,
+    }
+    assert "twitter_v1/broken.jsonl begins like a JSON document but is not one (not JSON" in caplog.text
+    assert "twitter_v1/truncated.json begins like a JSON document but is not one (the array is not closed" in caplog.text
+
+
+def test_a_document_over_the_limit_is_refused_before_anything_is_written(tmp_path):
+    document = json.dumps([{"id_str": str(n)} for n in range(100)], indent=2).encode()
+    landing = landing_with(tmp_path, {"twitter_v1/big.json": document, "snap/day.txt": b"1 2 1341100800 RT\n"})
+    with pytest.raises(
+        UsageError, match=r"twitter_v1/big.json is a JSON document of [0-9,]+ bytes, over landing.max_document_bytes \(1,000\)"
+    ):
+        discover(landing, max_document_bytes=1_000)
+    assert {f.relative: f.layout for f in discover(landing, max_document_bytes=len(document))}[
+        "twitter_v1/big.json"
+    ] == json_documents.DOCUMENT
