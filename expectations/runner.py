@@ -165,8 +165,10 @@ def holds_aggregates(suite: gx.ExpectationSuite) -> bool:
 
 
 def driver_rows(df: DataFrame, columns: list[str], max_rows: int) -> pd.DataFrame | None:
-    """The frame's `columns` as pandas, or None when it has more than `max_rows` rows (one Spark job).
+    """The frame's `columns` as pandas, or None when it has more than `max_rows` rows.
 
+    The rows are counted first (up to max_rows + 1), and fetched only when they fit: fetching max_rows + 1 rows
+    to find out, then dropping them, took gigabytes of the driver's memory for a frame of a million profiles.
     Dates travel as ISO strings: Spark compares a date column with the suites' ISO-string parameters by
     casting, and pandas would compare date objects with strings as never equal."""
     fields = {field.name: field for field in df.schema.fields}
@@ -174,8 +176,10 @@ def driver_rows(df: DataFrame, columns: list[str], max_rows: int) -> pd.DataFram
         F.col(f"`{name}`").cast("string").alias(name) if isinstance(fields[name].dataType, T.DateType) else F.col(f"`{name}`")
         for name in columns
     ]
-    rows = df.select(*selected).limit(max_rows + 1).toPandas()
-    return rows if len(rows) <= max_rows else None
+    rows = df.select(*selected)
+    if max_rows < ANY_NUMBER_OF_ROWS and rows.limit(max_rows + 1).count() > max_rows:
+        return None
+    return rows.toPandas()
 
 
 def _project_without_config_variables(context):
