@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from influence.generator import GeneratorSpec, generate  # noqa: E402
+from influence.lease import progress_path  # noqa: E402
 
 EVENT_LOG_SETTINGS = (
     "--conf spark.eventLog.enabled=true --conf spark.eventLog.compress=false --conf spark.eventLog.logStageExecutorMetrics=true "
@@ -53,41 +54,72 @@ def influence(*args: str, env: dict | None = None) -> subprocess.CompletedProces
     )
 
 
-def tree_rss_bytes(root: int) -> int:
-    """The resident set of a process and all its descendants (Linux /proc)."""
+def process_kind(pid: int, root: int) -> str:
+    """What a process of a night's tree is: the driver's Python, its JVM, Spark's Python workers, or other."""
+    if pid == root:
+        return "driver_python"
+    try:
+        command = (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return "other"
+    if "java" in command.split(" ", 1)[0]:
+        return "jvm"
+    if "pyspark.daemon" in command or "pyspark.worker" in command:
+        return "python_workers"
+    return "other"
+
+
+def tree_rss(root: int) -> dict[int, int]:
+    """The resident set of a process and of each of its descendants (Linux /proc), by pid.
+
+    A child that is an exact image of its parent (the same virtual size, resident set, code and stack
+    addresses) is a fork caught before it exec'd or wrote anything: a JVM starting a command (Hadoop's
+    `chmod`, say) is such a child for a moment, sharing the JVM's memory, which /proc reports again for it.
+    It counts 0, so the sum is not the JVM's twice."""
     children: dict[int, list[int]] = {}
-    rss = {}
+    rss, image = {}, {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(entry.name))
-            rss[int(entry.name)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+            pid = int(entry.name)
+            children.setdefault(int(fields[1]), []).append(pid)
+            rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+            # stat fields 23-24 and 26-28 (vsize, rss, startcode, endcode, startstack), 0-based after the name
+            image[pid] = (fields[20], fields[21], fields[23], fields[24], fields[25])
         except (OSError, IndexError, ValueError):
             continue
-    total, stack = 0, [root]
+    tree, stack = {}, [(root, None)]
     while stack:
-        pid = stack.pop()
-        total += rss.get(pid, 0)
-        stack.extend(children.get(pid, []))
-    return total
+        pid, parent = stack.pop()
+        tree[pid] = 0 if parent is not None and image.get(pid) == image.get(parent) else rss.get(pid, 0)
+        stack.extend((child, pid) for child in children.get(pid, []))
+    return tree
 
 
-def measured(args: list[str], event_logs: Path) -> tuple[subprocess.CompletedProcess, float, int]:
-    """Runs `influence ARGS` with Spark's event log on; returns it, its wall seconds and its peak tree RSS."""
+def measured(args: list[str], event_logs: Path, lake: Path | None = None) -> tuple[subprocess.CompletedProcess, float, dict]:
+    """Runs `influence ARGS` with Spark's event log on; returns it, its wall seconds and its peak: the tree's
+    resident set at its highest sample (every 0.2 s), by kind of process, and the stage the lake's lease
+    named then (a forked process's shared pages count twice, as the kernel reports them for each)."""
     event_logs.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYARROW_IGNORE_TIMEZONE": "1", "PYSPARK_SUBMIT_ARGS": EVENT_LOG_SETTINGS.format(folder=event_logs)}
     command = [str(Path(sys.executable).with_name("influence")), *args]
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    peak = 0
+    peak = {"bytes": 0, "by_kind": {}, "processes": 0, "stage": None}
     stop = threading.Event()
 
     def poll() -> None:
-        nonlocal peak
         while not stop.is_set():
-            peak = max(peak, tree_rss_bytes(process.pid))
+            tree = tree_rss(process.pid)
+            total = sum(tree.values())
+            if total > peak["bytes"]:
+                by_kind: dict[str, int] = {}
+                for pid, rss in tree.items():
+                    kind = process_kind(pid, process.pid)  # read each time: spark-submit's script execs the JVM
+                    by_kind[kind] = by_kind.get(kind, 0) + rss
+                peak.update(bytes=total, by_kind=by_kind, processes=len(tree), stage=current_stage(lake))
             stop.wait(0.2)
 
     poller = threading.Thread(target=poll, daemon=True)
@@ -96,6 +128,14 @@ def measured(args: list[str], event_logs: Path) -> tuple[subprocess.CompletedPro
     stop.set()
     poller.join()
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr), time.perf_counter() - started, peak
+
+
+def current_stage(lake: Path | None) -> str | None:
+    """The stage a running night last noted in its lake (influence.lease.progress_path), if any."""
+    try:
+        return json.loads(progress_path(lake).read_text()).get("stage") if lake else None
+    except (OSError, ValueError):
+        return None
 
 
 def jvm_peaks(event_logs: Path) -> dict[str, int]:
@@ -160,7 +200,7 @@ def scipy_seconds(lake: Path, iterations: int, damping: float = 0.85) -> dict:
 def one_night(landing: Path, lake: Path, date: str, work: Path, settings: tuple[str, ...] = ()) -> dict:
     event_logs = Path(tempfile.mkdtemp(prefix="events-", dir=work))
     command = ["nightly", "--date", date, "--input", str(landing), "--lake", str(lake)]
-    done, wall, peak_rss = measured([*command, *(arg for setting in settings for arg in ("--set", setting))], event_logs)
+    done, wall, peak = measured([*command, *(arg for setting in settings for arg in ("--set", setting))], event_logs, lake)
     if done.returncode != 0:
         raise SystemExit(f"nightly {date} exited {done.returncode}: {done.stderr[-3000:]}")
     run = last_run(lake)
@@ -171,7 +211,10 @@ def one_night(landing: Path, lake: Path, date: str, work: Path, settings: tuple[
         "status": run["status"],
         "wall_s": round(wall, 1),
         "job_s": round(sum(stage["seconds"] for stage in run["stages"]), 1),
-        "peak_tree_rss_gb": round(peak_rss / 1e9, 2),
+        "peak_tree_rss_gb": round(peak["bytes"] / 1e9, 2),
+        "peak_tree_by_kind_gb": {kind: round(rss / 1e9, 2) for kind, rss in sorted(peak["by_kind"].items())},
+        "peak_tree_processes": peak["processes"],
+        "peak_tree_stage": peak["stage"],
         "peak_jvm_heap_gb": round(peaks.get("JVMHeapMemory", 0) / 1e9, 2),
         "peak_jvm_rss_gb": round(peaks.get("ProcessTreeJVMRSSMemory", 0) / 1e9, 2),
         "stages": [{"stage": s["stage"], "seconds": s["seconds"], "counts": s.get("counts") or {}} for s in run["stages"]],
@@ -288,6 +331,8 @@ def print_tables(report: dict) -> None:
             f"{size['generate_s']} s): job {size['job_s']} s (wall {size['wall_s']} s), {size['status']}; peak RSS "
             f"{size['peak_tree_rss_gb']} GB (JVM heap {size['peak_jvm_heap_gb']} GB)"
         )
+        kinds = ", ".join(f"{kind} {gb} GB" for kind, gb in size["peak_tree_by_kind_gb"].items())
+        print(f"  at the peak ({size['peak_tree_stage']} stage, {size['peak_tree_processes']} processes): {kinds}")
         print(f"  {'stage':<13}{'seconds':>9}{'rows/s':>12}")
         for stage in size["stages"]:
             rate = size["rows_per_s"].get(stage["stage"])
