@@ -12,6 +12,7 @@ import zlib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TextIO
 
 import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession, functions as F
@@ -42,13 +43,14 @@ class LandedFile:
         return digest.hexdigest()
 
 
+# What read_lines gives for every landed file.
 LINES_SCHEMA = "source string, file string, line_number long, line string"
 # Compressed formats Spark's text reader decompresses by their suffix, and how Python opens them to check them.
 DECOMPRESSORS = {".gz": gzip.open, ".bz2": bz2.open}
 # Characters Hadoop treats as a glob in a path; a landed name is matched literally, so they are escaped.
 HADOOP_GLOB_CHARACTERS = re.compile(r"([\\\[\]{}*?])")
 
-
+# landing.max_document_bytes when discover() is called without a configuration (tests, tools).
 DEFAULT_MAX_DOCUMENT_BYTES = LandingConfig().max_document_bytes
 # A compressed file counts this many times its size when a night is sized: about what gzip does to text.
 COMPRESSED_TEXT_RATIO = 4
@@ -96,7 +98,7 @@ def is_empty(path: Path, relative: str) -> bool:
         ) from None
 
 
-def text_stream(path: Path):
+def text_stream(path: Path) -> TextIO:
     """The file's text (decompressed by its suffix), UTF-8 with an optional byte-order mark; bytes that are
     not UTF-8 read as U+FFFD."""
     opener = DECOMPRESSORS.get(path.suffix.lower())
@@ -105,7 +107,7 @@ def text_stream(path: Path):
     return opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="")
 
 
-def layout_of(path: Path, relative: str, max_document_bytes: int) -> str:
+def file_layout(path: Path, relative: str, max_document_bytes: int) -> str:
     """How a JSON source's file is read: as lines, or as JSON documents (influence/json_documents.py).
 
     A file that begins like a document is read through once here: one over `max_document_bytes` is refused
@@ -188,7 +190,7 @@ def discover(
             empty = is_empty(path, relative)
             layout = json_documents.LINES
             if folder.name in JSON_SOURCES and not empty:
-                layout = layout_of(path, relative, max_document_bytes)
+                layout = file_layout(path, relative, max_document_bytes)
             landed.append(LandedFile(folder.name, path, relative, empty=empty, layout=layout))
     if not landed:
         found = ", ".join(p.name for p in folders) or "no sub-folders"
