@@ -12,7 +12,7 @@ from hypothesis import given, settings, strategies as st
 from influence.json_documents import DOCUMENT, LINES, DocumentError, layout_of, records
 
 TWEETS = [
-    {"id_str": "1", "text": "Bonjour [le] {monde}, \"quoted\" \\ back\\slash", "user": {"id_str": "7"}},
+    {"id_str": "1", "text": 'Bonjour [le] {monde}, "quoted" \\ back\\slash', "user": {"id_str": "7"}},
     {"id_str": "2", "text": "line\nbreak escaped, tab\t, emoji 🎉, é", "entities": {"hashtags": [{"text": "x"}]}},
     {"id_str": "3", "retweet_count": 12345678901234567890, "ratio": -1.5e-7, "empty": [], "nothing": None},
 ]
