@@ -4,6 +4,7 @@ from pyspark.sql import Column, DataFrame, Window, functions as F
 
 CONFORMED, QUARANTINED, SKIPPED = "conformed", "quarantined", "skipped"
 SKIP_BLANK, SKIP_COMMENT, SKIP_DUPLICATE = "blank", "comment", "duplicate"
+SKIP_HEADER = "header"  # a first line of column names (SNAP's CSV edge lists)
 # Every code a connector may put before ": <detail>" in a quarantined line's reason; the quarantine suite
 # refuses any other, so a connector's new code is added here.
 QUARANTINE_REASON_CODES = (
@@ -84,7 +85,7 @@ def reconcile(raw_counts: DataFrame, classified: DataFrame) -> DataFrame:
     no_counts = F.create_map().cast("map<string,bigint>")
     skipped = F.coalesce(F.col("skipped"), no_counts)
     skipped_total = F.aggregate(F.map_values(skipped), F.lit(0).cast("bigint"), lambda total, x: total + x)
-    not_content = F.coalesce(skipped[SKIP_BLANK], F.lit(0)) + F.coalesce(skipped[SKIP_COMMENT], F.lit(0))
+    not_content = sum(F.coalesce(skipped[reason], F.lit(0)) for reason in (SKIP_BLANK, SKIP_COMMENT, SKIP_HEADER))
     return joined.select(
         "source",
         "file",

@@ -1,19 +1,34 @@
 """SNAP dumps -> conformed interactions.
 
-Two line formats, fields separated by spaces or tabs:
+Line formats, fields separated by spaces or tabs, or by commas (a line of comma-separated fields without
+white space inside them, as SNAP's `.csv` edge lists are written):
 - Higgs activity: `userA userB unix_ts kind`, kind RT (A retweeted B), MT (A mentioned B), RE (A replied to B)
-- plain edge list: `src dst [weight]`, weight a positive number (default 1); `#` starts a comment line.
+- plain edge list: `src dst [weight]`, weight a positive number (default 1);
+- temporal edge list: `src dst unix_ts` (SNAP's CollegeMsg, email-Eu-core-temporal, sx-*, wiki-talk-temporal).
+  A third field of nine or more digits is a time, not a weight: a unix time of nine digits is 3 March 1973 or
+  later, and no weighted edge list of SNAP's comes near a weight of 100,000,000.
+`#` or `%` starts a comment line. A first line of column names (`id_1,id_2`, `FromNodeId ToNodeId`, `source
+target weight`) is skipped as a header.
 """
 
 from pyspark.sql import Column, DataFrame, functions as F
 
-from transforms.connectors.lines import SKIP_BLANK, SKIP_COMMENT, clean_line
+from transforms.connectors.lines import SKIP_BLANK, SKIP_COMMENT, SKIP_HEADER, clean_line
 from transforms.connectors.records import classified, status_of, typed_records
 
 ACTIVITY_KINDS = {"RT": "reshare", "MT": "mention", "RE": "reply"}
 EDGE_KIND = "edge"
 
 _UNIX_SECONDS = r"^-?[0-9]{1,11}$"
+_TIME_NOT_WEIGHT = r"^[0-9]{9,}$"
+# Comma-separated fields, none empty or holding white space ("1,2", "1, 2"); "1 2 1,5" is three
+# white-space-separated fields whose weight is malformed, not a CSV line.
+_CSV_LINE = r"^[^ \t,]+( *, *[^ \t,]+)+$"
+# A column name as SNAP's and other edge lists' headers write them: FromNodeId, id_1, node_2, userA, SOURCE, ...
+_COLUMN_NAME = (
+    r"(?i)^(from|to|src|dst|source|target|node|id|user|vertex|weight|time|timestamp|ts|unixts|date|rating|sign|kind)"
+    r"[_-]?(node)?[_-]?(id)?[_-]?([0-9]+|[ab])?$"
+)
 _POSITIVE_NUMBER = r"^\+?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$"
 _MAX_REASON_VALUE = 40
 
@@ -36,29 +51,36 @@ def with_snap_fields(lines: DataFrame, network: str) -> DataFrame:
         "line_number",
         "line",
         text.alias("_text"),
-        F.split(text, r"[ \t]+").alias("_fields"),
+        # contains() first: the regex runs only on the lines with a comma
+        F.when(text.contains(",") & text.rlike(_CSV_LINE), F.split(text, r" *, *"))
+        .otherwise(F.split(text, r"[ \t]+"))
+        .alias("_fields"),
     )
     fields = F.col("_fields")
     field_count = F.size(fields)
     actor, target, third, fourth = (F.get(fields, i) for i in range(4))
     is_activity, is_edge = field_count == 4, field_count.isin(2, 3)
-    weight_text = F.when(field_count == 3, third)
+    is_timed_edge = (field_count == 3) & third.rlike(_TIME_NOT_WEIGHT)
+    has_time = is_activity | is_timed_edge
+    weight_text = F.when((field_count == 3) & ~is_timed_edge, third)
+    is_header = (F.col("line_number") == 1) & F.forall(fields, lambda name: name.rlike(_COLUMN_NAME))
     # try_cast: under ANSI mode a plain cast of a bad token would fail the job instead of the line.
     weight_value = weight_text.try_cast("double")
     is_positive_finite = weight_text.rlike(_POSITIVE_NUMBER) & (weight_value > 0) & (weight_value < float("inf"))
     reason = (
         F.when(F.col("line").isNull() | (F.col("_text") == ""), F.lit(SKIP_BLANK))
-        .when(F.col("_text").startswith("#"), F.lit(SKIP_COMMENT))
+        .when(F.col("_text").startswith("#") | F.col("_text").startswith("%"), F.lit(SKIP_COMMENT))
+        .when(is_header, F.lit(SKIP_HEADER))
         .when(
             ~(is_activity | is_edge),
             F.concat(
-                F.lit("wrong_field_count: expected 'src dst [weight]' or 'userA userB unix_ts RT|MT|RE', got "),
+                F.lit("wrong_field_count: expected 'src dst [weight|unix_ts]' or 'userA userB unix_ts RT|MT|RE', got "),
                 field_count.cast("string"),
                 F.lit(" fields"),
             ),
         )
         .when(
-            is_activity & ~third.rlike(_UNIX_SECONDS),
+            has_time & ~third.rlike(_UNIX_SECONDS),
             F.concat(F.lit("bad_timestamp: "), _quoted(third), F.lit(" is not a unix time in seconds")),
         )
         .when(
@@ -80,14 +102,15 @@ def with_snap_fields(lines: DataFrame, network: str) -> DataFrame:
         actor.alias("_actor"),
         target.alias("_target"),
         F.when(is_activity, kind_of_code[fourth]).otherwise(F.lit(EDGE_KIND)).alias("_kind"),
-        F.when(is_activity, third.try_cast("long")).alias("_unix_seconds"),
+        F.when(has_time, third.try_cast("long")).alias("_unix_seconds"),
         F.when(is_edge, F.coalesce(weight_value, F.lit(1.0))).otherwise(F.lit(1.0)).alias("_weight"),
     )
 
     reason = F.col("reason")
     is_conformed = reason.isNull()
-    # Activity events are identified by what happened; edge-list rows by where they were written,
-    # so repeated pairs in one list add up while the same list landed twice counts once.
+    # Events with a time (activity, temporal edges) are identified by what happened; edge-list rows without
+    # one by where they were written, so repeated pairs in one list add up while the same list landed twice
+    # counts once.
     event_key = F.when(
         F.col("_unix_seconds").isNotNull(),
         F.concat_ws("\u0001", F.lit(network), "_actor", "_target", "_kind", F.col("_unix_seconds").cast("string")),
@@ -106,7 +129,7 @@ def with_snap_fields(lines: DataFrame, network: str) -> DataFrame:
     )
     with_status = parsed.select(
         "*",
-        status_of(reason, (SKIP_BLANK, SKIP_COMMENT)).alias("status"),
+        status_of(reason, (SKIP_BLANK, SKIP_COMMENT, SKIP_HEADER)).alias("status"),
         F.when(is_conformed, event_key).alias("event_key"),
         F.array(interaction).alias("_interactions"),
     )

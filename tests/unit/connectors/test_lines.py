@@ -169,6 +169,7 @@ def test_reconcile_accounts_for_every_raw_line_and_computes_the_quarantined_frac
             ("snap", "e.txt", 5),  # one line lost by the parser
             ("other", "a.txt", 8),
             ("snap", "f.txt", 5),  # a skip reason other than blank or comment is content: it stays in the denominator
+            ("snap", "g.csv", 4),  # a header line is not content either
         ],
         RAW_COUNTS_SCHEMA,
     )
@@ -180,6 +181,7 @@ def test_reconcile_accounts_for_every_raw_line_and_computes_the_quarantined_frac
             ("snap", "e.txt", 4, 0, {}, {}),
             ("other", "a.txt", 2, 6, {}, {"wrong_field_count": 6}),
             ("snap", "f.txt", 1, 1, {"blank": 1, "delete_of_unknown_record": 2}, {"invalid_json": 1}),
+            ("snap", "g.csv", 2, 1, {"header": 1}, {"bad_weight": 1}),
         ],
         SUMMARY_SCHEMA,
     )
@@ -188,7 +190,7 @@ def test_reconcile_accounts_for_every_raw_line_and_computes_the_quarantined_frac
         spark.createDataFrame(
             [
                 # accounted = conformed + quarantined + every skipped count;
-                # fraction = quarantined / max(raw - blank - comment, 1)
+                # fraction = quarantined / max(raw - blank - comment - header, 1)
                 ("snap", "a.txt", 10, 5, 2, {"blank": 1, "comment": 1, "duplicate": 1}, {"bad_weight": 2}, 10, 2 / 8),
                 ("snap", "b.txt", 3, 0, 0, {}, {}, 0, 0.0),
                 ("snap", "c.txt", 2, 0, 0, {"blank": 2}, {}, 2, 0.0),
@@ -196,6 +198,7 @@ def test_reconcile_accounts_for_every_raw_line_and_computes_the_quarantined_frac
                 ("snap", "e.txt", 5, 4, 0, {}, {}, 4, 0.0),
                 ("other", "a.txt", 8, 2, 6, {}, {"wrong_field_count": 6}, 8, 0.75),
                 ("snap", "f.txt", 5, 1, 1, {"blank": 1, "delete_of_unknown_record": 2}, {"invalid_json": 1}, 5, 1 / 4),
+                ("snap", "g.csv", 4, 2, 1, {"header": 1}, {"bad_weight": 1}, 4, 1 / 3),
             ],
             RECONCILED_SCHEMA,
         ),

@@ -50,7 +50,7 @@ PARSED_SCHEMA = T.StructType(
 UTC = dt.UTC
 # 2012-07-01 00:00:00 UTC: 15 340 days to 2012-01-01 (42 years, 10 of them leap) + 182 days to July 1st.
 JULY_1_2012 = 1341100800
-WRONG_FIELD_COUNT = "wrong_field_count: expected 'src dst [weight]' or 'userA userB unix_ts RT|MT|RE', got {} fields"
+WRONG_FIELD_COUNT = "wrong_field_count: expected 'src dst [weight|unix_ts]' or 'userA userB unix_ts RT|MT|RE', got {} fields"
 
 
 def lines_frame(spark, lines, *, file="higgs-activity_time.txt", source="snap"):
@@ -160,6 +160,85 @@ def test_tabs_spaces_and_mixed_runs_of_them_all_separate_fields(spark):
     )
 
 
+def test_a_third_field_of_nine_or_more_digits_is_a_time_not_a_weight(spark):
+    """SNAP's temporal networks (CollegeMsg, sx-*, wiki-talk-temporal) write `SRC DST UNIXTS`."""
+    lines = [
+        "1 2 1341100800",
+        "3 4 100000000",  # nine digits: 1973-03-03 09:46:40 UTC (1,157 days and 35,200 s after 1970-01-01)
+        "5 6 99999999",  # eight digits: a weight
+        "7 8 01341100800",  # leading zero: still that second
+        "9 10 134110080000",  # twelve digits (milliseconds): not a time in seconds, as for activity lines
+        None,
+    ]
+    assertDataFrameEqual(
+        parsed(spark, lines),
+        expected(
+            spark,
+            [
+                conformed(1, "1", "2", occurred_at=dt.datetime(2012, 7, 1, tzinfo=UTC)),
+                conformed(2, "3", "4", occurred_at=dt.datetime(1973, 3, 3, 9, 46, 40, tzinfo=UTC)),
+                conformed(3, "5", "6", weight=99999999.0),
+                conformed(4, "7", "8", occurred_at=dt.datetime(2012, 7, 1, tzinfo=UTC)),
+                quarantined(5, "bad_timestamp: '134110080000' is not a unix time in seconds"),
+                skipped(6, "blank"),
+            ],
+        ),
+        rtol=0,
+        atol=0,
+    )
+
+
+def test_comma_separated_edge_lists_with_a_header_line(spark):
+    """SNAP's .csv edge lists (musae, deezer, twitch: `id_1,id_2`; soc-sign-bitcoin: no header); a header
+    is only ever the first line."""
+    lines = [
+        "id_1,id_2",
+        "1,2",
+        "3, 4",
+        "5 ,6,2.5",
+        "7,8,1341100800",
+        "9,10,1341100800,RE",
+        "id_1,id_2",  # not the first line: an edge between two accounts so named
+        "1,,2",  # an empty field: not a CSV line, and one white-space field
+        "1 2 1,5",  # white space inside: fields separated by white space, the weight malformed
+        "% a KONECT comment",
+        None,
+    ]
+    assertDataFrameEqual(
+        parsed(spark, lines),
+        expected(
+            spark,
+            [
+                skipped(1, "header"),
+                conformed(2, "1", "2"),
+                conformed(3, "3", "4"),
+                conformed(4, "5", "6", weight=2.5),
+                conformed(5, "7", "8", occurred_at=dt.datetime(2012, 7, 1, tzinfo=UTC)),
+                conformed(6, "9", "10", "reply", dt.datetime(2012, 7, 1, tzinfo=UTC)),
+                conformed(7, "id_1", "id_2"),
+                quarantined(8, WRONG_FIELD_COUNT.format(1)),
+                quarantined(9, "bad_weight: '1,5' is not a positive finite number"),
+                skipped(10, "comment"),
+                skipped(11, "blank"),
+            ],
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["FromNodeId\tToNodeId", "source target weight", "SRC,DST,UNIXTS", "userA userB", "node_1,node_2", "from,to"],
+)
+def test_a_first_line_of_column_names_is_a_header(spark, header):
+    rows = parsed(spark, [header, "1 2"]).collect()
+    assert [(row.line_number, row.status, row.reason) for row in rows] == [(1, "skipped", "header"), (2, "conformed", None)]
+
+
+def test_a_first_line_of_ids_is_an_edge_not_a_header(spark):
+    rows = parsed(spark, ["alice bob", "1 2"]).orderBy("line_number").collect()
+    assert [(row.line_number, row.status) for row in rows] == [(1, "conformed"), (2, "conformed")]
+
+
 def test_crlf_endings_and_a_byte_order_mark_are_not_part_of_any_field(spark):
     lines = [
         "1 2\r",
@@ -217,7 +296,8 @@ def test_blank_whitespace_only_and_comment_lines_are_skipped(spark):
 QUARANTINE_CASES = [
     ("lonely", WRONG_FIELD_COUNT.format(1)),
     ("1 2 3 4 5", WRONG_FIELD_COUNT.format(5)),
-    ("1,2", WRONG_FIELD_COUNT.format(1)),  # commas do not separate fields
+    ("1,,2", WRONG_FIELD_COUNT.format(1)),  # commas separate only non-empty fields
+    ("1,2,3,4,5", WRONG_FIELD_COUNT.format(5)),
     ("1 2 yesterday RT", "bad_timestamp: 'yesterday' is not a unix time in seconds"),
     ("1 2 1341100800.5 RT", "bad_timestamp: '1341100800.5' is not a unix time in seconds"),
     ("1 2 134110080000 RT", "bad_timestamp: '134110080000' is not a unix time in seconds"),  # 12 digits: ms
@@ -403,6 +483,20 @@ def test_the_same_edge_list_landed_twice_keeps_its_keys(spark):
     )
 
 
+def test_a_temporal_edge_is_keyed_on_what_happened_like_an_activity_event(spark):
+    found = keys(
+        spark,
+        [
+            ("snap", "day1.txt", 1, "1 2 1341100800"),
+            ("snap", "day2.txt", 4, "1,2,1341100800"),  # the same message in another file and layout
+            ("snap", "day2.txt", 5, "1 2 1341100801"),
+        ],
+    )
+    message = activity_key("higgs", "1", "2", "edge", JULY_1_2012)
+    assert found[("day1.txt", 1)] == found[("day2.txt", 4)] == (message, message)
+    assert found[("day2.txt", 5)] == (activity_key("higgs", "1", "2", "edge", JULY_1_2012 + 1),) * 2
+
+
 def test_keys_differ_between_networks(spark):
     rows = [("snap", "f.txt", 1, "1 2 1341100800 RT"), ("snap", "f.txt", 2, "1 2"), ("snap", "f.txt", 3, None)]
     found = keys(spark, rows, "twitter")
@@ -418,14 +512,14 @@ def test_keys_differ_between_networks(spark):
 SPECIAL_CHARACTERS = [" ", "\t", "\r", "\n", "\ufeff", "\x00", "\x0b", "\x0c", "\x1f", "\x85", "\xa0", "\u2028", "#"]
 ANY_TEXT = st.text(st.one_of(st.characters(codec="utf-8"), st.sampled_from(SPECIAL_CHARACTERS)), max_size=40)
 TOKEN = st.one_of(
-    st.sampled_from(["RT", "MT", "RE", "XX", "1341100800", "-5", "2.5", "0", "-1", ".5", "1e3", "#"]),
+    st.sampled_from(["RT", "MT", "RE", "XX", "1341100800", "-5", "2.5", "0", "-1", ".5", "1e3", "#", "id_1", "source"]),
     st.text(st.sampled_from(list("0123456789.+-eE#abRTM\ufeff")), min_size=1, max_size=8),
 )
 SNAP_LIKE = st.builds(
     lambda prefix, tokens, separator, suffix: prefix + separator.join(tokens) + suffix,
     st.sampled_from(["", "\ufeff", " ", "\t", "#"]),
     st.lists(TOKEN, min_size=0, max_size=5),
-    st.sampled_from([" ", "\t", " \t", "\t\t", "   "]),
+    st.sampled_from([" ", "\t", " \t", "\t\t", "   ", ",", " , "]),
     st.sampled_from(["", "\r", " ", "\t", "\r\n", " \r"]),
 )
 LINE = st.one_of(st.none(), ANY_TEXT, SNAP_LIKE)
@@ -451,14 +545,15 @@ def test_any_text_gets_exactly_one_consistent_classification(spark, lines):
             assert not re.search(r"[ \t]", record.actor + record.target), row
             assert record.kind in {"reshare", "mention", "reply", "edge"}
             assert record.weight is not None and record.weight > 0
-            assert (record.occurred_at is None) == (record.kind == "edge")
+            assert record.occurred_at is not None or record.kind == "edge"
             assert (record.post_id, record.target_post_id) == (None, None)
             assert record.natural_key
-            # activity lines are keyed by the event (and deduplicated on it); edge-list lines are not
-            assert row.event_key == (None if record.kind == "edge" else record.natural_key), row
+            # lines with a time are keyed by the event (and deduplicated on it); edge-list lines without one are not
+            assert row.event_key == (None if record.occurred_at is None else record.natural_key), row
         else:
             assert (row.interactions, row.event_key) == ([], None), row
         if row.status == "skipped":
-            assert row.reason in {"blank", "comment"}
+            assert row.reason in {"blank", "comment", "header"}
+            assert row.reason != "header" or row.line_number == 1, row
         if row.status == "quarantined":
             assert row.reason.startswith(REASON_PREFIXES), row.reason
