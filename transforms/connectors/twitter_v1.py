@@ -1,8 +1,11 @@
 """Twitter API v1.1 stream archives (one status object per line) -> classified lines with canonical records.
 
-A line is a status, a delete notice or another stream notice. A status line carries up to four statuses:
-S (the line's own), R = S.retweeted_status, Q = S.quoted_status and RQ = R.quoted_status (the tweet a
-retweeted quote tweet quotes); each one present gives an account, a post and its interactions.
+A line is a status, a delete notice, another stream notice or a search API page ({"statuses": [...],
+"search_metadata": ...}). A status line carries up to four statuses: S (the line's own), R =
+S.retweeted_status, Q = S.quoted_status and RQ = R.quoted_status (the tweet a retweeted quote tweet
+quotes); each one present gives an account, a post and its interactions. A page gives those of each of its
+statuses, each with its own created_at as its time; one unreadable status quarantines the page, named
+`statuses[i].<path>` (as a v2 page is read whole or not at all); a page without statuses is skipped.
 
 Field mapping (per status X, its author U = X.user; "time" = the line's own S.created_at):
   X.user.id_str (else X.user.id)        -> accounts.account_id, posts.author, interactions.actor
@@ -33,9 +36,10 @@ Interactions of X (rules in transforms.connectors.twitter; actor = X's author, p
   mention  one per distinct user_mentions id: target = that id, target_post_id null
 Delete notice {"delete":{"status":{"id_str":...}}} -> deletes [{record_type: post, natural_key: the id}].
 
-event_key: twitter|tweet|<S id> for a status, twitter|delete|<id> for a delete notice.
+event_key: twitter|tweet|<S id> for a status, twitter|delete|<id> for a delete notice, twitter|page|<sha-256 of
+the page's status ids in order> for a search page.
 
-Skip reasons: blank; stream_notice (an object with one of the stream-control keys limit, scrub_geo,
+Skip reasons: blank; empty_page; stream_notice (an object with one of the stream-control keys limit, scrub_geo,
 status_withheld, user_withheld, disconnect, warning, friends, friends_str, event, for_user, control).
 Quarantine reasons:
   invalid_json: ...                 not JSON, or not a JSON object
@@ -73,6 +77,7 @@ from transforms.connectors.lines import SKIP_BLANK
 from transforms.connectors.records import classified, status_of, typed_records
 
 SKIP_STREAM_NOTICE = "stream_notice"
+SKIP_EMPTY_PAGE = "empty_page"  # a search page without statuses: the API's answer "no tweets"
 STREAM_NOTICE_KEYS = (
     "limit",
     "scrub_geo",
@@ -110,7 +115,7 @@ _STATUS = (
 # The line's own object: the status fields that tell a status, plus delete and stream-notice keys.
 _LINE = (
     "struct<id_str:string,id:string,created_at:string,text:string,user:string,"
-    "delete:string," + ",".join(f"{key}:string" for key in STREAM_NOTICE_KEYS) + ">"
+    "delete:string,statuses:variant," + ",".join(f"{key}:string" for key in STREAM_NOTICE_KEYS) + ">"
 )
 
 # The statuses one line can carry, in this order: path from the line's object, label prefix in reasons.
@@ -195,17 +200,63 @@ def _delete_id(value: Column) -> Column:
     return F.coalesce(field(value, "$.delete.status.id_str", "string"), field(value, "$.delete.status.id", "string"))
 
 
-def _reason(value: Column, text: Column, line: Column, statuses: Column) -> Column:
-    """The first problem, checked in order: blank/JSON, delete notice, stream notice, unknown object, then
-    the statuses S, R, Q, RQ (a field problem first, then an embedded status that is not an object);
-    null when the line conforms."""
-    is_notice = reduce(operator.or_, [line[key].isNotNull() for key in STREAM_NOTICE_KEYS])
-    is_status = reduce(operator.or_, [line[key].isNotNull() for key in ("id_str", "id", "created_at", "text", "user")])
-    labels = F.array(*[F.lit(label) for _, label in _STATUSES])
-    field_problems = F.filter(
+def _is_status(line: Column) -> Column:
+    return reduce(operator.or_, [line[key].isNotNull() for key in ("id_str", "id", "created_at", "text", "user")])
+
+
+def _page_statuses(page: Column) -> Column:
+    """S, R, Q, RQ of every status of a search page (array<variant>), four by four, as _status_fields."""
+    # each status read once and handed to _status_fields as a lambda variable (it reads its argument many times)
+    return F.flatten(
+        F.transform(page, lambda v: F.transform(F.array(*[field(v, path, _STATUS) for path, _ in _STATUSES]), _status_fields))
+    )
+
+
+def _page_labels(page: Column) -> Column:
+    """The labels of _page_statuses in reasons: 'statuses[2].retweeted_status.'."""
+
+    def labels(_: Column, i: Column) -> Column:
+        return F.array(*[F.concat(F.lit("statuses["), i.cast("string"), F.lit(f"].{label}")) for _, label in _STATUSES])
+
+    return F.flatten(F.transform(page, labels))
+
+
+def _page_not_objects(page: Column, statuses: Column) -> Column:
+    """bad_value for each status of a page, or status embedded in one, that is present but not an object."""
+
+    def problems(v: Column, i: Column) -> Column:
+        return F.array(
+            *[
+                F.when(
+                    ~F.get(statuses, i * len(_STATUSES) + j)["is_present"] & field(v, path, "string").isNotNull(),
+                    F.concat(
+                        F.lit("bad_value: statuses["),
+                        i.cast("string"),
+                        F.lit(f"]{'.' if label else ''}{label[:-1]}"),
+                        F.lit(" is present but not an object"),
+                    ),
+                )
+                for j, (path, label) in enumerate(_STATUSES)
+            ]
+        )
+
+    return F.filter(F.flatten(F.transform(page, problems)), lambda p: p.isNotNull())
+
+
+def _field_problems(statuses: Column, labels: Column) -> Column:
+    return F.filter(
         F.transform(statuses, lambda s, i: F.when(s["is_present"], _status_problem(s, F.get(labels, i)))),
         lambda p: p.isNotNull(),
     )
+
+
+def _reason(value: Column, text: Column, line: Column, statuses: Column, page: Column, page_statuses: Column) -> Column:
+    """The first problem, checked in order: blank/JSON, delete notice, stream notice, empty search page,
+    unknown object, then the statuses S, R, Q, RQ (of each status of a search page in turn; a field problem
+    first, then a status that is not an object); null when the line conforms."""
+    is_notice = reduce(operator.or_, [line[key].isNotNull() for key in STREAM_NOTICE_KEYS])
+    field_problems = _field_problems(statuses, F.array(*[F.lit(label) for _, label in _STATUSES]))
+    page_problems = F.get(_field_problems(page_statuses, _page_labels(page)), 0)
     # Read as text only when the struct read failed, so a good embedded status is never serialised.
     not_objects = [
         tw.not_an_object_problem(F.get(statuses, i)["is_present"], field(value, path, "string"), label[:-1])
@@ -217,13 +268,15 @@ def _reason(value: Column, text: Column, line: Column, statuses: Column) -> Colu
         F.when(base.isNotNull(), base)
         .when(line["delete"].isNotNull(), tw.id_problem(_delete_id(value), "delete.status.id_str"))
         .when(is_notice, F.lit(SKIP_STREAM_NOTICE))
+        .when(page.isNotNull() & (F.size(page) == 0), F.lit(SKIP_EMPTY_PAGE))
         .when(
-            ~is_status,
+            ~_is_status(line) & page.isNull(),
             F.concat(
-                F.lit("unknown_event_type: neither a status, a delete nor a stream notice; keys "),
+                F.lit("unknown_event_type: neither a status, a search page, a delete nor a stream notice; keys "),
                 quoted(F.array_join(F.json_object_keys(text), ",")),
             ),
         )
+        .when(page.isNotNull(), F.coalesce(page_problems, F.get(_page_not_objects(page, page_statuses), 0)))
         .otherwise(F.coalesce(F.get(field_problems, 0), *not_objects))
     )
 
@@ -280,25 +333,47 @@ def to_classified(lines: DataFrame) -> DataFrame:
     # S, R, Q, RQ as one array (absent ones null), read by one lambda: one expression tree, not four.
     statuses = F.array(*[field(value, path, _STATUS) for path, _ in _STATUSES])
     with_statuses = parsed.select(
-        "*",
-        field(value, "$", _LINE).alias("_line"),
-        F.transform(statuses, _status_fields).alias("_statuses"),
+        "*", field(value, "$", _LINE).alias("_line"), F.transform(statuses, _status_fields).alias("_statuses")
     )
-    with_reason = with_statuses.select(
-        "*", _reason(value, F.col("_clean_line"), F.col("_line"), F.col("_statuses")).alias("reason")
+    # A search API page: {"statuses": [...], "search_metadata": ...}, an object that is no status.
+    line = F.col("_line")
+    page = F.when(line["statuses"].isNotNull() & ~_is_status(line), field(line["statuses"], "$", "array<variant>"))
+    with_page = with_statuses.select("*", page.alias("_page")).select(
+        "*", F.when(F.col("_page").isNotNull(), _page_statuses(F.col("_page"))).alias("_page_statuses")
+    )
+    page = F.col("_page")
+    with_reason = with_page.select(
+        "*",
+        _reason(value, F.col("_clean_line"), line, F.col("_statuses"), page, F.col("_page_statuses")).alias("reason"),
     )
 
     is_delete = F.col("_line")["delete"].isNotNull()
+    is_page = page.isNotNull()
     delete_id = _delete_id(value)
     own = F.get(F.col("_statuses"), 0)
-    observed_at = own["created_at"]
-    present = F.filter(F.col("_statuses"), lambda s: s["is_present"])
-    records = F.transform(
-        present,
-        lambda s: F.struct(
-            *[column.alias(name) for name, column in zip(("account", "post", "interactions"), _records_of(s, observed_at))]
-        ),
+    page_statuses = F.col("_page_statuses")
+    page_key = F.sha2(
+        F.concat_ws(",", F.transform(F.filter(page_statuses, lambda s, k: k % len(_STATUSES) == 0), lambda s: s["id"])), 256
     )
+
+    def records_of(s: Column, observed_at: Column) -> Column:
+        return F.struct(
+            *[column.alias(name) for name, column in zip(("account", "post", "interactions"), _records_of(s, observed_at))]
+        )
+
+    # When the dump saw a status: the created_at of the line's own status, or on a search page of the status
+    # at the top of its group (S of S, R, Q, RQ).
+    line_records = F.transform(
+        F.filter(F.col("_statuses"), lambda s: s["is_present"]), lambda s: records_of(s, own["created_at"])
+    )
+    page_records = F.filter(
+        F.transform(
+            page_statuses,
+            lambda s, k: F.when(s["is_present"], records_of(s, F.get(page_statuses, k - k % len(_STATUSES))["created_at"])),
+        ),
+        lambda r: r.isNotNull(),
+    )
+    records = F.when(is_page, page_records).otherwise(line_records)
     delete = F.struct(F.lit(tw.NETWORK).alias("network"), F.lit("post").alias("record_type"), delete_id.alias("natural_key"))
     reason = F.col("reason")
     out = with_reason.select(
@@ -307,12 +382,12 @@ def to_classified(lines: DataFrame) -> DataFrame:
         "line_number",
         "line",
         "reason",
-        status_of(reason, (SKIP_BLANK, SKIP_STREAM_NOTICE)).alias("status"),
+        status_of(reason, (SKIP_BLANK, SKIP_STREAM_NOTICE, SKIP_EMPTY_PAGE)).alias("status"),
         F.when(
             reason.isNull(),
-            F.when(is_delete, F.concat(F.lit(f"{tw.NETWORK}|delete|"), delete_id)).otherwise(
-                F.concat(F.lit(f"{tw.NETWORK}|tweet|"), own["id"])
-            ),
+            F.when(is_delete, F.concat(F.lit(f"{tw.NETWORK}|delete|"), delete_id))
+            .when(is_page, F.concat(F.lit(f"{tw.NETWORK}|page|"), page_key))
+            .otherwise(F.concat(F.lit(f"{tw.NETWORK}|tweet|"), own["id"])),
         ).alias("event_key"),
         F.when(reason.isNull() & ~is_delete, records).alias("_records"),
         F.when(is_delete, F.array(delete)).alias("_deletes"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 from datetime import datetime
 
@@ -170,12 +171,28 @@ LINES: dict[int, str | None] = {
     24: json.dumps({"delete": {"direct_message": {"id": 5}}}),
     25: json.dumps(minimal(retweeted_status=minimal(id_str="2", quoted_status=minimal(id_str="3", created_at="yesterday")))),
     26: json.dumps(minimal(quoted_status=[1])),
+    # search API pages: {"statuses": [...], "search_metadata": {...}}
+    27: json.dumps(
+        {
+            "statuses": [
+                minimal(id_str="2001", user={"id_str": "40", "screen_name": "first"}),
+                minimal(id_str="2002", created_at="Sat Jan 23 10:00:00 +0000 2016", retweeted_status=minimal(id_str="2003")),
+            ],
+            "search_metadata": {"count": 2, "query": "x", "next_results": "?max_id=2000"},
+        }
+    ),
+    28: json.dumps({"statuses": [], "search_metadata": {"count": 15, "query": "nothing"}}),
+    29: json.dumps({"statuses": [minimal(id_str="2004"), minimal(id_str="2005", created_at="yesterday")]}),
+    30: json.dumps({"statuses": [minimal(id_str="2006"), 7]}),
+    31: json.dumps({"statuses": [minimal(retweeted_status="oops")]}),
+    32: json.dumps({"statuses": "none"}),
 }
+PAGE_SECOND_TIME = datetime(2016, 1, 23, 10, 0, 0)
 
 EXPECTED_REASONS = {
     13: "invalid_json: the line is not valid JSON",
     14: "invalid_json: expected a JSON object, got array",
-    15: "unknown_event_type: neither a status, a delete nor a stream notice; keys 'foo,bar'",
+    15: "unknown_event_type: neither a status, a search page, a delete nor a stream notice; keys 'foo,bar'",
     16: "missing_field: id_str is absent, null or not of the expected type",
     17: "bad_value: id_str 'abc' is not a numeric id",
     18: "missing_field: user.id_str is absent, null or not of the expected type",
@@ -188,6 +205,10 @@ EXPECTED_REASONS = {
     25: "bad_timestamp: retweeted_status.quoted_status.created_at 'yesterday' is not a v1 time like "
     "'Fri Jan 22 05:00:06 +0000 2016'",
     26: "bad_value: quoted_status is present but not an object",
+    29: "bad_timestamp: statuses[1].created_at 'yesterday' is not a v1 time like 'Fri Jan 22 05:00:06 +0000 2016'",
+    30: "bad_value: statuses[1] is present but not an object",
+    31: "bad_value: statuses[0].retweeted_status is present but not an object",
+    32: "unknown_event_type: neither a status, a search page, a delete nor a stream notice; keys 'statuses'",
 }
 
 
@@ -221,8 +242,13 @@ def test_one_row_per_line(rows):
 
 
 def test_statuses_and_reasons(rows):
-    assert {n for n, r in rows.items() if r["status"] == "conformed"} == {1, 2, 3, 4, 5, 6, 7, 11, 12}
-    assert {n: r["reason"] for n, r in rows.items() if r["status"] == "skipped"} == {8: "stream_notice", 9: "blank", 10: "blank"}
+    assert {n for n, r in rows.items() if r["status"] == "conformed"} == {1, 2, 3, 4, 5, 6, 7, 11, 12, 27}
+    assert {n: r["reason"] for n, r in rows.items() if r["status"] == "skipped"} == {
+        8: "stream_notice",
+        9: "blank",
+        10: "blank",
+        28: "empty_page",
+    }
     assert {n: r["reason"] for n, r in rows.items() if r["status"] == "quarantined"} == EXPECTED_REASONS
     for number in (1, 2, 3, 4, 5, 6, 7, 11, 12):
         assert rows[number]["reason"] is None
@@ -234,7 +260,25 @@ def test_event_keys(rows):
     assert rows[7]["event_key"] == "twitter|delete|1001"
     assert rows[11]["event_key"] == "twitter|tweet|1011"  # BOM removed
     assert rows[12]["event_key"] == "twitter|tweet|1012"  # CRLF removed
-    assert all(rows[n]["event_key"] is None for n in (8, 9, 10, *EXPECTED_REASONS))
+    # a search page: sha-256 of its statuses' ids in order (not of the statuses embedded in them)
+    assert rows[27]["event_key"] == "twitter|page|" + hashlib.sha256(b"2001,2002").hexdigest()
+    assert all(rows[n]["event_key"] is None for n in (8, 9, 10, 28, *EXPECTED_REASONS))
+
+
+def test_a_search_page_gives_the_records_of_each_of_its_statuses(rows):
+    row = rows[27]
+    assert set(posts(row)) == {"2001", "2002", "2003"}
+    # each status was seen when it was written; an embedded one when the status carrying it was
+    assert {p["post_id"]: p["observed_at"] for p in row["posts"]} == {
+        "2001": T0_UTC,
+        "2002": PAGE_SECOND_TIME,
+        "2003": PAGE_SECOND_TIME,
+    }
+    assert {(a["account_id"], a["handle"], a["observed_at"]) for a in row["accounts"]} == {
+        ("40", "first", T0_UTC),
+        ("30", None, PAGE_SECOND_TIME),
+    }
+    assert interactions(row) == {("reshare", "30", "30", "2002", "2003", "twitter|reshare|2002")}
 
 
 def test_account_fields(rows):
@@ -362,7 +406,7 @@ def test_delete_notice(rows):
 
 
 def test_records_empty_off_conformed_lines(rows):
-    for number in (8, 9, 10, *EXPECTED_REASONS):
+    for number in (8, 9, 10, 28, *EXPECTED_REASONS):
         row = rows[number]
         assert row["posts"] == row["accounts"] == row["interactions"] == row["deletes"] == row["links"] == []
 
@@ -426,6 +470,32 @@ def test_sample_reshares_and_mentions(sample):
     reshares = {(i["actor"], i["target"], i["post_id"], i["target_post_id"]) for i in found if i["kind"] == "reshare"}
     assert reshares == expected_reshares
     assert {(i["actor"], i["target"], i["post_id"]) for i in found if i["kind"] == "mention"} == expected_mentions
+
+
+def test_the_sample_as_search_pages_gives_the_same_records(spark, sample):
+    """The 1,000 statuses regrouped into search API pages of up to 100 (the API's largest `count`), one page
+    a line, read as the same statuses, posts, accounts and interactions as one status a line."""
+    reference, out = sample
+    statuses = [reference[number] for number in sorted(reference)]
+    pages = [
+        json.dumps({"statuses": statuses[start : start + 100], "search_metadata": {"count": 100}}, ensure_ascii=False)
+        for start in range(0, len(statuses), 100)
+    ]
+    frame = spark.createDataFrame(
+        [("twinl", "search.jsonl", number, page) for number, page in enumerate(pages, start=1)],
+        "source string, file string, line_number long, line string",
+    )
+    paged = {row["line_number"]: row.asDict(recursive=True) for row in twitter_v1.to_classified(frame).collect()}
+    assert {n: (r["status"], r["reason"]) for n, r in paged.items()} == {n: ("conformed", None) for n in range(1, 11)}
+
+    def distinct(rows, kind):
+        return {json.dumps(record, default=str, sort_keys=True) for row in rows for record in row[kind]}
+
+    for kind in ("posts", "accounts", "interactions"):
+        assert distinct(paged.values(), kind) == distinct(out.values(), kind), kind
+    assert {p["post_id"] for row in paged.values() for p in row["posts"]} == {
+        s["id_str"] for status in statuses for s in statuses_of(status)
+    }
 
 
 def test_sample_hand_checked_lines(sample):
