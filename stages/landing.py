@@ -84,18 +84,55 @@ def decompressed_bytes(path: Path, relative: str) -> int:
     return total
 
 
+# How compressed files begin. Landing decompresses a file by its suffix (Spark reads .gz and .bz2 alike), so
+# a file that begins like one of these without that suffix would be read as text, byte by byte, and its
+# lines quarantined as garbage: it is refused instead, naming what it is.
+READABLE_COMPRESSIONS = {b"\x1f\x8b": ("gzip-compressed", ".gz"), b"BZh": ("bzip2-compressed", ".bz2")}
+UNREADABLE_COMPRESSIONS = {
+    b"PK\x03\x04": "a zip archive",
+    b"PK\x05\x06": "a zip archive",
+    b"\xfd7zXZ\x00": "xz-compressed",
+    b"(\xb5/\xfd": "zstd-compressed",
+    b"7z\xbc\xaf\x27\x1c": "a 7-Zip archive",
+    b"\x04\x22\x4d\x18": "lz4-compressed",
+}
+
+
+def compression_problem(start: bytes, path: Path, relative: str) -> str | None:
+    """Why a file that begins with `start` cannot be read as its name says, or None."""
+    for magic, (what, suffix) in READABLE_COMPRESSIONS.items():
+        # "BZh" then the block size digit: plain text may well begin with "BZh" alone
+        if start.startswith(magic) and (magic != b"BZh" or start[3:4].isdigit()):
+            return (
+                f"landed file {relative} is {what} but its name does not end in {suffix}, so it would be read as "
+                f"text; rename it to {path.name}{suffix}. Nothing was written."
+            )
+    for magic, what in UNREADABLE_COMPRESSIONS.items():
+        if start.startswith(magic):
+            return (
+                f"landed file {relative} is {what}, which landing does not read; unpack it into its source folder, "
+                "or compress its files with gzip (.gz) or bzip2 (.bz2) instead. Nothing was written."
+            )
+    return None
+
+
 def is_empty(path: Path, relative: str) -> bool:
-    """Whether the file holds no lines; a file that cannot be read is refused before anything is written."""
+    """Whether the file holds no lines; a file that cannot be read, or is compressed in a way its name does
+    not say, is refused before anything is written."""
     if path.suffix.lower() in DECOMPRESSORS:
         return decompressed_bytes(path, relative) == 0
     try:
         with path.open("rb") as handle:
-            return handle.read(1) == b""
+            start = handle.read(8)
     except OSError as error:
         raise UsageError(
             f"landed file {relative} cannot be read ({error.strerror or error}); fix its permissions and rerun the night. "
             "Nothing was written."
         ) from None
+    problem = compression_problem(start, path, relative)
+    if problem:
+        raise UsageError(problem)
+    return start == b""
 
 
 def text_stream(path: Path) -> TextIO:

@@ -8,8 +8,11 @@ from __future__ import annotations
 import bz2
 import dataclasses
 import gzip
+import io
 import json
+import lzma
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -106,6 +109,39 @@ def test_a_corrupt_or_truncated_compressed_file_is_refused_by_name(tmp_path, nam
     landing = landing_with(tmp_path, {f"snap/{name}": content, "snap/good.txt": b"1 2 1341100800 RT\n"})
     with pytest.raises(UsageError, match=rf"landed file snap/{re.escape(name)} is not a readable (gz|bz2) file"):
         discover(landing)
+
+
+def zipped(name: str, content: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+SNAP_DAY = b"1 2 1341100800 RT\n" * 100
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("day.zip", zipped("day.txt", SNAP_DAY), "is a zip archive, which landing does not read"),
+        ("day.txt", zipped("day.txt", SNAP_DAY), "is a zip archive, which landing does not read"),
+        ("day.txt.xz", lzma.compress(SNAP_DAY), "is xz-compressed, which landing does not read"),
+        ("day.txt.zst", b"(\xb5/\xfd" + bytes(range(40)), "is zstd-compressed, which landing does not read"),
+        ("day.txt", gzip.compress(SNAP_DAY), r"is gzip-compressed but its name does not end in .gz, .*rename it to day.txt.gz"),
+        ("day", bz2.compress(SNAP_DAY), r"is bzip2-compressed but its name does not end in .bz2, .*rename it to day.bz2"),
+    ],
+    ids=["zip", "zip named .txt", "xz", "zstd", "gzip named .txt", "bzip2 without a suffix"],
+)
+def test_a_file_compressed_otherwise_than_its_name_says_is_refused_by_name(tmp_path, name, content, message):
+    landing = landing_with(tmp_path, {f"snap/{name}": content, "snap/good.txt": SNAP_DAY})
+    with pytest.raises(UsageError, match=rf"landed file snap/{re.escape(name)} {message}.* Nothing was written"):
+        discover(landing)
+
+
+def test_text_that_only_begins_like_a_compression_mark_is_text(tmp_path):
+    landing = landing_with(tmp_path, {"snap/bz.txt": b"BZh 1 2\n", "snap/pk.txt": b"PK 1 2\n"})
+    assert [(file.relative, file.empty) for file in discover(landing)] == [("snap/bz.txt", False), ("snap/pk.txt", False)]
 
 
 def test_an_unreadable_file_is_refused_by_name(tmp_path, monkeypatch):
