@@ -116,11 +116,11 @@ def compression_problem(start: bytes, path: Path, relative: str) -> str | None:
     return None
 
 
-def is_empty(path: Path, relative: str) -> bool:
-    """Whether the file holds no lines; a file that cannot be read, or is compressed in a way its name does
-    not say, is refused before anything is written."""
+def text_bytes(path: Path, relative: str) -> int:
+    """How many bytes of text the file holds (a compressed one read to its end); a file that cannot be read,
+    or is compressed in a way its name does not say, is refused before anything is written."""
     if path.suffix.lower() in DECOMPRESSORS:
-        return decompressed_bytes(path, relative) == 0
+        return decompressed_bytes(path, relative)
     try:
         with path.open("rb") as handle:
             start = handle.read(8)
@@ -132,7 +132,7 @@ def is_empty(path: Path, relative: str) -> bool:
     problem = compression_problem(start, path, relative)
     if problem:
         raise UsageError(problem)
-    return start == b""
+    return path.stat().st_size
 
 
 def text_stream(path: Path) -> TextIO:
@@ -144,8 +144,9 @@ def text_stream(path: Path) -> TextIO:
     return opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="")
 
 
-def file_layout(path: Path, relative: str, max_document_bytes: int) -> str:
-    """How a JSON source's file is read: as lines, or as JSON documents (influence/json_documents.py).
+def file_layout(path: Path, relative: str, size: int, max_document_bytes: int) -> str:
+    """How a JSON source's file of `size` bytes of text (text_bytes) is read: as lines, or as JSON documents
+    (influence/json_documents.py).
 
     A file that begins like a document is read through once here: one over `max_document_bytes` is refused
     before anything is written (its records are held in memory while they are ingested), and one that is not
@@ -153,7 +154,6 @@ def file_layout(path: Path, relative: str, max_document_bytes: int) -> str:
     with text_stream(path) as stream:
         if json_documents.layout_of(stream.read(json_documents.PEEK_CHARACTERS)) != json_documents.DOCUMENT:
             return json_documents.LINES
-    size = decompressed_bytes(path, relative) if path.suffix.lower() in DECOMPRESSORS else path.stat().st_size
     if size > max_document_bytes:
         raise UsageError(
             f"landed file {relative} is a JSON document of {size:,} bytes, over landing.max_document_bytes "
@@ -224,11 +224,11 @@ def discover(
                     f"landed file {relative} has a ':' in its path, which Spark's file readers cannot open; "
                     "rename it (the name is kept in the lake as it is landed). Nothing was written."
                 )
-            empty = is_empty(path, relative)
+            size = text_bytes(path, relative)
             layout = json_documents.LINES
-            if folder.name in JSON_SOURCES and not empty:
-                layout = file_layout(path, relative, max_document_bytes)
-            landed.append(LandedFile(folder.name, path, relative, empty=empty, layout=layout))
+            if folder.name in JSON_SOURCES and size > 0:
+                layout = file_layout(path, relative, size, max_document_bytes)
+            landed.append(LandedFile(folder.name, path, relative, empty=size == 0, layout=layout))
     if not landed:
         found = ", ".join(p.name for p in folders) or "no sub-folders"
         raise UsageError(
