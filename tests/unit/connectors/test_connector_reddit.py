@@ -143,6 +143,11 @@ RAW = {
     32: json.dumps({**OLD_COMMENT, "created_utc": "0"}),
     33: json.dumps({**OLD_COMMENT, "author": ["x"]}),
     34: json.dumps({**OLD_COMMENT, "id": "t1_c17", "body": "prefixed id"}),
+    # the reddit API's things: {"kind": ..., "data": ...}
+    35: json.dumps({"kind": "t3", "data": {**SUBMISSION, "id": "abc124", "name": "t3_abc124"}}),
+    36: json.dumps({"kind": "t1", "data": {**REPLY_TO_COMMENT, "id": "ed2", "name": "t1_ed2"}}),
+    37: json.dumps({"kind": "t2", "data": {"name": "spez", "id": "1w72"}}),  # an account: not a post
+    38: json.dumps({"kind": "t1", "data": {**REPLY_TO_COMMENT, "id": "ed3", "name": "t1_ed3", "created_utc": None}}),
 }
 
 
@@ -166,7 +171,7 @@ def only(records):
 
 
 def test_one_row_per_line(rows):
-    assert sorted(rows) == list(range(1, 35))
+    assert sorted(rows) == list(range(1, 39))
 
 
 @pytest.mark.parametrize("number", [1, 2, 3, 4, 5, 6, 7, 8, 9, 34])
@@ -338,6 +343,28 @@ def test_quarantines(rows, number, reason_start):
 def test_lines_are_kept_verbatim(rows):
     assert rows[8]["line"].endswith("\r\n") and rows[10]["line"] is None
     assert (rows[1]["source"], rows[1]["file"]) == ("reddit", "RC_test.ndjson")
+
+
+def renamed(records, old_id, new_id):
+    """The records with every string naming the post `old_id` naming `new_id` (post ids, natural keys)."""
+    return [
+        {key: value.replace(old_id, new_id) if isinstance(value, str) else value for key, value in r.items()} for r in records
+    ]
+
+
+@pytest.mark.parametrize("wrapped, plain, plain_id, wrapped_id", [(35, 1, "t3_abc123", "t3_abc124"), (36, 3, "t1_ed0", "t1_ed2")])
+def test_an_api_thing_reads_as_its_data(rows, wrapped, plain, plain_id, wrapped_id):
+    """The same submission and comment as lines 1 and 3 but for their ids, wrapped as the reddit API sends them."""
+    assert (rows[wrapped]["status"], rows[wrapped]["reason"]) == ("conformed", None)
+    assert rows[wrapped]["event_key"] == f"reddit|{wrapped_id}"
+    assert wrapped_id in {post["post_id"] for post in rows[wrapped]["posts"]}
+    for kind in ("accounts", "posts", "interactions"):
+        assert rows[wrapped][kind] == renamed(rows[plain][kind], plain_id, wrapped_id), kind
+
+
+def test_an_api_thing_of_another_kind_or_with_bad_data_is_quarantined(rows):
+    assert rows[37]["reason"].startswith("unknown_event_type: ")
+    assert rows[38]["reason"] == "missing_field: $.created_utc is absent, null or not of the expected type"
 
 
 def test_an_id_already_prefixed_is_not_prefixed_twice(rows):
