@@ -148,6 +148,7 @@ RAW = {
     36: json.dumps({"kind": "t1", "data": {**REPLY_TO_COMMENT, "id": "ed2", "name": "t1_ed2"}}),
     37: json.dumps({"kind": "t2", "data": {"name": "spez", "id": "1w72"}}),  # an account: not a post
     38: json.dumps({"kind": "t1", "data": {**REPLY_TO_COMMENT, "id": "ed3", "name": "t1_ed3", "created_utc": None}}),
+    39: json.dumps({"kind": "Listing", "data": {"after": None, "children": [{"kind": "t3", "data": SUBMISSION}]}}),
 }
 
 
@@ -171,7 +172,7 @@ def only(records):
 
 
 def test_one_row_per_line(rows):
-    assert sorted(rows) == list(range(1, 39))
+    assert sorted(rows) == list(range(1, 40))
 
 
 @pytest.mark.parametrize("number", [1, 2, 3, 4, 5, 6, 7, 8, 9, 34])
@@ -362,8 +363,9 @@ def test_an_api_thing_reads_as_its_data(rows, wrapped, plain, plain_id, wrapped_
         assert rows[wrapped][kind] == renamed(rows[plain][kind], plain_id, wrapped_id), kind
 
 
-def test_an_api_thing_of_another_kind_or_with_bad_data_is_quarantined(rows):
+def test_an_api_thing_of_another_kind_a_listing_or_bad_data_is_quarantined(rows):
     assert rows[37]["reason"].startswith("unknown_event_type: ")
+    assert rows[39]["reason"].startswith("unknown_event_type: ")  # a page of things is not read (docs/connectors/reddit.md)
     assert rows[38]["reason"] == "missing_field: $.created_utc is absent, null or not of the expected type"
 
 
