@@ -69,7 +69,7 @@ from transforms.model.trust import (
     to_seeds,
     with_discounts,
 )
-from transforms.model.weights import with_model_weights, with_post_decay
+from transforms.model.weights import in_window, with_model_weights, with_post_decay
 from transforms.privacy import to_account_keys, to_suppressed_accounts, without_suppressed_interactions, without_suppressed_posts
 from transforms.silver.conform import landed_since
 
@@ -151,6 +151,30 @@ def build_graph(config: Config, interactions: DataFrame, links: DataFrame | None
         edge_frame=edges,
         engine=engine,
         in_driver=in_driver,
+    )
+
+
+def empty_window_note(interactions: DataFrame, run_date: dt.date, window_days: int) -> str:
+    """Why a night's graph is empty, for the operator: nothing landed on the window's run dates, what landed
+    happened outside the window (a dump run on a date other than its own), or what is in it joins no two
+    persons. Asked only of an empty graph."""
+    window = f"the scoring window ({window_days} days to the end of {run_date})" if window_days else "the scoring window"
+    found = interactions.agg(
+        F.count(F.lit(1)).alias("rows"),
+        F.count_if(in_window(run_date, window_days)).alias("inside"),
+        F.min("occurred_at").alias("first"),
+        F.max("occurred_at").alias("last"),
+    ).first()
+    if not found.rows:
+        return f"{window} holds no interactions: none were landed on its run dates"
+    if found.inside:
+        return f"{window} holds {found.inside:,} interactions, and none joins two different persons with a weight above 0"
+    if found.last is None:
+        return f"{window} holds no interactions: the {found.rows:,} interactions read were landed after {run_date}"
+    return (
+        f"{window} holds no interactions: the {found.rows:,} interactions read occurred from {found.first:%Y-%m-%d} to "
+        f"{found.last:%Y-%m-%d}, outside it. A dump's events count on the nights of their own dates: run "
+        f"--date {found.last:%Y-%m-%d}, or backfill the dates they cover"
     )
 
 
@@ -470,6 +494,8 @@ def score_night(
     kind_weights = dataclasses.asdict(model.kind_weights) if model.use_kind_weights else None
     weighted = with_model_weights(interactions, run_date, model.window_days, model.half_life_days, kind_weights)
     graph = run("graph", build_graph, config, weighted, links)
+    if graph.vertices == 0:
+        log.warning("graph: %s", empty_window_note(interactions, run_date, model.window_days))
     trusted = run("trust", compute_trust, config, graph)
     trust = trusted.trust
     start = to_warm_start(history, run_date) if history is not None and config.pagerank.warm_start else None

@@ -11,7 +11,7 @@ import pytest
 from influence.config import load_config
 from influence.errors import ValidationFailed
 from influence.tables import IDENTITY_LINKS, INTERACTIONS, POSTS
-from stages.score import score_night
+from stages.score import empty_window_note, score_night
 from transforms.model.trust import SeedRule, to_activity, to_burst_discounts, to_seeds, to_trust_votes
 
 PERSONS_SCHEMA = "actor_person string, target_person string, age_days double, weight double, occurred_at timestamp, run_date date"
@@ -112,3 +112,29 @@ def test_a_night_without_seeds_fails_validation_and_says_why(spark):
         "before the night's end), so the anti-gaming defence would be off for the whole night; lower [model.trust] "
         "seed_min_engaged or seed_min_age_days, or land more history"
     ]
+
+
+def interaction(number, actor, target, occurred_at, landed=RUN_DATE):
+    return (f"i{number}", "snap", actor, target, "edge", occurred_at, 1.0) + (None, None, "snap", "f", number, landed)
+
+
+@pytest.mark.parametrize(
+    "rows, said",
+    [
+        ([], "holds no interactions: none were landed on its run dates"),
+        (
+            [interaction(1, "a", "b", dt.datetime(2012, 7, 1, 9)), interaction(2, "b", "c", dt.datetime(2012, 7, 3, 23))],
+            "holds no interactions: the 2 interactions read occurred from 2012-07-01 to 2012-07-03, outside it. A dump's "
+            "events count on the nights of their own dates: run --date 2012-07-03, or backfill the dates they cover",
+        ),
+        ([interaction(1, "a", "a", NOON)], "holds 1 interactions, and none joins two different persons with a weight above 0"),
+        (
+            [interaction(1, "a", "b", None, RUN_DATE + dt.timedelta(days=1))],
+            "holds no interactions: the 1 interactions read were landed after 2024-03-10",
+        ),
+    ],
+    ids=["nothing landed", "a dump of another date", "self-engagement", "landed later"],
+)
+def test_an_empty_graph_is_explained(spark, rows, said):
+    frame = spark.createDataFrame(rows, INTERACTIONS.schema)
+    assert empty_window_note(frame, RUN_DATE, 90) == f"the scoring window (90 days to the end of 2024-03-10) {said}"
