@@ -16,11 +16,10 @@ from pyspark.sql import DataFrame, functions as F
 
 from influence.tables import NETWORKS
 from transforms.connectors.json_lines import field, json_kind, parsed_lines, quoted
-from transforms.connectors.lines import SKIP_BLANK
+from transforms.connectors.lines import SKIP_BLANK, SKIP_HEADER
 from transforms.connectors.records import classified, status_of, typed_records
 
 SOURCE = "identity_links"
-SKIP_HEADER = "header"
 _FIELDS = ("person_id", "network", "account_id")
 
 

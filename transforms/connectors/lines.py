@@ -4,7 +4,7 @@ from pyspark.sql import Column, DataFrame, Window, functions as F
 
 CONFORMED, QUARANTINED, SKIPPED = "conformed", "quarantined", "skipped"
 SKIP_BLANK, SKIP_COMMENT, SKIP_DUPLICATE = "blank", "comment", "duplicate"
-SKIP_HEADER = "header"  # a first line of column names (SNAP's CSV edge lists)
+SKIP_HEADER = "header"  # a first line of column names (SNAP edge lists, identity links CSV)
 # Every code a connector may put before ": <detail>" in a quarantined line's reason; the quarantine suite
 # refuses any other, so a connector's new code is added here.
 QUARANTINE_REASON_CODES = (

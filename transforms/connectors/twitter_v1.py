@@ -1,11 +1,12 @@
 """Twitter API v1.1 stream archives (one status object per line) -> classified lines with canonical records.
 
-A line is a status, a delete notice, another stream notice or a search API page ({"statuses": [...],
-"search_metadata": ...}). A status line carries up to four statuses: S (the line's own), R =
+A line is a status, a delete notice, another stream notice, or a page of statuses: a search API answer
+({"statuses": [...], "search_metadata": ...}) or an array of statuses (a timeline answer). A status line carries up to four statuses: S (the line's own), R =
 S.retweeted_status, Q = S.quoted_status and RQ = R.quoted_status (the tweet a retweeted quote tweet
 quotes); each one present gives an account, a post and its interactions. A page gives those of each of its
 statuses, each with its own created_at as its time; one unreadable status quarantines the page, named
-`statuses[i].<path>` (as a v2 page is read whole or not at all); a page without statuses is skipped.
+`statuses[i].<path>` (`[i].<path>` in an array; as a v2 page is read whole or not at all); a page without
+statuses is skipped.
 
 Field mapping (per status X, its author U = X.user; "time" = the line's own S.created_at):
   X.user.id_str (else X.user.id)        -> accounts.account_id, posts.author, interactions.actor
@@ -37,12 +38,12 @@ Interactions of X (rules in transforms.connectors.twitter; actor = X's author, p
 Delete notice {"delete":{"status":{"id_str":...}}} -> deletes [{record_type: post, natural_key: the id}].
 
 event_key: twitter|tweet|<S id> for a status, twitter|delete|<id> for a delete notice, twitter|page|<sha-256 of
-the page's status ids in order> for a search page.
+the page's status ids in order> for a page.
 
 Skip reasons: blank; empty_page; stream_notice (an object with one of the stream-control keys limit, scrub_geo,
 status_withheld, user_withheld, disconnect, warning, friends, friends_str, event, for_user, control).
 Quarantine reasons:
-  invalid_json: ...                 not JSON, or not a JSON object
+  invalid_json: ...                 not JSON, or neither a JSON object nor an array
   unknown_event_type: ...           an object that is neither a status (none of id_str, id, user, created_at,
                                     text) nor a delete or stream notice
   missing_field: <path> ...         a status without id, user id or created_at; a delete without delete.status.id_str
@@ -212,16 +213,17 @@ def _page_statuses(page: Column) -> Column:
     )
 
 
-def _page_labels(page: Column) -> Column:
-    """The labels of _page_statuses in reasons: 'statuses[2].retweeted_status.'."""
+def _page_labels(page: Column, prefix: Column) -> Column:
+    """The labels of _page_statuses in reasons: 'statuses[2].retweeted_status.' on a search page (prefix
+    'statuses'), '[2].retweeted_status.' on an array."""
 
     def labels(_: Column, i: Column) -> Column:
-        return F.array(*[F.concat(F.lit("statuses["), i.cast("string"), F.lit(f"].{label}")) for _, label in _STATUSES])
+        return F.array(*[F.concat(prefix, F.lit("["), i.cast("string"), F.lit(f"].{label}")) for _, label in _STATUSES])
 
     return F.flatten(F.transform(page, labels))
 
 
-def _page_not_objects(page: Column, statuses: Column) -> Column:
+def _page_not_objects(page: Column, statuses: Column, prefix: Column) -> Column:
     """bad_value for each status of a page, or status embedded in one, that is present but not an object."""
 
     def problems(v: Column, i: Column) -> Column:
@@ -230,7 +232,9 @@ def _page_not_objects(page: Column, statuses: Column) -> Column:
                 F.when(
                     ~F.get(statuses, i * len(_STATUSES) + j)["is_present"] & field(v, path, "string").isNotNull(),
                     F.concat(
-                        F.lit("bad_value: statuses["),
+                        F.lit("bad_value: "),
+                        prefix,
+                        F.lit("["),
                         i.cast("string"),
                         F.lit(f"]{'.' if label else ''}{label[:-1]}"),
                         F.lit(" is present but not an object"),
@@ -251,12 +255,13 @@ def _field_problems(statuses: Column, labels: Column) -> Column:
 
 
 def _reason(value: Column, text: Column, line: Column, statuses: Column, page: Column, page_statuses: Column) -> Column:
-    """The first problem, checked in order: blank/JSON, delete notice, stream notice, empty search page,
-    unknown object, then the statuses S, R, Q, RQ (of each status of a search page in turn; a field problem
-    first, then a status that is not an object); null when the line conforms."""
+    """The first problem, checked in order: blank/JSON, delete notice, stream notice, empty page, unknown
+    object, then the statuses S, R, Q, RQ (of each status of a page in turn; a field problem first, then a
+    status that is not an object); null when the line conforms."""
     is_notice = reduce(operator.or_, [line[key].isNotNull() for key in STREAM_NOTICE_KEYS])
     field_problems = _field_problems(statuses, F.array(*[F.lit(label) for _, label in _STATUSES]))
-    page_problems = F.get(_field_problems(page_statuses, _page_labels(page)), 0)
+    prefix = F.when(text.startswith("["), F.lit("")).otherwise(F.lit("statuses"))
+    page_problems = F.get(_field_problems(page_statuses, _page_labels(page, prefix)), 0)
     # Read as text only when the struct read failed, so a good embedded status is never serialised.
     not_objects = [
         tw.not_an_object_problem(F.get(statuses, i)["is_present"], field(value, path, "string"), label[:-1])
@@ -265,7 +270,7 @@ def _reason(value: Column, text: Column, line: Column, statuses: Column, page: C
     ]
     base = base_reason(text, value)
     return (
-        F.when(base.isNotNull(), base)
+        F.when(base.isNotNull() & page.isNull(), base)
         .when(line["delete"].isNotNull(), tw.id_problem(_delete_id(value), "delete.status.id_str"))
         .when(is_notice, F.lit(SKIP_STREAM_NOTICE))
         .when(page.isNotNull() & (F.size(page) == 0), F.lit(SKIP_EMPTY_PAGE))
@@ -276,7 +281,7 @@ def _reason(value: Column, text: Column, line: Column, statuses: Column, page: C
                 quoted(F.array_join(F.json_object_keys(text), ",")),
             ),
         )
-        .when(page.isNotNull(), F.coalesce(page_problems, F.get(_page_not_objects(page, page_statuses), 0)))
+        .when(page.isNotNull(), F.coalesce(page_problems, F.get(_page_not_objects(page, page_statuses, prefix), 0)))
         .otherwise(F.coalesce(F.get(field_problems, 0), *not_objects))
     )
 
@@ -335,9 +340,12 @@ def to_classified(lines: DataFrame) -> DataFrame:
     with_statuses = parsed.select(
         "*", field(value, "$", _LINE).alias("_line"), F.transform(statuses, _status_fields).alias("_statuses")
     )
-    # A search API page: {"statuses": [...], "search_metadata": ...}, an object that is no status.
+    # A page of statuses: a search API answer ({"statuses": [...], "search_metadata": ...}, an object that is
+    # no status), or an array of statuses (a timeline or lookup answer kept as one line).
     line = F.col("_line")
-    page = F.when(line["statuses"].isNotNull() & ~_is_status(line), field(line["statuses"], "$", "array<variant>"))
+    page = F.when(line["statuses"].isNotNull() & ~_is_status(line), field(line["statuses"], "$", "array<variant>")).when(
+        F.col("_clean_line").startswith("["), field(value, "$", "array<variant>")
+    )
     with_page = with_statuses.select("*", page.alias("_page")).select(
         "*", F.when(F.col("_page").isNotNull(), _page_statuses(F.col("_page"))).alias("_page_statuses")
     )

@@ -186,12 +186,17 @@ LINES: dict[int, str | None] = {
     30: json.dumps({"statuses": [minimal(id_str="2006"), 7]}),
     31: json.dumps({"statuses": [minimal(retweeted_status="oops")]}),
     32: json.dumps({"statuses": "none"}),
+    # an array of statuses (a timeline answer kept as one line)
+    33: json.dumps([minimal(id_str="2007"), minimal(id_str="2008", user={"id_str": "41"})]),
+    34: "[]",
+    35: "[1, 2]",
+    36: '"just a string"',
 }
 PAGE_SECOND_TIME = datetime(2016, 1, 23, 10, 0, 0)
 
 EXPECTED_REASONS = {
     13: "invalid_json: the line is not valid JSON",
-    14: "invalid_json: expected a JSON object, got array",
+    14: "missing_field: [0].user.id_str is absent, null or not of the expected type",  # an array is a page
     15: "unknown_event_type: neither a status, a search page, a delete nor a stream notice; keys 'foo,bar'",
     16: "missing_field: id_str is absent, null or not of the expected type",
     17: "bad_value: id_str 'abc' is not a numeric id",
@@ -209,6 +214,8 @@ EXPECTED_REASONS = {
     30: "bad_value: statuses[1] is present but not an object",
     31: "bad_value: statuses[0].retweeted_status is present but not an object",
     32: "unknown_event_type: neither a status, a search page, a delete nor a stream notice; keys 'statuses'",
+    35: "bad_value: [0] is present but not an object",
+    36: "invalid_json: expected a JSON object, got string",
 }
 
 
@@ -242,12 +249,13 @@ def test_one_row_per_line(rows):
 
 
 def test_statuses_and_reasons(rows):
-    assert {n for n, r in rows.items() if r["status"] == "conformed"} == {1, 2, 3, 4, 5, 6, 7, 11, 12, 27}
+    assert {n for n, r in rows.items() if r["status"] == "conformed"} == {1, 2, 3, 4, 5, 6, 7, 11, 12, 27, 33}
     assert {n: r["reason"] for n, r in rows.items() if r["status"] == "skipped"} == {
         8: "stream_notice",
         9: "blank",
         10: "blank",
         28: "empty_page",
+        34: "empty_page",
     }
     assert {n: r["reason"] for n, r in rows.items() if r["status"] == "quarantined"} == EXPECTED_REASONS
     for number in (1, 2, 3, 4, 5, 6, 7, 11, 12):
@@ -262,7 +270,8 @@ def test_event_keys(rows):
     assert rows[12]["event_key"] == "twitter|tweet|1012"  # CRLF removed
     # a search page: sha-256 of its statuses' ids in order (not of the statuses embedded in them)
     assert rows[27]["event_key"] == "twitter|page|" + hashlib.sha256(b"2001,2002").hexdigest()
-    assert all(rows[n]["event_key"] is None for n in (8, 9, 10, 28, *EXPECTED_REASONS))
+    assert rows[33]["event_key"] == "twitter|page|" + hashlib.sha256(b"2007,2008").hexdigest()
+    assert all(rows[n]["event_key"] is None for n in (8, 9, 10, 28, 34, *EXPECTED_REASONS))
 
 
 def test_a_search_page_gives_the_records_of_each_of_its_statuses(rows):
@@ -279,6 +288,11 @@ def test_a_search_page_gives_the_records_of_each_of_its_statuses(rows):
         ("30", None, PAGE_SECOND_TIME),
     }
     assert interactions(row) == {("reshare", "30", "30", "2002", "2003", "twitter|reshare|2002")}
+
+
+def test_an_array_of_statuses_gives_the_records_of_each(rows):
+    assert {(p["post_id"], p["author"]) for p in rows[33]["posts"]} == {("2007", "30"), ("2008", "41")}
+    assert {a["account_id"] for a in rows[33]["accounts"]} == {"30", "41"}
 
 
 def test_account_fields(rows):
@@ -406,7 +420,7 @@ def test_delete_notice(rows):
 
 
 def test_records_empty_off_conformed_lines(rows):
-    for number in (8, 9, 10, 28, *EXPECTED_REASONS):
+    for number in (8, 9, 10, 28, 34, *EXPECTED_REASONS):
         row = rows[number]
         assert row["posts"] == row["accounts"] == row["interactions"] == row["deletes"] == row["links"] == []
 
@@ -472,15 +486,16 @@ def test_sample_reshares_and_mentions(sample):
     assert {(i["actor"], i["target"], i["post_id"]) for i in found if i["kind"] == "mention"} == expected_mentions
 
 
-def test_the_sample_as_search_pages_gives_the_same_records(spark, sample):
-    """The 1,000 statuses regrouped into search API pages of up to 100 (the API's largest `count`), one page
-    a line, read as the same statuses, posts, accounts and interactions as one status a line."""
+def test_the_sample_as_pages_gives_the_same_records(spark, sample):
+    """The 1,000 statuses regrouped by 100 (the API's largest `count`), a page a line, alternately as search
+    API pages and as arrays (timeline answers), read as the same posts, accounts and interactions as one
+    status a line."""
     reference, out = sample
     statuses = [reference[number] for number in sorted(reference)]
     pages = [
         json.dumps({"statuses": statuses[start : start + 100], "search_metadata": {"count": 100}}, ensure_ascii=False)
-        for start in range(0, len(statuses), 100)
-    ]
+        for start in range(0, len(statuses), 200)
+    ] + [json.dumps(statuses[start : start + 100], ensure_ascii=False) for start in range(100, len(statuses), 200)]
     frame = spark.createDataFrame(
         [("twinl", "search.jsonl", number, page) for number, page in enumerate(pages, start=1)],
         "source string, file string, line_number long, line string",
