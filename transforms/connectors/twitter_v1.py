@@ -116,7 +116,7 @@ _STATUS = (
 # The line's own object: the status fields that tell a status, plus delete and stream-notice keys.
 _LINE = (
     "struct<id_str:string,id:string,created_at:string,text:string,user:string,"
-    "delete:string,statuses:variant," + ",".join(f"{key}:string" for key in STREAM_NOTICE_KEYS) + ">"
+    "delete:string," + ",".join(f"{key}:string" for key in STREAM_NOTICE_KEYS) + ">"
 )
 
 # The statuses one line can carry, in this order: path from the line's object, label prefix in reasons.
@@ -337,19 +337,23 @@ def to_classified(lines: DataFrame) -> DataFrame:
     value = F.col("_v")
     # S, R, Q, RQ as one array (absent ones null), read by one lambda: one expression tree, not four.
     statuses = F.array(*[field(value, path, _STATUS) for path, _ in _STATUSES])
-    with_statuses = parsed.select(
-        "*", field(value, "$", _LINE).alias("_line"), F.transform(statuses, _status_fields).alias("_statuses")
-    )
     # A page of statuses: a search API answer ({"statuses": [...], "search_metadata": ...}, an object that is
-    # no status), or an array of statuses (a timeline or lookup answer kept as one line).
-    line = F.col("_line")
-    page = F.when(line["statuses"].isNotNull() & ~_is_status(line), field(line["statuses"], "$", "array<variant>")).when(
-        F.col("_clean_line").startswith("["), field(value, "$", "array<variant>")
+    # no status), or an array of statuses (a timeline or lookup answer kept as one line). Told apart by key
+    # lookups on the parsed line, in the same select as the statuses: a select of its own copied every row
+    # once more, which cost status lines (nearly all lines) more than the lookups.
+    search_page = field(value, "$.statuses", "array<variant>")
+    is_no_status = reduce(operator.and_, [field(value, f"$.{key}", "variant").isNull() for key in ("id_str", "id", "user")])
+    page = F.when(F.col("_clean_line").startswith("["), field(value, "$", "array<variant>")).when(
+        search_page.isNotNull() & is_no_status, search_page
     )
-    with_page = with_statuses.select("*", page.alias("_page")).select(
-        "*", F.when(F.col("_page").isNotNull(), _page_statuses(F.col("_page"))).alias("_page_statuses")
+    with_page = parsed.select(
+        "*",
+        field(value, "$", _LINE).alias("_line"),
+        F.transform(statuses, _status_fields).alias("_statuses"),
+        page.alias("_page"),
+        F.when(page.isNotNull(), _page_statuses(page)).alias("_page_statuses"),
     )
-    page = F.col("_page")
+    line, page = F.col("_line"), F.col("_page")
     with_reason = with_page.select(
         "*",
         _reason(value, F.col("_clean_line"), line, F.col("_statuses"), page, F.col("_page_statuses")).alias("reason"),
