@@ -18,11 +18,14 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from influence.errors import UsageError
 from influence.location import LakeLocation
 from influence.tables import NETWORKS
+
+if TYPE_CHECKING:
+    from transforms.connectors.registry import ConnectorOptions
 
 # Environment variables of the form INFLUENCE__<SECTION>__<KEY> set any key (levels split by "__").
 ENV_PREFIX = "INFLUENCE__"
@@ -67,11 +70,17 @@ class SparkConfig:
     codegen: bool = False
 
 
+SNAP_THIRD_FIELDS = ("auto", "weight", "time")
+
+
 @dataclass(frozen=True)
 class SnapConfig:
     # SNAP ids are anonymised per dataset, so they get a network of their own by default
     # instead of colliding with real Twitter ids.
     network: str = "snap"
+    # A three-field line's third field (transforms/connectors/snap.py): "auto" reads nine or more digits as a
+    # unix time and anything else as a weight; "weight" or "time" says it for every line.
+    third_field: str = "auto"
 
 
 PAGERANK_ENGINES = ("auto", "graphframes", "local")
@@ -331,6 +340,15 @@ class Config:
             return 0
         return self.model.window_days + math.ceil(self.validation.future_tolerance_hours / 24)
 
+    @property
+    def connector_options(self) -> ConnectorOptions:
+        """What the connectors take from the configuration (the `[snap]` section)."""
+        # imported here: the registry brings every connector and pyspark, which the config's readers
+        # without Spark (influence generate) do not need
+        from transforms.connectors.registry import ConnectorOptions
+
+        return ConnectorOptions(snap_network=self.snap.network, snap_third_field=self.snap.third_field)
+
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)
 
@@ -555,6 +573,8 @@ def _top_level_problems(config: Config) -> list[str]:
         problems.append(f"landing.max_document_bytes must be >= 1, got {config.landing.max_document_bytes}")
     if config.snap.network not in NETWORKS:
         problems.append(f"snap.network must be one of {', '.join(NETWORKS)}, got {config.snap.network!r}")
+    if config.snap.third_field not in SNAP_THIRD_FIELDS:
+        problems.append(f"snap.third_field must be one of {', '.join(SNAP_THIRD_FIELDS)}, got {config.snap.third_field!r}")
     return problems
 
 

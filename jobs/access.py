@@ -43,7 +43,6 @@ from influence.tables import (
     Table,
 )
 from stages.governance import erasure_scope, names_landed_line
-from transforms.connectors.registry import ConnectorOptions
 from transforms.model.weights import in_window
 from transforms.privacy import subject_hash
 
@@ -305,7 +304,7 @@ def person_data(spark: SparkSession, config: Config, identity: Identity) -> dict
     quarantine = read_if_exists(spark, config, QUARANTINE)
     # Quarantined lines naming them: the rule an erasure deletes them by.
     names = identity.names()
-    naming = names_landed_line(names, erasure_scope(QUARANTINE, names, ConnectorOptions(snap_network=config.snap.network)))
+    naming = names_landed_line(names, erasure_scope(QUARANTINE, names, config.connector_options))
     sections["quarantine"] = {"lines": 0 if quarantine is None else quarantine.filter(naming).count()}
     return sections
 

@@ -263,7 +263,7 @@ def purge(spark: SparkSession, config: Config, identity: Identity) -> dict[str, 
     removed files since their last vacuum (an overwrite or MERGE of an earlier night)."""
     lake = config.lake_location
     names = identity.names()
-    options = ConnectorOptions(snap_network=config.snap.network)
+    options = config.connector_options
     present = [table for table in ALL_TABLES if storage.exists(spark, table, lake)]
     purged = [table for table in present if table.layer != "governance"]
     first = [table for table in purged if table not in _RESOLVED_FROM]

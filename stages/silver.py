@@ -31,7 +31,7 @@ from stages.result import StageResult
 from stages.retention import landed_since_condition, silver_horizon
 from transforms.connectors.lines import QUARANTINED, reconcile, summarize_classification, with_duplicates_skipped
 from transforms.connectors.records import with_long_lines_quarantined
-from transforms.connectors.registry import CONNECTORS, ConnectorOptions, line_network
+from transforms.connectors.registry import CONNECTORS, line_network
 from transforms.pii import with_scrubbed_profile_text
 from transforms.privacy import SKIP_ERASED, with_erased_lines_skipped
 from transforms.silver.conform import (
@@ -80,7 +80,7 @@ def classify_lines(bronze_lines: DataFrame, config: Config) -> DataFrame:
     unknown = sorted(set(sources) - set(CONNECTORS))
     if unknown:
         raise ValueError(f"bronze holds lines of source(s) with no connector: {unknown}")
-    options = ConnectorOptions(snap_network=config.snap.network)
+    options = config.connector_options
     cap = config.landing.max_line_bytes
     fits = F.octet_length("line") <= F.lit(cap)
     parts = [CONNECTORS[source](bronze_lines.filter((F.col("source") == source) & fits), options) for source in sorted(sources)]
@@ -271,7 +271,7 @@ def build(
     lake_holds_erasures = consent.holds_any([ERASED])
     if lake_holds_erasures:  # later dumps naming an erased person are suppressed at ingest
         erased = consent.frame.filter(F.col("state") == ERASED)
-        options = ConnectorOptions(snap_network=config.snap.network)
+        options = config.connector_options
         connected = with_erased_lines_skipped(connected, erased, privacy_key(config), line_network(options))
     connected = connected.localCheckpoint()
 

@@ -203,6 +203,7 @@ def test_single_underscore_variables_are_not_config_keys():
     [
         ("lake", '""', "lake must not be empty"),
         ("snap.network", '"higgs"', "snap.network must be one of snap, twitter, reddit, bluesky, mastodon, got 'higgs'"),
+        ("snap.third_field", '"both"', "snap.third_field must be one of auto, weight, time, got 'both'"),
         ("spark.master", '"locl[*]"', "spark.master must be a Spark master URL"),
         ("spark.master", '"local[0]"', "spark.master must be a Spark master URL"),
         ("spark.master", '""', "spark.master must be a Spark master URL"),

@@ -20,11 +20,12 @@ class ConnectorOptions:
     """What a connector may need from the configuration (the `[snap]` section today)."""
 
     snap_network: str = "snap"
+    snap_third_field: str = "auto"  # "auto", "weight" or "time" (transforms/connectors/snap.py)
 
 
 Connector = Callable[[DataFrame, ConnectorOptions], DataFrame]
 CONNECTORS: dict[str, Connector] = {
-    "snap": lambda lines, options: with_snap_fields(lines, options.snap_network),
+    "snap": lambda lines, options: with_snap_fields(lines, options.snap_network, options.snap_third_field),
     "twitter_v1": lambda lines, options: twitter_v1.to_classified(lines),
     "twitter_v2": lambda lines, options: twitter_v2.to_classified(lines),
     "reddit": lambda lines, options: reddit.to_classified(lines),

@@ -6,7 +6,8 @@ white space inside them, as SNAP's `.csv` edge lists are written):
 - plain edge list: `src dst [weight]`, weight a positive number (default 1);
 - temporal edge list: `src dst unix_ts` (SNAP's CollegeMsg, email-Eu-core-temporal, sx-*, wiki-talk-temporal).
   A third field of nine or more digits is a time, not a weight: a unix time of nine digits is 3 March 1973 or
-  later, and no weighted edge list of SNAP's comes near a weight of 100,000,000.
+  later, and no weighted edge list of SNAP's comes near a weight of 100,000,000 (`[snap] third_field` says it
+  for every line instead: "weight" or "time").
 `#` or `%` starts a comment line. A first line of column names (`id_1,id_2`, `FromNodeId ToNodeId`, `source
 target weight`) is skipped as a header.
 """
@@ -38,12 +39,19 @@ def _quoted(value: Column) -> Column:
     return F.concat(F.lit("'"), F.substring(value, 1, _MAX_REASON_VALUE), F.lit("'"))
 
 
-def with_snap_fields(lines: DataFrame, network: str) -> DataFrame:
+THIRD_FIELDS = ("auto", "weight", "time")
+
+
+def with_snap_fields(lines: DataFrame, network: str, third_field: str = "auto") -> DataFrame:
     """Classify raw SNAP lines and parse the conformed ones.
 
     In: source, file, line_number, line. Out: the classified lines of transforms.connectors.records, each
     conformed line carrying one interaction (accounts are known only by id, so no account records).
+    third_field ([snap] third_field): what a three-field line's third field is; "auto" tells a time (nine or
+    more digits) from a weight line by line, "weight" and "time" say it for every line.
     """
+    if third_field not in THIRD_FIELDS:
+        raise ValueError(f"third_field must be one of {', '.join(THIRD_FIELDS)}, got {third_field!r}")
     text = clean_line(F.col("line"))
     split = lines.select(
         "source",
@@ -60,7 +68,8 @@ def with_snap_fields(lines: DataFrame, network: str) -> DataFrame:
     field_count = F.size(fields)
     actor, target, third, fourth = (F.get(fields, i) for i in range(4))
     is_activity, is_edge = field_count == 4, field_count.isin(2, 3)
-    is_timed_edge = (field_count == 3) & third.rlike(_TIME_NOT_WEIGHT)
+    reads_as_time = {"auto": third.rlike(_TIME_NOT_WEIGHT), "weight": F.lit(False), "time": F.lit(True)}[third_field]
+    is_timed_edge = (field_count == 3) & reads_as_time
     has_time = is_activity | is_timed_edge
     weight_text = F.when((field_count == 3) & ~is_timed_edge, third)
     is_header = (F.col("line_number") == 1) & F.forall(fields, lambda name: name.rlike(_COLUMN_NAME))

@@ -58,8 +58,8 @@ def lines_frame(spark, lines, *, file="higgs-activity_time.txt", source="snap"):
     return spark.createDataFrame([(source, file, number, line) for number, line in enumerate(lines, start=1)], LINES_SCHEMA)
 
 
-def parsed(spark, lines, network="higgs"):
-    return with_snap_fields(lines_frame(spark, lines), network).select(
+def parsed(spark, lines, network="higgs", third_field="auto"):
+    return with_snap_fields(lines_frame(spark, lines), network, third_field).select(
         "line_number",
         "status",
         "reason",
@@ -186,6 +186,39 @@ def test_a_third_field_of_nine_or_more_digits_is_a_time_not_a_weight(spark):
         rtol=0,
         atol=0,
     )
+
+
+def test_the_third_field_can_be_said_for_every_line(spark):
+    """[snap] third_field: "weight" keeps nine digits a weight, "time" makes every third field a time."""
+    lines = ["1 2 1341100800", "3 4 2.5", "5 6 7", None]
+    assertDataFrameEqual(
+        parsed(spark, lines, third_field="weight"),
+        expected(
+            spark,
+            [
+                conformed(1, "1", "2", weight=1341100800.0),
+                conformed(2, "3", "4", weight=2.5),
+                conformed(3, "5", "6", weight=7.0),
+                skipped(4, "blank"),
+            ],
+        ),
+        rtol=0,
+        atol=0,
+    )
+    assertDataFrameEqual(
+        parsed(spark, lines, third_field="time"),
+        expected(
+            spark,
+            [
+                conformed(1, "1", "2", occurred_at=dt.datetime(2012, 7, 1, tzinfo=UTC)),
+                quarantined(2, "bad_timestamp: '2.5' is not a unix time in seconds"),
+                conformed(3, "5", "6", occurred_at=dt.datetime(1970, 1, 1, 0, 0, 7, tzinfo=UTC)),
+                skipped(4, "blank"),
+            ],
+        ),
+    )
+    with pytest.raises(ValueError, match="third_field must be one of auto, weight, time, got 'both'"):
+        with_snap_fields(lines_frame(spark, lines), "higgs", "both")
 
 
 def test_comma_separated_edge_lists_with_a_header_line(spark):
