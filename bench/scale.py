@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from influence.generator import GeneratorSpec, generate  # noqa: E402
-from influence.lease import progress_path  # noqa: E402
+from influence.lease import last_progress  # noqa: E402
 
 EVENT_LOG_SETTINGS = (
     "--conf spark.eventLog.enabled=true --conf spark.eventLog.compress=false --conf spark.eventLog.logStageExecutorMetrics=true "
@@ -101,7 +101,7 @@ def tree_rss(root: int) -> dict[int, int]:
 def measured(args: list[str], event_logs: Path, lake: Path | None = None) -> tuple[subprocess.CompletedProcess, float, dict]:
     """Runs `influence ARGS` with Spark's event log on; returns it, its wall seconds and its peak: the tree's
     resident set at its highest sample (every 0.2 s), by kind of process, and the stage the lake's lease
-    named then (a forked process's shared pages count twice, as the kernel reports them for each)."""
+    named then (a fork caught before it exec'd counts 0, see tree_rss)."""
     event_logs.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYARROW_IGNORE_TIMEZONE": "1", "PYSPARK_SUBMIT_ARGS": EVENT_LOG_SETTINGS.format(folder=event_logs)}
     command = [str(Path(sys.executable).with_name("influence")), *args]
@@ -131,11 +131,9 @@ def measured(args: list[str], event_logs: Path, lake: Path | None = None) -> tup
 
 
 def current_stage(lake: Path | None) -> str | None:
-    """The stage a running night last noted in its lake (influence.lease.progress_path), if any."""
-    try:
-        return json.loads(progress_path(lake).read_text()).get("stage") if lake else None
-    except (OSError, ValueError):
-        return None
+    """The stage a running night last noted in its lake (influence.lease.last_progress), if any."""
+    progress = last_progress(lake) if lake else None
+    return progress.get("stage") if progress else None
 
 
 def jvm_peaks(event_logs: Path) -> dict[str, int]:
