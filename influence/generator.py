@@ -498,7 +498,7 @@ def malformed_line(source: str, reason: str) -> str:
             "wrong_field_count": "1 2 1341100800 RT extra",
             "bad_timestamp": "1 2 yesterday RT",
             "unknown_kind": "1 2 1341100800 XX",
-            "bad_weight": "1 2 -1",
+            "bad_weight": "1 2 heavy",
         }[reason]
     if reason == "invalid_json":
         return '{"truncated": '

@@ -7,7 +7,13 @@ white space inside them, as SNAP's `.csv` edge lists are written):
 - temporal edge list: `src dst unix_ts` (SNAP's CollegeMsg, email-Eu-core-temporal, sx-*, wiki-talk-temporal).
   A third field of nine or more digits is a time, not a weight: a unix time of nine digits is 3 March 1973 or
   later, and no weighted edge list of SNAP's comes near a weight of 100,000,000 (`[snap] third_field` says it
-  for every line instead: "weight" or "time").
+  for every line instead: "weight" or "time");
+- rated temporal edge list: `src dst rating unix_ts` (SNAP's soc-sign-bitcoinotc and soc-sign-bitcoinalpha:
+  ratings -10 to +10), told from an activity line by its numeric fourth field.
+A time may carry a fraction of a second (`1289241911.72836`). A signed or rated network's negative or zero
+weight (soc-sign-epinions' `-1`, a rating of -10) is a well-formed edge that endorses nobody: it is skipped
+as `non_positive_weight`, counted in the run log, and left out of the graph; a weight that is not a number is
+quarantined as `bad_weight`.
 `#` or `%` starts a comment line. A first line of column names (`id_1,id_2`, `FromNodeId ToNodeId`, `source
 target weight`) is skipped as a header.
 """
@@ -20,8 +26,14 @@ from transforms.connectors.records import classified, status_of, typed_records
 ACTIVITY_KINDS = {"RT": "reshare", "MT": "mention", "RE": "reply"}
 EDGE_KIND = "edge"
 
-_UNIX_SECONDS = r"^-?[0-9]{1,11}$"
-_TIME_NOT_WEIGHT = r"^[0-9]{9,}$"
+_UNIX_SECONDS = r"^-?[0-9]{1,11}(\.[0-9]+)?$"
+_TIME_NOT_WEIGHT = r"^[0-9]{9,}(\.[0-9]+)?$"
+# A time's fraction of a second is kept to the microsecond, as Spark's timestamps hold it.
+_SECONDS_TYPE = "decimal(18,6)"
+# A rated line's fourth field is a number (a time); an activity line's is a kind (RT, MT, RE).
+_NUMBER = r"^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$"
+# A weight written as zero ("0", "0.0", "0e3"); 1e-400 is a positive weight too small for a double, quarantined.
+_ZERO = r"^[-+]?(0+\.?0*|\.0+)([eE][-+]?[0-9]+)?$"
 # Comma-separated fields, none empty or holding white space ("1,2", "1, 2"); "1 2 1,5" is three
 # white-space-separated fields whose weight is malformed, not a CSV line.
 _CSV_LINE = r"^[^ \t,]+( *, *[^ \t,]+)+$"
@@ -32,6 +44,7 @@ _COLUMN_NAME = (
 )
 _POSITIVE_NUMBER = r"^\+?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$"
 _MAX_REASON_VALUE = 40
+SKIP_NON_POSITIVE_WEIGHT = "non_positive_weight"  # a signed network's distrust, or a rating of zero or below
 
 
 def _quoted(value: Column) -> Column:
@@ -67,15 +80,17 @@ def with_snap_fields(lines: DataFrame, network: str, third_field: str = "auto") 
     fields = F.col("_fields")
     field_count = F.size(fields)
     actor, target, third, fourth = (F.get(fields, i) for i in range(4))
-    is_activity, is_edge = field_count == 4, field_count.isin(2, 3)
+    is_rated = (field_count == 4) & fourth.rlike(_NUMBER)
+    is_activity, is_edge = (field_count == 4) & ~is_rated, field_count.isin(2, 3) | is_rated
     reads_as_time = {"auto": third.rlike(_TIME_NOT_WEIGHT), "weight": F.lit(False), "time": F.lit(True)}[third_field]
     is_timed_edge = (field_count == 3) & reads_as_time
-    has_time = is_activity | is_timed_edge
-    weight_text = F.when((field_count == 3) & ~is_timed_edge, third)
+    time_text = F.when(is_activity | is_timed_edge, third).when(is_rated, fourth)
+    weight_text = F.when(((field_count == 3) & ~is_timed_edge) | is_rated, third)
     is_header = (F.col("line_number") == 1) & F.forall(fields, lambda name: name.rlike(_COLUMN_NAME))
     # try_cast: under ANSI mode a plain cast of a bad token would fail the job instead of the line.
     weight_value = weight_text.try_cast("double")
     is_positive_finite = weight_text.rlike(_POSITIVE_NUMBER) & (weight_value > 0) & (weight_value < float("inf"))
+    is_non_positive = weight_text.rlike(_NUMBER) & (weight_text.startswith("-") | weight_text.rlike(_ZERO))
     reason = (
         F.when(F.col("line").isNull() | (F.col("_text") == ""), F.lit(SKIP_BLANK))
         .when(F.col("_text").startswith("#") | F.col("_text").startswith("%"), F.lit(SKIP_COMMENT))
@@ -83,19 +98,24 @@ def with_snap_fields(lines: DataFrame, network: str, third_field: str = "auto") 
         .when(
             ~(is_activity | is_edge),
             F.concat(
-                F.lit("wrong_field_count: expected 'src dst [weight|unix_ts]' or 'userA userB unix_ts RT|MT|RE', got "),
+                F.lit(
+                    "wrong_field_count: expected 'src dst [weight|unix_ts]', 'src dst rating unix_ts' or"
+                    " 'userA userB unix_ts RT|MT|RE', got "
+                ),
                 field_count.cast("string"),
                 F.lit(" fields"),
             ),
         )
+        # a rated line's time must look like one (nine digits or more): `a b 3 1` is not a rating of 1970
         .when(
-            has_time & ~third.rlike(_UNIX_SECONDS),
-            F.concat(F.lit("bad_timestamp: "), _quoted(third), F.lit(" is not a unix time in seconds")),
+            time_text.isNotNull() & ~(time_text.rlike(_UNIX_SECONDS) & (~is_rated | fourth.rlike(_TIME_NOT_WEIGHT))),
+            F.concat(F.lit("bad_timestamp: "), _quoted(time_text), F.lit(" is not a unix time in seconds")),
         )
         .when(
             is_activity & ~fourth.isin(*ACTIVITY_KINDS),
             F.concat(F.lit("unknown_kind: "), _quoted(fourth), F.lit(" is not RT, MT or RE")),
         )
+        .when(is_non_positive, F.lit(SKIP_NON_POSITIVE_WEIGHT))
         .when(
             weight_text.isNotNull() & ~F.coalesce(is_positive_finite, F.lit(False)),
             F.concat(F.lit("bad_weight: "), _quoted(weight_text), F.lit(" is not a positive finite number")),
@@ -111,7 +131,7 @@ def with_snap_fields(lines: DataFrame, network: str, third_field: str = "auto") 
         actor.alias("_actor"),
         target.alias("_target"),
         F.when(is_activity, kind_of_code[fourth]).otherwise(F.lit(EDGE_KIND)).alias("_kind"),
-        F.when(has_time, third.try_cast("long")).alias("_unix_seconds"),
+        time_text.try_cast(_SECONDS_TYPE).alias("_seconds"),
         F.when(is_edge, F.coalesce(weight_value, F.lit(1.0))).otherwise(F.lit(1.0)).alias("_weight"),
     )
 
@@ -120,10 +140,10 @@ def with_snap_fields(lines: DataFrame, network: str, third_field: str = "auto") 
     # Events with a time (activity, temporal edges) are identified by what happened; edge-list rows without
     # one by where they were written, so repeated pairs in one list add up while the same list landed twice
     # counts once.
-    event_key = F.when(
-        F.col("_unix_seconds").isNotNull(),
-        F.concat_ws("\u0001", F.lit(network), "_actor", "_target", "_kind", F.col("_unix_seconds").cast("string")),
-    )
+    seconds = F.col("_seconds")
+    # whole seconds written as before fractions were read (the keys of lakes landed since stay the same)
+    seconds_text = F.when(seconds == F.floor(seconds), F.floor(seconds).cast("string")).otherwise(seconds.cast("string"))
+    event_key = F.when(seconds.isNotNull(), F.concat_ws("\u0001", F.lit(network), "_actor", "_target", "_kind", seconds_text))
     natural_key = F.coalesce(
         event_key, F.concat_ws("\u0001", F.lit(network), "source", "file", F.col("line_number").cast("string"))
     )
@@ -132,13 +152,13 @@ def with_snap_fields(lines: DataFrame, network: str, third_field: str = "auto") 
         F.col("_actor").alias("actor"),
         F.col("_target").alias("target"),
         F.col("_kind").alias("kind"),
-        F.timestamp_seconds(F.col("_unix_seconds")).alias("occurred_at"),
+        F.timestamp_seconds(seconds).alias("occurred_at"),
         F.col("_weight").alias("weight"),
         natural_key.alias("natural_key"),
     )
     with_status = parsed.select(
         "*",
-        status_of(reason, (SKIP_BLANK, SKIP_COMMENT, SKIP_HEADER)).alias("status"),
+        status_of(reason, (SKIP_BLANK, SKIP_COMMENT, SKIP_HEADER, SKIP_NON_POSITIVE_WEIGHT)).alias("status"),
         F.when(is_conformed, event_key).alias("event_key"),
         F.array(interaction).alias("_interactions"),
     )

@@ -50,7 +50,10 @@ PARSED_SCHEMA = T.StructType(
 UTC = dt.UTC
 # 2012-07-01 00:00:00 UTC: 15 340 days to 2012-01-01 (42 years, 10 of them leap) + 182 days to July 1st.
 JULY_1_2012 = 1341100800
-WRONG_FIELD_COUNT = "wrong_field_count: expected 'src dst [weight|unix_ts]' or 'userA userB unix_ts RT|MT|RE', got {} fields"
+WRONG_FIELD_COUNT = (
+    "wrong_field_count: expected 'src dst [weight|unix_ts]', 'src dst rating unix_ts' or 'userA userB unix_ts RT|MT|RE',"
+    " got {} fields"
+)
 
 
 def lines_frame(spark, lines, *, file="higgs-activity_time.txt", source="snap"):
@@ -211,7 +214,7 @@ def test_the_third_field_can_be_said_for_every_line(spark):
             spark,
             [
                 conformed(1, "1", "2", occurred_at=dt.datetime(2012, 7, 1, tzinfo=UTC)),
-                quarantined(2, "bad_timestamp: '2.5' is not a unix time in seconds"),
+                conformed(2, "3", "4", occurred_at=dt.datetime(1970, 1, 1, 0, 0, 2, 500000, tzinfo=UTC)),
                 conformed(3, "5", "6", occurred_at=dt.datetime(1970, 1, 1, 0, 0, 7, tzinfo=UTC)),
                 skipped(4, "blank"),
             ],
@@ -260,11 +263,57 @@ def test_comma_separated_edge_lists_with_a_header_line(spark):
 
 @pytest.mark.parametrize(
     "header",
-    ["FromNodeId\tToNodeId", "source target weight", "SRC,DST,UNIXTS", "userA userB", "node_1,node_2", "from,to"],
+    [
+        "FromNodeId\tToNodeId",
+        "source target weight",
+        "SRC,DST,UNIXTS",
+        "userA userB",
+        "node_1,node_2",
+        "from,to",
+        "SOURCE, TARGET, RATING, TIME",
+    ],
 )
 def test_a_first_line_of_column_names_is_a_header(spark, header):
     rows = parsed(spark, [header, "1 2"]).collect()
     assert [(row.line_number, row.status, row.reason) for row in rows] == [(1, "skipped", "header"), (2, "conformed", None)]
+
+
+def test_signed_and_rated_networks_keep_their_endorsements_and_skip_the_rest(spark):
+    """soc-sign-epinions and soc-sign-Slashdot write `FromNodeId ToNodeId Sign` (1 or -1); soc-sign-bitcoinotc
+    and -alpha `SOURCE,TARGET,RATING,TIME` (-10 to +10, OTC's times with a fraction of a second). A distrust
+    or a zero rating is a well-formed edge that endorses nobody: skipped, not quarantined."""
+    lines = [
+        "0\t1\t-1",
+        "0\t2\t1",
+        "3 4 0",
+        "3 4 -0.0",
+        "6,2,4,1289241911.72836",  # 1,289,241,911 s = 14,921 days + 67,511 s: 2010-11-08 18:45:11
+        "6,5,-10,1289241942.69136",
+        "7188,1,10,1407470400",  # 16,290 days + 14,400 s: 2014-08-08 04:00
+        "1 2 +3 1407470400",
+        "1 2 1289241911.72836",  # a temporal edge list's time with a fraction
+        None,
+    ]
+    assertDataFrameEqual(
+        parsed(spark, lines),
+        expected(
+            spark,
+            [
+                skipped(1, "non_positive_weight"),
+                conformed(2, "0", "2"),
+                skipped(3, "non_positive_weight"),
+                skipped(4, "non_positive_weight"),
+                conformed(5, "6", "2", occurred_at=dt.datetime(2010, 11, 8, 18, 45, 11, 728360, tzinfo=UTC), weight=4.0),
+                skipped(6, "non_positive_weight"),
+                conformed(7, "7188", "1", occurred_at=dt.datetime(2014, 8, 8, 4, tzinfo=UTC), weight=10.0),
+                conformed(8, "1", "2", occurred_at=dt.datetime(2014, 8, 8, 4, tzinfo=UTC), weight=3.0),
+                conformed(9, "1", "2", occurred_at=dt.datetime(2010, 11, 8, 18, 45, 11, 728360, tzinfo=UTC)),
+                skipped(10, "blank"),
+            ],
+        ),
+        rtol=0,
+        atol=0,
+    )
 
 
 def test_a_first_line_of_ids_is_an_edge_not_a_header(spark):
@@ -332,20 +381,20 @@ QUARANTINE_CASES = [
     ("1,,2", WRONG_FIELD_COUNT.format(1)),  # commas separate only non-empty fields
     ("1,2,3,4,5", WRONG_FIELD_COUNT.format(5)),
     ("1 2 yesterday RT", "bad_timestamp: 'yesterday' is not a unix time in seconds"),
-    ("1 2 1341100800.5 RT", "bad_timestamp: '1341100800.5' is not a unix time in seconds"),
     ("1 2 134110080000 RT", "bad_timestamp: '134110080000' is not a unix time in seconds"),  # 12 digits: ms
     ("1 2 yesterday LIKE", "bad_timestamp: 'yesterday' is not a unix time in seconds"),  # time checked first
     ("1 2 1341100800 LIKE", "unknown_kind: 'LIKE' is not RT, MT or RE"),
     ("1 2 1341100800 rt", "unknown_kind: 'rt' is not RT, MT or RE"),
     ("1 2 1341100800 " + "K" * 50, "unknown_kind: '" + "K" * 40 + "' is not RT, MT or RE"),  # value cut to 40
-    ("1 2 0", "bad_weight: '0' is not a positive finite number"),
-    ("1 2 0.0", "bad_weight: '0.0' is not a positive finite number"),
-    ("1 2 -1", "bad_weight: '-1' is not a positive finite number"),
-    ("1 2 -0.5", "bad_weight: '-0.5' is not a positive finite number"),
     ("1 2 heavy", "bad_weight: 'heavy' is not a positive finite number"),
     ("1 2 NaN", "bad_weight: 'NaN' is not a positive finite number"),
     ("1 2 1,5", "bad_weight: '1,5' is not a positive finite number"),
     ("1 2 1e-400", "bad_weight: '1e-400' is not a positive finite number"),  # underflows to 0.0
+    ("1 2 1341100800.5.5 RT", "bad_timestamp: '1341100800.5.5' is not a unix time in seconds"),
+    ("1 2 3 1", "bad_timestamp: '1' is not a unix time in seconds"),  # a rated line's time has nine digits or more
+    ("1 2 3 134110080000", "bad_timestamp: '134110080000' is not a unix time in seconds"),
+    ("1,2,x,1341100800", "bad_weight: 'x' is not a positive finite number"),  # a numeric fourth field: a rated line
+    ("1 2 -heavy 1341100800", "bad_weight: '-heavy' is not a positive finite number"),
 ]
 
 
@@ -530,6 +579,22 @@ def test_a_temporal_edge_is_keyed_on_what_happened_like_an_activity_event(spark)
     assert found[("day2.txt", 5)] == (activity_key("higgs", "1", "2", "edge", JULY_1_2012 + 1),) * 2
 
 
+def test_a_rating_is_keyed_on_what_happened_to_the_microsecond(spark):
+    found = keys(
+        spark,
+        [
+            ("snap", "otc.csv", 1, "6,2,4,1289241911.72836"),
+            ("snap", "otc2.csv", 9, "6 2 4 1289241911.728360"),  # the same rating in another file and layout
+            ("snap", "otc.csv", 2, "6,2,4,1289241911.72837"),  # ten microseconds later
+            ("snap", "alpha.csv", 1, "7188,1,10,1407470400"),  # whole seconds: keyed as before fractions were read
+        ],
+    )
+    rating = activity_key("higgs", "6", "2", "edge", "1289241911.728360")
+    assert found[("otc.csv", 1)] == found[("otc2.csv", 9)] == (rating, rating)
+    assert found[("otc.csv", 2)] == (activity_key("higgs", "6", "2", "edge", "1289241911.728370"),) * 2
+    assert found[("alpha.csv", 1)] == (activity_key("higgs", "7188", "1", "edge", 1407470400),) * 2
+
+
 def test_keys_differ_between_networks(spark):
     rows = [("snap", "f.txt", 1, "1 2 1341100800 RT"), ("snap", "f.txt", 2, "1 2"), ("snap", "f.txt", 3, None)]
     found = keys(spark, rows, "twitter")
@@ -545,7 +610,9 @@ def test_keys_differ_between_networks(spark):
 SPECIAL_CHARACTERS = [" ", "\t", "\r", "\n", "\ufeff", "\x00", "\x0b", "\x0c", "\x1f", "\x85", "\xa0", "\u2028", "#"]
 ANY_TEXT = st.text(st.one_of(st.characters(codec="utf-8"), st.sampled_from(SPECIAL_CHARACTERS)), max_size=40)
 TOKEN = st.one_of(
-    st.sampled_from(["RT", "MT", "RE", "XX", "1341100800", "-5", "2.5", "0", "-1", ".5", "1e3", "#", "id_1", "source"]),
+    st.sampled_from(
+        ["RT", "MT", "RE", "XX", "1341100800", "1289241911.72836", "-5", "2.5", "0", "-1", ".5", "1e3", "#", "id_1", "source"]
+    ),
     st.text(st.sampled_from(list("0123456789.+-eE#abRTM\ufeff")), min_size=1, max_size=8),
 )
 SNAP_LIKE = st.builds(
@@ -586,7 +653,7 @@ def test_any_text_gets_exactly_one_consistent_classification(spark, lines):
         else:
             assert (row.interactions, row.event_key) == ([], None), row
         if row.status == "skipped":
-            assert row.reason in {"blank", "comment", "header"}
+            assert row.reason in {"blank", "comment", "header", "non_positive_weight"}
             assert row.reason != "header" or row.line_number == 1, row
         if row.status == "quarantined":
             assert row.reason.startswith(REASON_PREFIXES), row.reason
