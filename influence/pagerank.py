@@ -44,7 +44,9 @@ log = logging.getLogger(__name__)
 
 ENGINES = ("graphframes", "local")
 # Pregel checkpoints its vertex frame every this many supersteps (locally: the frame is persisted anyway).
-CHECKPOINT_INTERVAL = 2
+# Every superstep: on the Higgs retweet graph a 13-superstep run took 12.5-14.8 s against 14.4-16.7 s every
+# second superstep, the difference in the first supersteps' planning (docs/model.md).
+CHECKPOINT_INTERVAL = 1
 
 
 @dataclass(frozen=True)
