@@ -70,6 +70,8 @@ class SparkConfig:
     codegen: bool = False
 
 
+# transforms.connectors.snap.THIRD_FIELDS, named here so that a config is read without pyspark (tests/unit/test_config.py
+# checks that the two agree)
 SNAP_THIRD_FIELDS = ("auto", "weight", "time")
 
 

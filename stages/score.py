@@ -154,6 +154,10 @@ def build_graph(config: Config, interactions: DataFrame, links: DataFrame | None
     )
 
 
+def interactions_text(count: int) -> str:
+    return "1 interaction" if count == 1 else f"{count:,} interactions"
+
+
 def empty_window_note(interactions: DataFrame, run_date: dt.date, window_days: int) -> str:
     """Why a night's graph is empty, for the operator: nothing landed on the window's run dates, what landed
     happened outside the window (a dump run on a date other than its own), or what is in it joins no two
@@ -168,11 +172,12 @@ def empty_window_note(interactions: DataFrame, run_date: dt.date, window_days: i
     if not found.rows:
         return f"{window} holds no interactions: none were landed on its run dates"
     if found.inside:
-        return f"{window} holds {found.inside:,} interactions, and none joins two different persons with a weight above 0"
+        return f"{window} holds {interactions_text(found.inside)}, and none joins two different persons with a weight above 0"
+    read, were = ("the interaction read", "was") if found.rows == 1 else (f"the {found.rows:,} interactions read", "were")
     if found.last is None:
-        return f"{window} holds no interactions: the {found.rows:,} interactions read were landed after {run_date}"
+        return f"{window} holds no interactions: {read} {were} landed after {run_date}"
     return (
-        f"{window} holds no interactions: the {found.rows:,} interactions read occurred from {found.first:%Y-%m-%d} to "
+        f"{window} holds no interactions: {read} occurred from {found.first:%Y-%m-%d} to "
         f"{found.last:%Y-%m-%d}, outside it. A dump's events count on the nights of their own dates: run "
         f"--date {found.last:%Y-%m-%d}, or backfill the dates they cover"
     )

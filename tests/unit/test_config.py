@@ -502,3 +502,12 @@ def test_the_documented_example_file_is_valid_and_sets_what_it_says(tmp_path):
     assert (config.lake, config.spark.driver_memory, config.privacy.retention_days) == ("/data/influence/lake", "8g", 120)
     assert set(default_keys(config)) == set(DEFAULTS)
     assert len(re.findall(r"^[a-z0-9_]+ = ", example, re.MULTILINE)) == len(DEFAULTS)  # the example sets every key
+
+
+def test_the_config_knows_the_third_fields_the_snap_connector_reads():
+    """influence.config names them itself (it is read without pyspark, which the connector imports): the two
+    lists must not drift apart."""
+    from influence.config import SNAP_THIRD_FIELDS
+    from transforms.connectors.snap import THIRD_FIELDS
+
+    assert SNAP_THIRD_FIELDS == THIRD_FIELDS

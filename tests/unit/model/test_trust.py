@@ -127,13 +127,17 @@ def interaction(number, actor, target, occurred_at, landed=RUN_DATE):
             "holds no interactions: the 2 interactions read occurred from 2012-07-01 to 2012-07-03, outside it. A dump's "
             "events count on the nights of their own dates: run --date 2012-07-03, or backfill the dates they cover",
         ),
-        ([interaction(1, "a", "a", NOON)], "holds 1 interactions, and none joins two different persons with a weight above 0"),
+        ([interaction(1, "a", "a", NOON)], "holds 1 interaction, and none joins two different persons with a weight above 0"),
+        (
+            [interaction(1, "a", "a", NOON), interaction(2, "b", "b", NOON)],
+            "holds 2 interactions, and none joins two different persons with a weight above 0",
+        ),
         (
             [interaction(1, "a", "b", None, RUN_DATE + dt.timedelta(days=1))],
-            "holds no interactions: the 1 interactions read were landed after 2024-03-10",
+            "holds no interactions: the interaction read was landed after 2024-03-10",
         ),
     ],
-    ids=["nothing landed", "a dump of another date", "self-engagement", "landed later"],
+    ids=["nothing landed", "a dump of another date", "self-engagement", "self-engagements", "landed later"],
 )
 def test_an_empty_graph_is_explained(spark, rows, said):
     frame = spark.createDataFrame(rows, INTERACTIONS.schema)
