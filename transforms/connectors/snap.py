@@ -39,8 +39,9 @@ _ZERO = r"^[-+]?(0+\.?0*|\.0+)([eE][-+]?[0-9]+)?$"
 _CSV_LINE = r"^[^ \t,]+( *, *[^ \t,]+)+$"
 # A column name as SNAP's and other edge lists' headers write them: FromNodeId, id_1, node_2, userA, SOURCE, ...
 _COLUMN_NAME = (
-    r"(?i)^(from|to|src|dst|source|target|node|id|user|vertex|weight|time|timestamp|ts|unixts|date|rating|sign|kind)"
-    r"[_-]?(node)?[_-]?(id)?[_-]?([0-9]+|[ab])?$"
+    r"(?i)^(from|to|src|dst|source|target|node|id|user|vertex|weight|time|timestamp|ts|unixts|date|rating|sign|kind"
+    r"|link[_-]?sentiment|sentiment)"
+    r"[_-]?(node|subreddit)?[_-]?(id)?[_-]?([0-9]+|[ab])?$"
 )
 _POSITIVE_NUMBER = r"^\+?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$"
 _MAX_REASON_VALUE = 40

@@ -271,6 +271,7 @@ def test_comma_separated_edge_lists_with_a_header_line(spark):
         "node_1,node_2",
         "from,to",
         "SOURCE, TARGET, RATING, TIME",
+        "SOURCE_SUBREDDIT\tTARGET_SUBREDDIT\tLINK_SENTIMENT",  # soc-redditHyperlinks cut to its columns 1, 2 and 5
     ],
 )
 def test_a_first_line_of_column_names_is_a_header(spark, header):
