@@ -45,6 +45,8 @@ _COLUMN_NAME = (
 )
 _POSITIVE_NUMBER = r"^\+?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$"
 _MAX_REASON_VALUE = 40
+# a line's shape (with_snap_fields); null: a wrong number of fields
+_PAIR, _WEIGHTED_EDGE, _TIMED_EDGE, _RATED_EDGE, _ACTIVITY = range(1, 6)
 SKIP_NON_POSITIVE_WEIGHT = "non_positive_weight"  # a signed network's distrust, or a rating of zero or below
 
 
@@ -81,12 +83,24 @@ def with_snap_fields(lines: DataFrame, network: str, third_field: str = "auto") 
     fields = F.col("_fields")
     field_count = F.size(fields)
     actor, target, third, fourth = (F.get(fields, i) for i in range(4))
-    is_rated = (field_count == 4) & fourth.rlike(_NUMBER)
-    is_activity, is_edge = (field_count == 4) & ~is_rated, field_count.isin(2, 3) | is_rated
     reads_as_time = {"auto": third.rlike(_TIME_NOT_WEIGHT), "weight": F.lit(False), "time": F.lit(True)}[third_field]
-    is_timed_edge = (field_count == 3) & reads_as_time
-    time_text = F.when(is_activity | is_timed_edge, third).when(is_rated, fourth)
-    weight_text = F.when(((field_count == 3) & ~is_timed_edge) | is_rated, third)
+    # The line's shape, worked out once in a projection of its own: the reasons and fields below ask for it a
+    # dozen times a line.
+    shape = (
+        F.when(field_count == 2, F.lit(_PAIR))
+        .when(field_count == 3, F.when(reads_as_time, F.lit(_TIMED_EDGE)).otherwise(F.lit(_WEIGHTED_EDGE)))
+        # isin first: an activity line's kind is not tried as a number
+        .when(
+            field_count == 4,
+            F.when(~fourth.isin(*ACTIVITY_KINDS) & fourth.rlike(_NUMBER), F.lit(_RATED_EDGE)).otherwise(F.lit(_ACTIVITY)),
+        )
+    )
+    split = split.withColumn("_shape", shape)
+    line_shape = F.col("_shape")
+    is_rated, is_activity = line_shape == _RATED_EDGE, line_shape == _ACTIVITY
+    is_edge = line_shape.isin(_PAIR, _WEIGHTED_EDGE, _TIMED_EDGE, _RATED_EDGE)
+    time_text = F.when(line_shape.isin(_ACTIVITY, _TIMED_EDGE), third).when(is_rated, fourth)
+    weight_text = F.when(line_shape.isin(_WEIGHTED_EDGE, _RATED_EDGE), third)
     is_header = (F.col("line_number") == 1) & F.forall(fields, lambda name: name.rlike(_COLUMN_NAME))
     # try_cast: under ANSI mode a plain cast of a bad token would fail the job instead of the line.
     weight_value = weight_text.try_cast("double")
@@ -97,7 +111,7 @@ def with_snap_fields(lines: DataFrame, network: str, third_field: str = "auto") 
         .when(F.col("_text").startswith("#") | F.col("_text").startswith("%"), F.lit(SKIP_COMMENT))
         .when(is_header, F.lit(SKIP_HEADER))
         .when(
-            ~(is_activity | is_edge),
+            line_shape.isNull(),
             F.concat(
                 F.lit(
                     "wrong_field_count: expected 'src dst [weight|unix_ts]', 'src dst rating unix_ts' or"
@@ -116,10 +130,12 @@ def with_snap_fields(lines: DataFrame, network: str, third_field: str = "auto") 
             is_activity & ~fourth.isin(*ACTIVITY_KINDS),
             F.concat(F.lit("unknown_kind: "), _quoted(fourth), F.lit(" is not RT, MT or RE")),
         )
-        .when(is_non_positive, F.lit(SKIP_NON_POSITIVE_WEIGHT))
         .when(
             weight_text.isNotNull() & ~F.coalesce(is_positive_finite, F.lit(False)),
-            F.concat(F.lit("bad_weight: "), _quoted(weight_text), F.lit(" is not a positive finite number")),
+            # looked at only when the weight is not a positive number: the regexes then run on few lines
+            F.when(is_non_positive, F.lit(SKIP_NON_POSITIVE_WEIGHT)).otherwise(
+                F.concat(F.lit("bad_weight: "), _quoted(weight_text), F.lit(" is not a positive finite number"))
+            ),
         )
     )
     kind_of_code = F.create_map(*[F.lit(x) for pair in ACTIVITY_KINDS.items() for x in pair])
@@ -132,7 +148,9 @@ def with_snap_fields(lines: DataFrame, network: str, third_field: str = "auto") 
         actor.alias("_actor"),
         target.alias("_target"),
         F.when(is_activity, kind_of_code[fourth]).otherwise(F.lit(EDGE_KIND)).alias("_kind"),
-        time_text.try_cast(_SECONDS_TYPE).alias("_seconds"),
+        # whole seconds as a long, a fraction as a decimal: decimal arithmetic on every line cost a parse 3-4x
+        F.when(~time_text.contains("."), time_text.try_cast("long")).alias("_unix_seconds"),
+        F.when(time_text.contains("."), time_text.try_cast(_SECONDS_TYPE)).alias("_fractional_seconds"),
         F.when(is_edge, F.coalesce(weight_value, F.lit(1.0))).otherwise(F.lit(1.0)).alias("_weight"),
     )
 
@@ -141,10 +159,12 @@ def with_snap_fields(lines: DataFrame, network: str, third_field: str = "auto") 
     # Events with a time (activity, temporal edges) are identified by what happened; edge-list rows without
     # one by where they were written, so repeated pairs in one list add up while the same list landed twice
     # counts once.
-    seconds = F.col("_seconds")
-    # whole seconds written as before fractions were read (the keys of lakes landed since stay the same)
-    seconds_text = F.when(seconds == F.floor(seconds), F.floor(seconds).cast("string")).otherwise(seconds.cast("string"))
-    event_key = F.when(seconds.isNotNull(), F.concat_ws("\u0001", F.lit(network), "_actor", "_target", "_kind", seconds_text))
+    whole, fractional = F.col("_unix_seconds"), F.col("_fractional_seconds")
+    seconds_text = F.coalesce(whole.cast("string"), fractional.cast("string"))
+    event_key = F.when(
+        whole.isNotNull() | fractional.isNotNull(),
+        F.concat_ws("\u0001", F.lit(network), "_actor", "_target", "_kind", seconds_text),
+    )
     natural_key = F.coalesce(
         event_key, F.concat_ws("\u0001", F.lit(network), "source", "file", F.col("line_number").cast("string"))
     )
@@ -153,7 +173,7 @@ def with_snap_fields(lines: DataFrame, network: str, third_field: str = "auto") 
         F.col("_actor").alias("actor"),
         F.col("_target").alias("target"),
         F.col("_kind").alias("kind"),
-        F.timestamp_seconds(seconds).alias("occurred_at"),
+        F.coalesce(F.timestamp_seconds(whole), F.timestamp_seconds(fractional)).alias("occurred_at"),
         F.col("_weight").alias("weight"),
         natural_key.alias("natural_key"),
     )
