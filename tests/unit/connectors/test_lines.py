@@ -220,7 +220,7 @@ def test_parsed_lines_reconcile_with_their_raw_count(spark):
     files = {
         "day1.txt": ["1 2 1341100800 RT", "1 2 1341100800 RT", "", "# c", "bad", "3 4 1341100801 MT", None],
         "day2.txt": ["1 2 1341100800 RT", "1 2 zero RT", "\r"],
-        "edges.txt": ["1 2", "1 2", "1 2 0"],  # no event key: a repeated pair is not a duplicate
+        "edges.txt": ["1 2", "1 2", "1 2 heavy", "1 2 -1"],  # no event key: a repeated pair is not a duplicate
     }
     lines = spark.createDataFrame(
         [("snap", file, n, line) for file, text in files.items() for n, line in enumerate(text, start=1)],
@@ -236,8 +236,9 @@ def test_parsed_lines_reconcile_with_their_raw_count(spark):
                 ("snap", "day1.txt", 7, 2, 1, {"blank": 2, "comment": 1, "duplicate": 1}, {"wrong_field_count": 1}, 7, 1 / 4),
                 # day2: its first line repeats day1.txt line 1, which sorts earlier; "zero" is a bad time.
                 ("snap", "day2.txt", 3, 0, 1, {"blank": 1, "duplicate": 1}, {"bad_timestamp": 1}, 3, 1 / 2),
-                # edges: both "1 2" lines conformed; weight 0 is a bad weight.
-                ("snap", "edges.txt", 3, 2, 1, {}, {"bad_weight": 1}, 3, 1 / 3),
+                # edges: both "1 2" lines conformed; "heavy" is a bad weight; a distrust (-1) is skipped, yet is
+                # content: it stays in the quarantined fraction's denominator.
+                ("snap", "edges.txt", 4, 2, 1, {"non_positive_weight": 1}, {"bad_weight": 1}, 4, 1 / 4),
             ],
             RECONCILED_SCHEMA,
         ),
