@@ -98,7 +98,6 @@ def with_snap_fields(lines: DataFrame, network: str, third_field: str = "auto") 
     split = split.withColumn("_shape", shape)
     line_shape = F.col("_shape")
     is_rated, is_activity = line_shape == _RATED_EDGE, line_shape == _ACTIVITY
-    is_edge = line_shape.isin(_PAIR, _WEIGHTED_EDGE, _TIMED_EDGE, _RATED_EDGE)
     time_text = F.when(line_shape.isin(_ACTIVITY, _TIMED_EDGE), third).when(is_rated, fourth)
     weight_text = F.when(line_shape.isin(_WEIGHTED_EDGE, _RATED_EDGE), third)
     is_header = (F.col("line_number") == 1) & F.forall(fields, lambda name: name.rlike(_COLUMN_NAME))
@@ -151,7 +150,8 @@ def with_snap_fields(lines: DataFrame, network: str, third_field: str = "auto") 
         # whole seconds stay a long (keyed as before fractions were read); only a fraction is read as a decimal
         F.when(~time_text.contains("."), time_text.try_cast("long")).alias("_unix_seconds"),
         F.when(time_text.contains("."), time_text.try_cast(_SECONDS_TYPE)).alias("_fractional_seconds"),
-        F.when(is_edge, F.coalesce(weight_value, F.lit(1.0))).otherwise(F.lit(1.0)).alias("_weight"),
+        # weight_value is null but on weighted and rated lines: every other line weighs 1
+        F.coalesce(weight_value, F.lit(1.0)).alias("_weight"),
     )
 
     reason = F.col("reason")
