@@ -160,7 +160,11 @@ def with_snap_fields(lines: DataFrame, network: str, third_field: str = "auto") 
     # one by where they were written, so repeated pairs in one list add up while the same list landed twice
     # counts once.
     whole, fractional = F.col("_unix_seconds"), F.col("_fractional_seconds")
-    seconds_text = F.coalesce(whole.cast("string"), fractional.cast("string"))
+    # a fraction of zero (`1407470400.0`) is the whole second: keyed as `1407470400`, one event in both layouts
+    seconds_text = F.coalesce(
+        whole.cast("string"),
+        F.when(fractional == F.floor(fractional), F.floor(fractional).cast("string")).otherwise(fractional.cast("string")),
+    )
     event_key = F.when(
         whole.isNotNull() | fractional.isNotNull(),
         F.concat_ws("\u0001", F.lit(network), "_actor", "_target", "_kind", seconds_text),

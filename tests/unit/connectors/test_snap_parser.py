@@ -588,12 +588,16 @@ def test_a_rating_is_keyed_on_what_happened_to_the_microsecond(spark):
             ("snap", "otc2.csv", 9, "6 2 4 1289241911.728360"),  # the same rating in another file and layout
             ("snap", "otc.csv", 2, "6,2,4,1289241911.72837"),  # ten microseconds later
             ("snap", "alpha.csv", 1, "7188,1,10,1407470400"),  # whole seconds: keyed as before fractions were read
+            ("snap", "alpha2.csv", 3, "7188 1 10 1407470400.000"),  # the same second with a fraction of zero
+            ("snap", "alpha2.csv", 4, "7188 1 10 1407470400.5"),
         ],
     )
     rating = activity_key("higgs", "6", "2", "edge", "1289241911.728360")
     assert found[("otc.csv", 1)] == found[("otc2.csv", 9)] == (rating, rating)
     assert found[("otc.csv", 2)] == (activity_key("higgs", "6", "2", "edge", "1289241911.728370"),) * 2
-    assert found[("alpha.csv", 1)] == (activity_key("higgs", "7188", "1", "edge", 1407470400),) * 2
+    whole = activity_key("higgs", "7188", "1", "edge", 1407470400)
+    assert found[("alpha.csv", 1)] == found[("alpha2.csv", 3)] == (whole, whole)
+    assert found[("alpha2.csv", 4)] == (activity_key("higgs", "7188", "1", "edge", "1407470400.500000"),) * 2
 
 
 def test_keys_differ_between_networks(spark):
