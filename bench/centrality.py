@@ -111,7 +111,10 @@ def higgs_interactions(spark, name: str) -> DataFrame:
         F.monotonically_increasing_id().alias("line_number"),
         F.col("value").alias("line"),
     )
-    interactions = to_interactions(with_snap_fields(lines, "snap"), ACTIVITY_RUN_DATE if name == "activity" else None)
+    # classified lines materialized before to_interactions filters them, as silver does: filtered unmaterialized,
+    # the optimizer pushes the filter, with the connector's whole reason expression, below its projections
+    classified = with_snap_fields(lines, "snap").localCheckpoint()
+    interactions = to_interactions(classified, ACTIVITY_RUN_DATE if name == "activity" else None)
     if name == "activity":
         interactions = with_model_weights(interactions, ACTIVITY_RUN_DATE, 90, 30.0, vars(KindWeights()))
     return interactions
