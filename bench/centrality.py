@@ -62,6 +62,7 @@ from bench.reference_loop import loop_pagerank  # noqa: E402
 from influence.config import KindWeights, load_config  # noqa: E402
 from influence.pagerank import weighted_pagerank  # noqa: E402
 from influence.session import build_spark, graph_session_settings  # noqa: E402
+from stages.landing import LandedFile, read_lines  # noqa: E402
 from transforms.connectors.snap import with_snap_fields  # noqa: E402
 from transforms.model.graph import to_edges, to_vertices  # noqa: E402
 from transforms.model.weights import with_model_weights  # noqa: E402
@@ -105,12 +106,7 @@ class Row:
 
 def higgs_interactions(spark, name: str) -> DataFrame:
     path = HIGGS / HIGGS_FILES[name]
-    lines = spark.read.text(str(path)).select(
-        F.lit("snap").alias("source"),
-        F.lit(path.name).alias("file"),
-        F.monotonically_increasing_id().alias("line_number"),
-        F.col("value").alias("line"),
-    )
+    lines = read_lines(spark, LandedFile("snap", path, path.name))
     # classified lines materialized before to_interactions filters them, as silver does: filtered unmaterialized,
     # the optimizer pushes the filter, with the connector's whole reason expression, below its projections
     classified = with_snap_fields(lines, "snap").localCheckpoint()

@@ -166,8 +166,7 @@ def with_snap_fields(lines: DataFrame, network: str, third_field: str = "auto") 
         F.when(fractional == F.floor(fractional), F.floor(fractional).cast("string")).otherwise(fractional.cast("string")),
     )
     event_key = F.when(
-        whole.isNotNull() | fractional.isNotNull(),
-        F.concat_ws("\u0001", F.lit(network), "_actor", "_target", "_kind", seconds_text),
+        seconds_text.isNotNull(), F.concat_ws("\u0001", F.lit(network), "_actor", "_target", "_kind", seconds_text)
     )
     natural_key = F.coalesce(
         event_key, F.concat_ws("\u0001", F.lit(network), "source", "file", F.col("line_number").cast("string"))

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import networkx as nx
 import pytest
-from pyspark.sql import functions as F
 from scipy.stats import spearmanr
 
 from influence.arrays import fetch_graph
 from influence.config import load_config
 from influence.pagerank import Engine, weighted_pagerank
 from influence.session import COMPILED_EXPRESSIONS, graph_session_settings, session_settings
+from stages.landing import LandedFile, read_lines
 from transforms.connectors.snap import with_snap_fields
 from transforms.model.graph import to_edges, to_vertices
 from transforms.model.trust import with_discounts
@@ -223,12 +223,7 @@ def higgs_activity(spark, shared_data):
     expected = nx.pagerank(graph, alpha=0.85, weight="weight")
     fixed_point = nx.pagerank(graph, alpha=0.85, weight="weight", tol=1e-12, max_iter=1000, nstart=expected)
 
-    lines = spark.read.text(str(path)).select(
-        F.lit("snap").alias("source"),
-        F.lit(path.name).alias("file"),
-        F.monotonically_increasing_id().alias("line_number"),
-        F.col("value").alias("line"),
-    )
+    lines = read_lines(spark, LandedFile("snap", path, path.name))
     run_date = dt.date(2012, 7, 7)
     # 563k lines: compiled, their parse took 18-29 s against 32-41 s interpreted (the session's default)
     with session_settings(spark, COMPILED_EXPRESSIONS):
