@@ -114,21 +114,39 @@ def inside_hash(data: bytes, start: int, end: int) -> bool:
     return end - start >= HASH_DIGITS
 
 
+def names_token(data: bytes, needle: bytes) -> bool:
+    """data holds the id as a token: no digit next to it, and not inside a keyed hash."""
+    at = data.find(needle)
+    while at != -1:
+        before = data[at - 1 : at] if at else b""
+        after = data[at + len(needle) : at + len(needle) + 1]
+        if not before.isdigit() and not after.isdigit() and not inside_hash(data, at, at + len(needle)):
+            return True
+        at = data.find(needle, at + 1)
+    return False
+
+
+def parquet_texts(path: Path) -> list[bytes]:
+    """What a Parquet file holds, as text: its decoded values, and its footer (schema and column statistics).
+    Its pages are compressed: a hash there can be cut into short runs of hex digits, one of which the id's
+    digits may then look like a token in, though no value holds it."""
+    import pyarrow.parquet as pq
+
+    data = path.read_bytes()
+    footer_length = int.from_bytes(data[-8:-4], "little")
+    values = json.dumps(pq.read_table(path).to_pylist(), default=str).encode()
+    return [values, data[-8 - footer_length : -8]]
+
+
 def files_naming(lake: Path, needle: bytes) -> list[str]:
-    """Files under the lake whose raw bytes hold the id as a token (Parquet pages are plain-encoded here).
-    Digits inside a keyed hash are not the id: a 64-digit hex hash holds a given 5-digit run by chance."""
+    """Files under the lake that hold the id as a token: in their raw bytes, or for Parquet files in their
+    decoded values and footer."""
     hits = []
     for path in lake.rglob("*"):
         if path.is_file():
-            data = path.read_bytes()
-            at = data.find(needle)
-            while at != -1:
-                before = data[at - 1 : at] if at else b""
-                after = data[at + len(needle) : at + len(needle) + 1]
-                if not before.isdigit() and not after.isdigit() and not inside_hash(data, at, at + len(needle)):
-                    hits.append(str(path.relative_to(lake)))
-                    break
-                at = data.find(needle, at + 1)
+            texts = parquet_texts(path) if path.suffix == ".parquet" else [path.read_bytes()]
+            if any(names_token(text, needle) for text in texts):
+                hits.append(str(path.relative_to(lake)))
     return hits
 
 
