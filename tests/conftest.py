@@ -1,4 +1,5 @@
-"""One Spark session for the whole test run, built by the same builder the jobs use."""
+"""One Spark session for the whole test run, built by the same builder the jobs use, and the order in which
+the test processes take the modules (tests/support/schedule.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
 
 from influence.config import load_config
 from influence.session import build_spark
+from tests.support.schedule import longest_first
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -38,3 +40,13 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+def pytest_configure(config):
+    # pytest-xdist hands the modules out in the order collected below, not sorted by their numbers of tests
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(items):
+    items[:] = longest_first(items)
