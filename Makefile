@@ -39,7 +39,7 @@ notebooks: $(VENV)/.installed-test
 	$(VENV)/bin/python -m influence.notebooks --lake $(LAKE)
 
 # JupyterLab on the project's environment, opening notebooks/ on the lake make run built.
-lab: $(VENV)/.installed-test
+lab: $(VENV)/.installed-lab
 	INFLUENCE_LAKE=$(abspath $(LAKE)) $(VENV)/bin/jupyter lab --notebook-dir notebooks
 
 lint: $(VENV)/.installed-test
@@ -73,6 +73,12 @@ $(VENV)/.installed-run: pyproject.toml | $(VENV)/bin/python
 $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	@scripts/find-java.sh >/dev/null
 	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed-run
+
+# JupyterLab itself: make lab only (the suite runs the notebooks on their kernel alone).
+$(VENV)/.installed-lab: pyproject.toml | $(VENV)/bin/python
+	@scripts/find-java.sh >/dev/null
+	$(VENV)/bin/python -m pip install --quiet -e '.[lab]'
 	touch $@ $(VENV)/.installed-run
 
 clean:
