@@ -5,7 +5,7 @@ process, as a scheduler would run it.
 Scenarios (all from the bundled sample: the first 50,000 lines of the SNAP Higgs activity stream):
 - `small`:  a 1,000-line night (the sample's first 1,000 lines);
 - `sample`: the bundled 50,000-line night (what `make run` ingests);
-- `erase`:  `influence erase --account snap:<id>` on the `sample` lake, then a byte scan of the lake for the id;
+- `erase`:  `influence erase --account snap:<id>` on the `sample` lake, then a scan of the lake's files for the id;
 - `warm`:   `influence backfill` of three 1,000-line nights (the sample's lines 1-3,000, one slice per date) in
             one process: the first night pays the JVM's warm-up, the later ones show what a night costs a
             driver that is already running.
@@ -128,8 +128,8 @@ def names_token(data: bytes, needle: bytes) -> bool:
 
 def parquet_texts(path: Path) -> list[bytes]:
     """What a Parquet file holds, as text: its decoded values, and its footer (schema and column statistics).
-    Its pages are compressed: a hash there can be cut into short runs of hex digits, one of which the id's
-    digits may then look like a token in, though no value holds it."""
+    Not its raw bytes: its pages are compressed, which can cut a keyed hash into short runs of hex digits, and
+    the id's digits inside one of them then look like a token though no value holds it."""
     import pyarrow.parquet as pq
 
     data = path.read_bytes()
