@@ -69,8 +69,9 @@ class RunRecord:
             self._keep(name, round(time.perf_counter() - started, 3), _jobs_of(spark, group), {}, failed=type(error).__name__)
             raise
         finally:
-            if spark is not None:
+            if spark is not None:  # later jobs (the run log's row, the report) are not this stage's, in Spark's UI either
                 spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+                spark.sparkContext.setLocalProperty("spark.job.description", None)
         result = dataclasses.replace(result, seconds=round(time.perf_counter() - started, 3), spark_jobs=_jobs_of(spark, group))
         self._keep(name, result.seconds, result.spark_jobs, result.counts())
         return result

@@ -92,7 +92,8 @@ def gather(lake: Lake, run_date: dt.date) -> NightlyReport:
     if tonight is None:
         return NightlyReport(run_date, run, scores_from, previous_date, [], [], [], [])
     before = before if before is not None else tonight.limit(0)
-    tonight = tonight.cache()  # four small aggregates of the same rows
+    # four small aggregates of tonight's rows, three of them against the night before's
+    tonight, before = tonight.cache(), before.cache()
     try:
         return NightlyReport(
             run_date,
@@ -106,6 +107,7 @@ def gather(lake: Lake, run_date: dt.date) -> NightlyReport:
         )
     finally:
         tonight.unpersist()
+        before.unpersist()
 
 
 PAGE_STYLE = """

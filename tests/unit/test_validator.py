@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import uuid
 
 import great_expectations as gx
 import pytest
 from pyspark.sql import functions as F
 
 import expectations
+from expectations import runner
 from expectations.runner import (
     AGGREGATE_EXPECTATIONS,
     DEFAULT_DRIVER_MAX_ROWS,
     ENGINES,
     Validator,
     checked_columns,
+    driver_rows,
     holds_aggregates,
 )
 from influence.config import VALIDATION_ENGINES, ValidationConfig
@@ -200,6 +203,32 @@ def test_auto_validates_small_frames_in_the_driver_and_the_rest_on_spark(spark):
     assert Validator().validate(empty, non_null_suite()).engine == "pandas"
     assert Validator().validate(every_kind_of_frame(spark).limit(0), every_kind_of_suite(), PARAMETERS).engine == "spark"
     assert Validator(engine="spark").validate(frame, non_null_suite()).engine == "spark"
+
+
+def fetched_with_its_jobs(spark, frame, max_rows: int) -> tuple[list[str] | None, int]:
+    """driver_rows' ids (sorted; None: too many rows for the driver) and the Spark jobs it ran."""
+    context, group = spark.sparkContext, f"driver-rows-{uuid.uuid4()}"
+    context.setJobGroup(group, "driver_rows")
+    try:
+        fetched = driver_rows(frame, ["id"], max_rows)
+    finally:
+        context.setLocalProperty("spark.jobGroup.id", None)
+    jobs = len(context.statusTracker().getJobIdsForGroup(group))
+    return (None if fetched is None else sorted(fetched["id"])), jobs
+
+
+def test_a_small_frame_is_fetched_in_one_query_and_a_larger_one_is_counted_first(spark, monkeypatch):
+    """Up to FETCHED_WHOLE rows (here 4) one query fetches the frame; past it the rows are counted, and fetched
+    only when there are at most max_rows of them. Jobs are counted per call (a job group of its own)."""
+    monkeypatch.setattr(runner, "FETCHED_WHOLE", 4)
+    ids = [f"{n:02d}" for n in range(9)]
+    frame = spark.createDataFrame([(i,) for i in ids], "id string").coalesce(1)
+    assert fetched_with_its_jobs(spark, frame.limit(4), 100) == (ids[:4], 1)
+    assert fetched_with_its_jobs(spark, frame.limit(0), 100) == ([], 1)
+    assert fetched_with_its_jobs(spark, frame, 9) == (ids, 3)  # first rows, count, whole frame
+    assert fetched_with_its_jobs(spark, frame, 8) == (None, 2)  # first rows, count
+    assert fetched_with_its_jobs(spark, frame, 4) == (None, 1)  # more than the first rows: no count needed
+    assert fetched_with_its_jobs(spark, frame, 3)[0] is None
 
 
 def test_the_config_and_the_validator_name_the_same_engines_and_defaults():
