@@ -253,13 +253,34 @@ def current_version(spark: SparkSession, table: Table, lake: LakeLike) -> int:
 
 
 def _commit_metrics(delta_table: DeltaTable) -> dict[str, int]:
-    history = delta_table.history(1).select("operationMetrics").first()
-    metrics = (history.operationMetrics if history else None) or {}
-    return {name: int(value) for name, value in metrics.items() if value.isdigit()}
+    return _latest_commit(delta_table)[1]
 
 
 def _version(delta_table: DeltaTable) -> int:
-    return delta_table.history(1).select("version").first().version
+    return _latest_commit(delta_table)[0]
+
+
+def _latest_commit(delta_table: DeltaTable) -> tuple[int, dict[str, int]]:
+    """The table's current version and the row counts its commit recorded (the commit's `operationMetrics`).
+
+    Read from the Delta log through its own classes: the current snapshot's version, then that one commit
+    file. DeltaTable.history(1) gives the same through a Spark job that reads commit files in tasks, and a
+    night asked for it after most of its writes. A Delta release whose classes differ falls back to it."""
+    try:
+        delta_log = delta_table._jdt.deltaLog()
+        jvm = delta_table._spark.sparkContext._jvm
+        nothing = jvm.scala.Option.empty()
+        version = delta_log.update(False, nothing, nothing).version()
+        commit_file = jvm.org.apache.hadoop.fs.Path(delta_log.logPath(), f"{version:020d}.json")
+        found = jvm.org.apache.spark.sql.delta.DeltaHistoryManager.getCommitInfoOpt(
+            delta_log.store(), commit_file, delta_log.newDeltaHadoopConf()
+        )
+        recorded = found.get().operationMetrics() if found.isDefined() else nothing
+        metrics = dict(jvm.scala.jdk.javaapi.CollectionConverters.asJava(recorded.get())) if recorded.isDefined() else {}
+    except Py4JError:
+        latest = delta_table.history(1).select("version", "operationMetrics").first()
+        version, metrics = latest.version, latest.operationMetrics or {}
+    return int(version), {name: int(value) for name, value in metrics.items() if value.isdigit()}
 
 
 def version_range(spark: SparkSession, table: Table, lake: LakeLike) -> tuple[int, int]:

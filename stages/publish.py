@@ -106,7 +106,8 @@ def publish(lake: Lake, config: Config, consent: ConsentSnapshot, run_date: dt.d
         metrics.get("numTargetRowsDeleted", 0),
     )
     version = lake.current_version(PROFILES)
-    total = lake.read(PROFILES).count()
+    # The MERGE leaves exactly the candidate rows (each updated, kept or inserted; every other row deleted)
+    total = metrics["numSourceRows"] if "numSourceRows" in metrics else lake.read(PROFILES).count()
     settings = config.model.communities
     # Replaced whole: the table describes the published night only (empty when communities are off).
     lake.overwrite(to_community_table(staged, settings.top_persons, settings.top_topics), COMMUNITIES)

@@ -1,8 +1,10 @@
-"""influence.storage.ensure_table on a table an older release created: missing nullable columns are added."""
+"""influence.storage: ensure_table on a table an older release created (missing nullable columns are added), and the
+latest commit read from the Delta log."""
 
 from __future__ import annotations
 
 import pytest
+from delta.tables import DeltaTable
 from pyspark.sql import types as T
 
 from influence import storage
@@ -46,3 +48,32 @@ def test_ensure_table_adds_missing_nullable_columns_to_an_older_table(spark, tmp
     with pytest.raises(ValueError, match=r"lacks NOT NULL column\(s\) \['owner'\]"):
         storage.ensure_table(spark, stricter, lake)
     assert storage.current_version(spark, RUNS, lake) == version
+
+
+def history_says(spark, lake) -> tuple[int, dict[str, int]]:
+    """The latest version and its commit's row counts as Delta's own history gives them."""
+    latest = DeltaTable.forPath(spark, str(lake)).history(1).select("version", "operationMetrics").first()
+    return latest.version, {name: int(value) for name, value in latest.operationMetrics.items() if value.isdigit()}
+
+
+def test_the_latest_commit_is_read_as_deltas_history_gives_it(spark, tmp_path):
+    """storage reads a commit's version and row counts from the Delta log itself; after each kind of commit a
+    night makes (a write, a MERGE, a delete, a replacement) they are those of DeltaTable.history(1)."""
+    lake = tmp_path / "t"
+    spark.createDataFrame([(1, "a"), (2, "b"), (3, "c")], "k int, v string").write.format("delta").save(str(lake))
+    table = DeltaTable.forPath(spark, str(lake))
+    assert storage._latest_commit(table) == history_says(spark, lake) == (0, storage._latest_commit(table)[1])
+    assert storage._latest_commit(table)[1]["numOutputRows"] == 3
+
+    changes = spark.createDataFrame([(2, "B"), (4, "d")], "k int, v string")
+    table.alias("t").merge(changes.alias("c"), "t.k = c.k").whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
+    version, metrics = storage._latest_commit(table)
+    assert (version, metrics) == history_says(spark, lake)
+    assert (version, metrics["numTargetRowsUpdated"], metrics["numTargetRowsInserted"], metrics["numSourceRows"]) == (1, 1, 1, 2)
+
+    table.delete("k = 1")
+    assert storage._latest_commit(table) == history_says(spark, lake)
+    assert storage._latest_commit(table)[0] == 2
+    spark.createDataFrame([(9, "z")], "k int, v string").write.format("delta").mode("overwrite").save(str(lake))
+    assert storage._latest_commit(table) == history_says(spark, lake)
+    assert storage._latest_commit(table)[0] == 3
