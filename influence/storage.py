@@ -368,12 +368,16 @@ class Lake:
             return None, None
         return previous_date, self.read(table).filter(F.col("run_date") == F.lit(previous_date))
 
+    def last_commit(self, table: Table) -> tuple[int, dict[str, int]]:
+        """The table's current version and the row counts Delta recorded for that commit, in one read."""
+        return _latest_commit(self.table(table))
+
     def last_commit_metrics(self, table: Table) -> dict[str, int]:
         """Row counts Delta recorded for the table's latest commit (one-row metadata)."""
-        return _commit_metrics(self.table(table))
+        return self.last_commit(table)[1]
 
     def current_version(self, table: Table) -> int:
-        return _version(self.table(table))
+        return self.last_commit(table)[0]
 
     def path(self, table: Table) -> str:
         return table.path(self.root)

@@ -99,13 +99,12 @@ def publish(lake: Lake, config: Config, consent: ConsentSnapshot, run_date: dt.d
         .whenNotMatchedBySourceDelete()
         .execute()
     )
-    metrics = lake.last_commit_metrics(PROFILES)
+    version, metrics = lake.last_commit(PROFILES)
     inserted, updated, deleted = (
         metrics.get("numTargetRowsInserted", 0),
         metrics.get("numTargetRowsUpdated", 0),
         metrics.get("numTargetRowsDeleted", 0),
     )
-    version = lake.current_version(PROFILES)
     # The MERGE leaves exactly the candidate rows (each updated, kept or inserted; every other row deleted)
     total = metrics["numSourceRows"] if "numSourceRows" in metrics else lake.read(PROFILES).count()
     settings = config.model.communities

@@ -62,8 +62,9 @@ def test_the_latest_commit_is_read_as_deltas_history_gives_it(spark, tmp_path):
     lake = tmp_path / "t"
     spark.createDataFrame([(1, "a"), (2, "b"), (3, "c")], "k int, v string").write.format("delta").save(str(lake))
     table = DeltaTable.forPath(spark, str(lake))
-    assert storage._latest_commit(table) == history_says(spark, lake) == (0, storage._latest_commit(table)[1])
-    assert storage._latest_commit(table)[1]["numOutputRows"] == 3
+    version, metrics = storage._latest_commit(table)
+    assert (version, metrics) == history_says(spark, lake)
+    assert (version, metrics["numOutputRows"]) == (0, 3)
 
     changes = spark.createDataFrame([(2, "B"), (4, "d")], "k int, v string")
     table.alias("t").merge(changes.alias("c"), "t.k = c.k").whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
