@@ -17,8 +17,10 @@ Two engines compute the same ranks (the formula of transforms.model.graph, the s
 - graphframes: GraphFrames' Pregel API. Each superstep sends rank * share along every edge and sums it
   at the destination; the vertex update adds the teleport and keeps the two global sums (the mass to
   redistribute and the L1 change) as window columns, and every vertex votes to halt together once the
-  L1 change is below the threshold. Local checkpoints keep the plan from growing. Vertices are
-  numbered (long ids) for the run, and compiled expressions and broadcast joins are on for it.
+  L1 change is below the threshold. A local checkpoint of every superstep keeps the plan from growing and
+  is the only copy of the state Pregel keeps. Vertices are numbered (long ids) for the run, compiled
+  expressions and broadcast joins are on for it, and the supersteps run on shuffle partitions sized to the
+  graph (influence.session.superstep_settings).
 - local: the edge frame goes to the driver through Arrow and SciPy runs the power iteration on a
   sparse matrix; a Spark job per iteration costs far more than the arithmetic of a small graph.
 `Engine("auto")` picks local up to `local_max_edges` edges, within what the driver's memory holds.
@@ -32,20 +34,22 @@ from dataclasses import dataclass
 import numpy as np
 from graphframes import GraphFrame
 from graphframes.lib import Pregel
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession, functions as F
 from scipy import sparse
 
 from influence.arrays import DriverGraph, fetch_graph, id_frame, values_by_position
-from influence.session import graph_session_settings
+from influence.session import graph_session_settings, superstep_settings
 from transforms.model.graph import initial_ranks, l1_change, next_rank, unsent_mass, with_transition_share
 from transforms.model.trust import to_trust_votes
 
 log = logging.getLogger(__name__)
 
 ENGINES = ("graphframes", "local")
-# Pregel checkpoints its vertex frame every this many supersteps (locally: the frame is persisted anyway).
-# Every superstep: on the Higgs retweet graph a 13-superstep run took 12.5-14.8 s against 14.4-16.7 s every
-# second superstep, the difference in the first supersteps' planning (docs/model.md).
+# Pregel checkpoints its vertex frame every this many supersteps, locally. Every superstep: on the Higgs retweet
+# graph a 13-superstep run took 12.5-14.8 s against 14.4-16.7 s every second superstep, the difference in the
+# first supersteps' planning (docs/model.md). And with Pregel's own cache off (weighted_pagerank), a superstep
+# not checkpointed would be computed again by the next one.
 CHECKPOINT_INTERVAL = 1
 
 
@@ -162,24 +166,31 @@ def weighted_pagerank(
 
         new_rank = next_rank(Pregel.msg(), F.col("redistributed_mass"), damping)
         threshold = stop_threshold(vertex_count, damping, tolerance, max_error)
-        final = (
-            GraphFrame(state.withColumnRenamed("rank", "start_rank"), transitions)
-            .pregel.setMaxIter(max_iterations)
-            .setCheckpointInterval(CHECKPOINT_INTERVAL)
-            .setUseLocalCheckpoints(True)
-            .withVertexColumn("rank", F.col("start_rank"), new_rank)
-            .withVertexColumn("redistributed_mass", unsent_mass(F.col("start_rank")), unsent_mass(new_rank))
-            .withVertexColumn("l1_change", F.lit(float("inf")), l1_change(new_rank, F.col("rank")))
-            .withVertexColumn("iteration", F.lit(0), F.col("iteration") + 1)
-            # One global vote: every vertex stays active until the whole vector's L1 change is small enough.
-            .setInitialActiveVertexExpression(F.lit(True))
-            .setUpdateActiveVertexExpression(l1_change(new_rank, F.col("rank")) >= F.lit(threshold))
-            .setStopIfAllNonActiveVertices(True)
-            .required_src_columns("rank")
-            .sendMsgToDst(Pregel.src("rank") * Pregel.edge("share"))
-            .aggMsgs(F.sum(Pregel.msg()))
-            .run()
-        )
+        with superstep_settings(spark, transitions.count()) as partitions:
+            # Over more than one partition, the edges are cached as Pregel lays them out, so that its supersteps read
+            # them there instead of shuffling every edge again; on one, reading the checkpoint costs less.
+            edges_cached = pregel_edge_layout(transitions).persist(StorageLevel.MEMORY_AND_DISK) if partitions > 1 else None
+            final = (
+                GraphFrame(state.withColumnRenamed("rank", "start_rank"), transitions)
+                .pregel.setMaxIter(max_iterations)
+                .setCheckpointInterval(CHECKPOINT_INTERVAL)
+                .setUseLocalCheckpoints(True)
+                # Pregel would also cache the vertex state each superstep, a second copy of what the checkpoint holds,
+                # built again every superstep, and the edges (above).
+                .setIntermediateStorageLevel(StorageLevel.NONE)
+                .withVertexColumn("rank", F.col("start_rank"), new_rank)
+                .withVertexColumn("redistributed_mass", unsent_mass(F.col("start_rank")), unsent_mass(new_rank))
+                .withVertexColumn("l1_change", F.lit(float("inf")), l1_change(new_rank, F.col("rank")))
+                .withVertexColumn("iteration", F.lit(0), F.col("iteration") + 1)
+                # One global vote: every vertex stays active until the whole vector's L1 change is small enough.
+                .setInitialActiveVertexExpression(F.lit(True))
+                .setUpdateActiveVertexExpression(l1_change(new_rank, F.col("rank")) >= F.lit(threshold))
+                .setStopIfAllNonActiveVertices(True)
+                .required_src_columns("rank")
+                .sendMsgToDst(Pregel.src("rank") * Pregel.edge("share"))
+                .aggMsgs(F.sum(Pregel.msg()))
+                .run()
+            )
         stats = final.select("iteration", "l1_change", "redistributed_mass", "_pregel_is_active").first()
         ranks = (
             final.select(F.col("id").alias("vertex"), F.col("rank").alias("pagerank"))
@@ -188,11 +199,21 @@ def weighted_pagerank(
             .localCheckpoint()
         )
     final.unpersist()
+    if edges_cached is not None:
+        edges_cached.unpersist()
     iterations, change = int(stats.iteration), float(stats.l1_change)
     converged = not stats._pregel_is_active
     if not converged:
         log.warning("pagerank stopped after %d iterations without converging (L1 change %.3e)", iterations, change)
     return PageRankResult(ranks, vertex_count, iterations, converged, change, float(stats.redistributed_mass), damping)
+
+
+def pregel_edge_layout(edges: DataFrame) -> DataFrame:
+    """`edges` as GraphFrames 0.11's Pregel.run selects and partitions them before its supersteps. Cached, the
+    same plan is found in Spark's cache by each superstep's query (tests/unit/model/test_pagerank.py)."""
+    return edges.select(
+        F.col("src").alias("edge_src"), F.col("dst").alias("edge_dst"), F.struct(F.col("*")).alias("edge")
+    ).repartition(F.col("edge_src"))
 
 
 def numbered(frame: DataFrame | None, numbers: DataFrame, column: str = "id") -> DataFrame | None:

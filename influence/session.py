@@ -25,6 +25,10 @@ DELTA_LOGS_CACHED = 64
 PAGE_SIZE = "4m"
 # Joins with a side up to this size broadcast it while a GraphFrames algorithm runs (graph_session_settings).
 GRAPH_BROADCAST_BYTES = 64 * 2**20
+# Edges per shuffle partition of a Pregel run's supersteps (superstep_settings). Up to a million edges, one
+# partition took a superstep in less time than two or four: each superstep's handful of Spark jobs cost more
+# than a second core saves (docs/model.md).
+SUPERSTEP_EDGES_PER_PARTITION = 2_000_000
 # A local lake's Delta log: writes under one lock in the driver, then an atomic rename (the lake's lease
 # keeps other drivers out). Object stores keep Delta's own choice.
 LOCAL_COMMIT_LOG_STORE = "io.delta.storage.LocalLogStore"
@@ -220,6 +224,23 @@ def graph_session_settings(spark: SparkSession) -> AbstractContextManager[None]:
         spark,
         {**COMPILED_EXPRESSIONS, "spark.sql.autoBroadcastJoinThreshold": str(GRAPH_BROADCAST_BYTES)},
     )
+
+
+def superstep_partitions(edge_count: int, session_partitions: int) -> int:
+    """The shuffle partitions of a Pregel run over `edge_count` edges: one per SUPERSTEP_EDGES_PER_PARTITION
+    edges, at least one and at most the session's."""
+    return max(1, min(session_partitions, math.ceil(edge_count / SUPERSTEP_EDGES_PER_PARTITION)))
+
+
+@contextmanager
+def superstep_settings(spark: SparkSession, edge_count: int) -> Iterator[int]:
+    """Shuffle partitions sized to a Pregel run's graph (superstep_partitions), adaptive execution off at one
+    (adaptive_execution), restored afterwards; yields the partitions. Each superstep is a few queries over the
+    whole graph: on a small graph their fixed cost, not the data, is what a superstep spends."""
+    partitions = superstep_partitions(edge_count, int(spark.conf.get("spark.sql.shuffle.partitions")))
+    settings = {"spark.sql.shuffle.partitions": str(partitions), "spark.sql.adaptive.enabled": adaptive_execution(partitions)}
+    with session_settings(spark, settings):
+        yield partitions
 
 
 def adaptive_execution(shuffle_partitions: int) -> str:

@@ -15,7 +15,14 @@ import pytest
 from influence import jars
 from influence.config import load_config
 from influence.errors import EnvironmentProblem, MissingJar, UsageError
-from influence.session import adaptive_execution, shuffle_partitions_for, shuffles_sized
+from influence.session import (
+    adaptive_execution,
+    session_settings,
+    shuffle_partitions_for,
+    shuffles_sized,
+    superstep_partitions,
+    superstep_settings,
+)
 from stages.landing import LandedFile, landed_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -274,6 +281,26 @@ def test_adaptive_execution_is_on_above_one_shuffle_partition(spark):
     # the test session is built with one partition (tests/conftest.py)
     assert spark.conf.get("spark.sql.shuffle.partitions") == "1"
     assert spark.conf.get("spark.sql.adaptive.enabled") == "false"
+
+
+def test_a_pregel_run_gets_one_shuffle_partition_per_2_million_edges_and_never_more_than_the_session_has():
+    edges = (0, 1, 2_000_000, 2_000_001, 9_990_932, 60_000_000)
+    assert [superstep_partitions(count, 200) for count in edges] == [1, 1, 1, 2, 5, 30]
+    assert [superstep_partitions(count, 4) for count in edges] == [1, 1, 1, 2, 4, 4]
+    assert [superstep_partitions(count, 1) for count in edges] == [1, 1, 1, 1, 1, 1]
+
+
+def test_a_pregel_run_s_partitions_hold_for_its_length_only(spark):
+    def settings() -> tuple[str, str]:
+        return spark.conf.get("spark.sql.shuffle.partitions"), spark.conf.get("spark.sql.adaptive.enabled")
+
+    with session_settings(spark, {"spark.sql.shuffle.partitions": "8", "spark.sql.adaptive.enabled": "true"}):
+        with superstep_settings(spark, 328_132):  # the Higgs retweet graph's edges: one partition, no re-planning
+            assert settings() == ("1", "false")
+        with superstep_settings(spark, 5_000_000):
+            assert settings() == ("3", "true")
+        assert settings() == ("8", "true")
+    assert settings() == ("1", "false")
 
 
 def test_a_big_night_raises_the_session_s_shuffle_partitions_for_its_length_only(spark, tmp_path):

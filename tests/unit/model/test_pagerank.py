@@ -5,10 +5,15 @@ Every test runs on both engines (influence/pagerank.py): `graphframes` (GraphFra
 
 from __future__ import annotations
 
+import threading
+import time
+
 import networkx as nx
 import pytest
+from graphframes.lib import Pregel
 from scipy.stats import spearmanr
 
+from influence import session
 from influence.arrays import fetch_graph
 from influence.config import load_config
 from influence.pagerank import Engine, weighted_pagerank
@@ -365,3 +370,38 @@ def test_the_graph_settings_hold_only_while_a_graph_algorithm_runs(spark):
             assert spark.conf.get("spark.sql.autoBroadcastJoinThreshold") == str(64 * 2**20)
             raise RuntimeError("inside")
     assert {key: spark.conf.get(key, None) for key in keys} == before
+
+
+def test_over_several_partitions_pregel_reads_the_edges_from_their_cache_and_the_ranks_still_match_networkx(spark, monkeypatch):
+    """A graph of more than one partition's edges: the engine caches the edges as Pregel lays them out
+    (influence.pagerank.pregel_edge_layout), and Pregel's supersteps must find them there: the cache is filled
+    only when a query reads it. If a GraphFrames release lays them out otherwise, the cache goes unread and
+    this test says so. (Pregel uncaches that plan as it returns, so the cache is watched while it runs.)"""
+    monkeypatch.setattr(session, "SUPERSTEP_EDGES_PER_PARTITION", 2)  # its 6 edges: 3 partitions
+    cached_while_running: set[str] = set()
+    running = threading.Event()
+
+    def watch() -> None:
+        while running.is_set():
+            storage = spark.sparkContext._jsc.sc().getRDDStorageInfo()
+            cached_while_running.update(info.name() for info in storage if info.numCachedPartitions() > 0)
+            time.sleep(0.05)
+
+    def run_watched(pregel):
+        running.set()
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            return pregel_run(pregel)
+        finally:
+            running.clear()
+            watcher.join()
+
+    pregel_run = Pregel.run
+    monkeypatch.setattr(Pregel, "run", run_watched)
+    expected = nx.pagerank(networkx_graph(HAND_BUILT), alpha=0.85, weight="weight", tol=1e-13, max_iter=1000)
+    with session_settings(spark, {"spark.sql.shuffle.partitions": "4"}):
+        result, ranks = ours(spark, HAND_BUILT, "graphframes", damping=0.85, tolerance=1e-13, max_iterations=1000)
+    assert result.converged
+    assert l1(ranks, expected) < 1e-9
+    assert any("edge_src" in name for name in cached_while_running), cached_while_running
